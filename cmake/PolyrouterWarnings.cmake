@@ -1,0 +1,16 @@
+# Warnings and sanitizers are set per target, never through CMAKE_CXX_FLAGS.
+function(polyrouter_set_warnings target)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion)
+    if(POLYROUTER_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+  endif()
+endfunction()
+
+function(polyrouter_set_sanitizers target)
+  if(POLYROUTER_SANITIZE)
+    target_compile_options(${target} PUBLIC -fsanitize=${POLYROUTER_SANITIZE} -fno-omit-frame-pointer -g)
+    target_link_options(${target} PUBLIC -fsanitize=${POLYROUTER_SANITIZE})
+  endif()
+endfunction()

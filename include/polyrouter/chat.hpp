@@ -1,0 +1,95 @@
+#pragma once
+/// @file What a caller asks: messages, sampling, output format and tools.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace polyrouter {
+
+/// Who wrote a message.
+enum class Role { system, user, assistant, tool };
+
+/// "system", "user", "assistant", "tool".
+std::string_view to_string(Role role) noexcept;
+
+/// One function call requested by the model.
+struct ToolCall {
+  std::string id;         ///< provider's call id; Gemini has none, so one is made up
+  std::string name;       ///< function name
+  std::string arguments;  ///< arguments as JSON text, exactly as the model produced them (may be invalid)
+  std::string signature;  ///< provider-opaque token to echo back (Gemini thoughtSignature), else empty
+};
+
+/// One turn of a conversation.
+struct Message {
+  Role role = Role::user;
+  std::string content;
+  std::vector<ToolCall> tool_calls;  ///< assistant turns that called tools
+  std::string tool_call_id;          ///< tool turns: the call this answers
+  std::string name;                  ///< tool turns: the function's name (Gemini needs it)
+
+  static Message system(std::string text);
+  static Message user(std::string text);
+  static Message assistant(std::string text);
+  /// A tool result answering @p call_id of function @p function_name.
+  static Message tool(std::string call_id, std::string function_name, std::string result);
+};
+
+/// A function the model may call; @p parameters is a JSON Schema object.
+struct Tool {
+  std::string name;
+  std::string description;
+  nlohmann::json parameters = nlohmann::json::object();
+};
+
+/// How the model may use tools.
+struct ToolChoice {
+  enum class Mode { unset, none, auto_, required, function };
+  Mode mode = Mode::unset;
+  std::string function;  ///< the forced function when mode == function
+
+  static ToolChoice none() { return {Mode::none, {}}; }
+  static ToolChoice automatic() { return {Mode::auto_, {}}; }
+  static ToolChoice required() { return {Mode::required, {}}; }
+  static ToolChoice force(std::string name) { return {Mode::function, std::move(name)}; }
+};
+
+/// The shape of the answer: free text, any JSON object, or JSON matching a schema.
+struct ResponseFormat {
+  enum class Type { text, json_object, json_schema };
+  Type type = Type::text;
+  std::string schema_name = "response";
+  nlohmann::json schema;  ///< JSON Schema, for json_schema
+  bool strict = true;
+
+  static ResponseFormat json_object() { return {Type::json_object, "response", nullptr, false}; }
+  static ResponseFormat json_schema(std::string name, nlohmann::json schema, bool strict = true) {
+    return {Type::json_schema, std::move(name), std::move(schema), strict};
+  }
+};
+
+/// A chat completion request, independent of any provider's wire format.
+struct ChatRequest {
+  std::vector<Message> messages;
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<int> max_tokens;  ///< sent as max_completion_tokens / maxOutputTokens
+  std::vector<std::string> stop;
+  std::optional<std::int64_t> seed;
+  ResponseFormat response_format;
+  std::vector<Tool> tools;
+  ToolChoice tool_choice;
+  /// Extra top-level fields merged into the wire body as they are (e.g. Groq "reasoning_effort",
+  /// Gemini "safetySettings"). They win over fields polyrouter writes.
+  nlohmann::json extra = nlohmann::json::object();
+
+  /// A request holding one user message.
+  static ChatRequest from_prompt(std::string prompt);
+};
+
+}  // namespace polyrouter

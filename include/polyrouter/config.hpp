@@ -1,0 +1,138 @@
+#pragma once
+/// @file Everything an Orchestrator is built from: pools, keys and policies.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "polyrouter/llm_client.hpp"
+#include "polyrouter/observe.hpp"
+#include "polyrouter/provider.hpp"
+
+namespace polyrouter {
+
+using Milliseconds = std::chrono::milliseconds;
+
+/// An API key and the label it is shown by. The value is never logged or put in a message.
+struct ApiKey {
+  std::string label;  ///< e.g. "GROQ_API_KEY1"; empty = assigned from the pool ("<POOL>_API_KEY<i>")
+  std::string value;
+
+  ApiKey() = default;
+  ApiKey(std::string key) : value(std::move(key)) {}  // NOLINT: implicit, so {key0, key1} reads well
+  ApiKey(const char* key) : value(key) {}             // NOLINT
+  ApiKey(std::string key_label, std::string key) : label(std::move(key_label)), value(std::move(key)) {}
+};
+
+/// One provider account: a client, its ordered models and its ordered keys.
+struct PoolConfig {
+  Provider provider = Provider::openai_compatible;
+  std::vector<std::string> models;  ///< tried in order
+  std::vector<ApiKey> keys;         ///< tried in order for each model
+  /// Empty = the provider's default. For groq, cerebras and gemini this is the root
+  /// ("http://127.0.0.1:8080"), as GROQ_BASE_URL is; for openai_compatible it includes the
+  /// version path ("http://localhost:8080/v1").
+  std::string base_url;
+  std::string name;                 ///< shown in attempts and logs; empty = the provider's name
+  /// The keys share one account quota: a rate limit cools the model for every key of the pool.
+  bool shared_quota = false;
+  /// The user's own client; when set, provider and base_url only label it.
+  std::shared_ptr<LLMClient> client;
+};
+
+/// Retries of transient faults (5xx, 408, 409, connection errors, timeouts, malformed JSON).
+struct RetryPolicy {
+  int max_retries = 2;                ///< per (pool, model, key); moving on is never limited by it
+  Milliseconds initial_backoff{500};
+  Milliseconds max_backoff{8000};
+  double multiplier = 2.0;
+  double jitter = 0.25;               ///< each delay is shortened by up to this fraction
+  Milliseconds max_retry_hint{10000}; ///< a server's Retry-After replaces the backoff, capped here
+};
+
+/// gRPC-style retry throttle: each failed attempt costs one token, each success returns
+/// token_ratio; retries are allowed only while more than half the tokens remain.
+struct RetryThrottlePolicy {
+  bool enabled = true;
+  double max_tokens = 10.0;
+  double token_ratio = 0.1;
+};
+
+/// How long learned failures are remembered.
+struct CooldownPolicy {
+  Milliseconds rate_limit_default{60000};        ///< when a 429 carries no hint
+  std::optional<Milliseconds> invalid_key_ttl;   ///< nullopt = the orchestrator's lifetime
+  std::optional<Milliseconds> missing_model_ttl; ///< nullopt = the orchestrator's lifetime
+};
+
+/// Per (pool, model) circuit breaker for repeated transient failures.
+struct BreakerPolicy {
+  int failure_threshold = 5;        ///< consecutive transient failures that open it (0 = never)
+  Milliseconds open_duration{30000}; ///< then one trial request is let through (half-open)
+};
+
+/// Time limits.
+struct Timeouts {
+  Milliseconds connect{5000};
+  Milliseconds attempt{60000};   ///< one round trip
+  Milliseconds total{180000};    ///< one request: bounds retries, waits and failover
+  Milliseconds max_wait{0};      ///< wait this long for a cooldown to end rather than fail
+};
+
+/// What a content-filter block does.
+enum class ContentFilterPolicy { surface, next };
+
+/// Time as the orchestrator sees it. Injectable so tests of cooldowns and backoff never sleep.
+struct Clock {
+  std::function<std::chrono::steady_clock::time_point()> now;  ///< empty = steady_clock::now
+  std::function<void(std::chrono::steady_clock::duration)> sleep; ///< empty = this_thread::sleep_for
+};
+
+/// Event hooks for metrics. Called on the requesting thread; must not throw.
+struct Events {
+  std::function<void(const Attempt&)> on_attempt;  ///< every finished round trip
+  /// the walk moved on from @p failed to the next (pool, model, key)
+  std::function<void(const Attempt& failed)> on_fallback;
+  std::function<void(const std::vector<Attempt>& attempts)> on_exhausted;
+};
+
+/// Everything an Orchestrator is built from.
+struct OrchestratorConfig {
+  std::vector<PoolConfig> pools;  ///< tried in order
+  std::string system_prompt;      ///< prepended to every request when not empty
+  bool round_robin = false;       ///< rotate the starting key per request
+  RetryPolicy retry;
+  RetryThrottlePolicy retry_throttle;
+  CooldownPolicy cooldown;
+  BreakerPolicy breaker;
+  Timeouts timeouts;
+  ContentFilterPolicy content_filter = ContentFilterPolicy::surface;
+  HttpOptions http;               ///< for the built-in clients
+  Clock clock;
+  std::uint64_t jitter_seed = 0;  ///< 0 = seeded from the system
+  Events events;
+};
+
+/// Where Orchestrator::from_env() reads from.
+struct EnvOptions {
+  /// The .env file; read when it exists. The process environment wins over it.
+  std::string env_file = ".env";
+  /// JSON config; empty = $POLYROUTER_CONFIG, else "polyrouter.json" when it exists.
+  std::string config_file;
+};
+
+/// Builds a config the way the original tool did: .env, GROQ_API_KEY0.., GEMINI_API_KEY0..,
+/// CEREBRAS_API_KEY0.., *_BASE_URL, and the JSON config file.
+/// @throws ConfigError naming the file and field; NoApiKeysError when no key is found.
+OrchestratorConfig config_from_env(const EnvOptions& options = {});
+
+/// Reads one JSON config file onto @p config (pools are rebuilt from its provider lists).
+/// @throws ConfigError naming the file and the field.
+void apply_config_file(const std::string& path, OrchestratorConfig& config);
+
+}  // namespace polyrouter

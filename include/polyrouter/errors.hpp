@@ -1,0 +1,258 @@
+#pragma once
+/// @file The exception family. Everything polyrouter throws derives from polyrouter::Error.
+///
+/// Messages carry a stable tag such as "[polyrouter.rate_limit]" and never hold an API key: keys
+/// appear only as their label ("GROQ_API_KEY1"), bodies only as a short, masked excerpt.
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "polyrouter/provider.hpp"
+#include "polyrouter/response.hpp"
+
+namespace polyrouter {
+
+/// Which concrete error this is; lets code switch instead of chaining dynamic_casts.
+enum class ErrorKind {
+  invalid_api_key,
+  rate_limit,
+  model_not_found,
+  bad_request,
+  content_filtered,
+  provider_unavailable,
+  timeout,
+  invalid_json_response,
+  stream_interrupted,
+  no_api_keys,
+  no_model,
+  config,
+  all_models_failed,
+  all_clients_exhausted,
+  unknown,
+};
+
+/// The stable tag of a kind, e.g. "polyrouter.rate_limit".
+std::string_view tag(ErrorKind kind) noexcept;
+
+/// The library's own names for transport failures (every libcurl code maps onto one of these).
+enum class TransportFailure {
+  none,        ///< an HTTP status was received
+  resolve,     ///< host name could not be resolved
+  connect,     ///< connection refused or unreachable
+  tls,         ///< TLS handshake or certificate verification failed
+  send,        ///< the request could not be sent
+  receive,     ///< the connection dropped while reading the answer
+  timeout,     ///< connect or total timeout
+  too_large,   ///< the body exceeded the configured cap
+  aborted,     ///< cancelled by the caller
+  other,
+};
+
+/// "resolve", "connect", ...
+std::string_view to_string(TransportFailure failure) noexcept;
+
+/// What is known about the failed call. Never holds a key.
+struct ErrorContext {
+  std::optional<Provider> provider;
+  std::string model;
+  std::string key_label;
+  int http_status = 0;                 ///< 0 when no status was received
+  std::string provider_code;           ///< the provider's own code or status ("invalid_api_key", "RESOURCE_EXHAUSTED")
+  std::string body_excerpt;            ///< first bytes of the body, keys masked
+  std::optional<std::chrono::milliseconds> retry_after;  ///< the provider's retry hint
+  TransportFailure transport = TransportFailure::none;
+};
+
+/// Base of every polyrouter exception.
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, std::string_view message, ErrorContext context = {});
+
+  ErrorKind kind() const noexcept { return kind_; }
+  const ErrorContext& context() const noexcept { return context_; }
+  /// The message without the tag and context prefix.
+  const std::string& detail() const noexcept { return detail_; }
+
+  std::optional<Provider> provider() const noexcept { return context_.provider; }
+  const std::string& model() const noexcept { return context_.model; }
+  const std::string& key_label() const noexcept { return context_.key_label; }
+  int http_status() const noexcept { return context_.http_status; }
+  const std::string& provider_code() const noexcept { return context_.provider_code; }
+  const std::string& body_excerpt() const noexcept { return context_.body_excerpt; }
+  std::optional<std::chrono::milliseconds> retry_after() const noexcept { return context_.retry_after; }
+
+ private:
+  ErrorKind kind_;
+  ErrorContext context_;
+  std::string detail_;
+};
+
+/// The key was rejected (401, 403, Gemini API_KEY_INVALID / PERMISSION_DENIED, unusable billing).
+class InvalidApiKeyError : public Error {
+ public:
+  explicit InvalidApiKeyError(std::string_view message, ErrorContext context = {})
+      : Error(ErrorKind::invalid_api_key, message, std::move(context)) {}
+};
+
+/// 429, Gemini RESOURCE_EXHAUSTED, Groq 498, Cerebras queue_exceeded.
+class RateLimitError : public Error {
+ public:
+  enum class Scope {
+    key,       ///< this key's quota on this model
+    provider,  ///< the provider's capacity: another key of the same provider will not help
+  };
+  RateLimitError(std::string_view message, ErrorContext context = {}, Scope scope = Scope::key,
+                 bool daily = false)
+      : Error(ErrorKind::rate_limit, message, std::move(context)), scope_(scope), daily_(daily) {}
+  Scope scope() const noexcept { return scope_; }
+  /// A per-day wall (RPD, TPD, PerDay quota): wait for the reset, do not retry inline.
+  bool daily() const noexcept { return daily_; }
+
+ private:
+  Scope scope_;
+  bool daily_;
+};
+
+/// The model does not exist, is decommissioned, or this account may not use it.
+class ModelNotFoundError : public Error {
+ public:
+  explicit ModelNotFoundError(std::string_view message, ErrorContext context = {})
+      : Error(ErrorKind::model_not_found, message, std::move(context)) {}
+};
+
+/// A 400/413/422 caused by the request.
+class BadRequestError : public Error {
+ public:
+  enum class Cause {
+    request,         ///< the request itself is wrong: failing over would only repeat it
+    context_length,  ///< too long for this model (or this tier's per-request budget): another model may take it
+    model_output,    ///< the model's output failed validation (Groq tool_use_failed, json_validate_failed)
+  };
+  BadRequestError(std::string_view message, ErrorContext context = {}, Cause cause = Cause::request)
+      : Error(ErrorKind::bad_request, message, std::move(context)), cause_(cause) {}
+  Cause cause() const noexcept { return cause_; }
+  bool context_length() const noexcept { return cause_ == Cause::context_length; }
+
+ private:
+  Cause cause_;
+};
+
+/// The provider blocked the prompt or the answer (Gemini SAFETY, promptFeedback.blockReason).
+class ContentFilteredError : public Error {
+ public:
+  explicit ContentFilteredError(std::string_view message, ErrorContext context = {})
+      : Error(ErrorKind::content_filtered, message, std::move(context)) {}
+};
+
+/// A transient fault: 5xx, 408, 409, or the connection failed.
+class ProviderUnavailableError : public Error {
+ public:
+  explicit ProviderUnavailableError(std::string_view message, ErrorContext context = {})
+      : Error(ErrorKind::provider_unavailable, message, std::move(context)) {}
+
+ protected:
+  ProviderUnavailableError(ErrorKind kind, std::string_view message, ErrorContext context)
+      : Error(kind, message, std::move(context)) {}
+};
+
+/// The call ran out of time (connect, attempt or whole-request deadline). Transient.
+class TimeoutError : public ProviderUnavailableError {
+ public:
+  explicit TimeoutError(std::string_view message, ErrorContext context = {})
+      : ProviderUnavailableError(ErrorKind::timeout, message, std::move(context)) {}
+};
+
+/// A success status with a body that is not what the protocol promises.
+class InvalidJsonResponseError : public Error {
+ public:
+  explicit InvalidJsonResponseError(std::string_view message, ErrorContext context = {})
+      : Error(ErrorKind::invalid_json_response, message, std::move(context)) {}
+};
+
+/// A streamed answer failed after its first delta reached the caller.
+class StreamInterruptedError : public Error {
+ public:
+  StreamInterruptedError(std::string_view message, ErrorContext context, std::string partial_text,
+                         std::vector<Attempt> attempts = {})
+      : Error(ErrorKind::stream_interrupted, message, std::move(context)),
+        partial_text_(std::move(partial_text)), attempts_(std::move(attempts)) {}
+  const std::string& partial_text() const noexcept { return partial_text_; }
+  const std::vector<Attempt>& attempts() const noexcept { return attempts_; }
+
+ private:
+  std::string partial_text_;
+  std::vector<Attempt> attempts_;
+};
+
+/// Invalid configuration: a bad file, field, value or combination.
+class ConfigError : public Error {
+ public:
+  explicit ConfigError(std::string_view message, ErrorContext context = {})
+      : Error(ErrorKind::config, message, std::move(context)) {}
+
+ protected:
+  ConfigError(ErrorKind kind, std::string_view message, ErrorContext context)
+      : Error(kind, message, std::move(context)) {}
+};
+
+/// A pool, or the whole configuration, has no API key.
+class NoApiKeysError : public ConfigError {
+ public:
+  explicit NoApiKeysError(std::string_view message, ErrorContext context = {})
+      : ConfigError(ErrorKind::no_api_keys, message, std::move(context)) {}
+};
+
+/// A pool has no model.
+class NoModelError : public ConfigError {
+ public:
+  explicit NoModelError(std::string_view message, ErrorContext context = {})
+      : ConfigError(ErrorKind::no_model, message, std::move(context)) {}
+};
+
+/// Every model of one pool failed for one request.
+class AllModelsFailedError : public Error {
+ public:
+  AllModelsFailedError(std::string pool, std::vector<Attempt> attempts, ErrorContext context = {});
+  const std::string& pool() const noexcept { return pool_; }
+  const std::vector<Attempt>& attempts() const noexcept { return attempts_; }
+
+ private:
+  std::string pool_;
+  std::vector<Attempt> attempts_;
+};
+
+/// Every pool failed: the request could not be answered.
+class AllClientsExhaustedError : public Error {
+ public:
+  /// @p earliest_reset: the soonest a cooling combination becomes usable again, from now.
+  AllClientsExhaustedError(std::vector<Attempt> attempts, std::vector<AllModelsFailedError> pools,
+                           std::optional<std::chrono::milliseconds> earliest_reset,
+                           std::string_view reason = "every provider, model and key failed");
+  /// Every round trip made, in order.
+  const std::vector<Attempt>& attempts() const noexcept { return attempts_; }
+  /// One entry per pool whose models all failed.
+  const std::vector<AllModelsFailedError>& pool_failures() const noexcept { return pools_; }
+  /// Time from the throw until the first cooling (pool, model, key) is usable again.
+  std::optional<std::chrono::milliseconds> earliest_reset() const noexcept { return earliest_reset_; }
+
+ private:
+  std::vector<Attempt> attempts_;
+  std::vector<AllModelsFailedError> pools_;
+  std::optional<std::chrono::milliseconds> earliest_reset_;
+};
+
+/// Anything the classifiers could not place.
+class UnknownError : public Error {
+ public:
+  explicit UnknownError(std::string_view message, ErrorContext context = {})
+      : Error(ErrorKind::unknown, message, std::move(context)) {}
+};
+
+/// Renders attempts as a short fixed-width table (one line per attempt).
+std::string format_attempts(const std::vector<Attempt>& attempts);
+
+}  // namespace polyrouter

@@ -1,0 +1,64 @@
+#pragma once
+/// @file The provider-family interface the orchestrator drives.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "polyrouter/chat.hpp"
+#include "polyrouter/provider.hpp"
+#include "polyrouter/response.hpp"
+
+namespace polyrouter {
+
+/// Per-call settings handed to a client by the orchestrator (or by a caller using a client alone).
+struct CallOptions {
+  std::string model;
+  std::string api_key;    ///< the secret; clients never put it in a message, log or URL
+  std::string key_label;  ///< how the key is shown ("GROQ_API_KEY0")
+  std::chrono::milliseconds timeout{60000};         ///< whole call
+  std::chrono::milliseconds connect_timeout{5000};
+};
+
+/// A model a provider offers.
+struct ModelInfo {
+  std::string id;                  ///< as used in requests ("openai/gpt-oss-120b", "gemini-2.5-flash")
+  std::string display_name;
+  std::int64_t context_window = 0; ///< 0 when unknown
+};
+
+/// Receives each streamed text delta; return false to stop the stream.
+using DeltaCallback = std::function<bool(std::string_view delta)>;
+
+/// HTTP settings shared by the built-in clients.
+struct HttpOptions {
+  std::size_t max_response_bytes = std::size_t{8} << 20;  ///< bodies beyond this fail as too_large
+  std::vector<std::pair<std::string, std::string>> extra_headers;
+};
+
+/// One provider family: builds the wire request, parses the wire response and classifies
+/// every failure into a typed error. Clients never retry and hold no per-request state, so one
+/// instance may be used from many threads at once.
+class LLMClient {
+ public:
+  virtual ~LLMClient() = default;
+
+  /// The family this client speaks to (used in errors, attempts and labels).
+  virtual Provider provider() const noexcept = 0;
+
+  /// One chat completion.
+  /// @throws Error subclasses: InvalidApiKeyError, RateLimitError, ModelNotFoundError,
+  ///         BadRequestError, ContentFilteredError, ProviderUnavailableError, TimeoutError,
+  ///         InvalidJsonResponseError, UnknownError.
+  virtual Response complete(const ChatRequest& request, const CallOptions& options) = 0;
+
+  /// The models this provider offers to this key.
+  /// @throws as complete(); the default implementation throws UnknownError (not supported).
+  virtual std::vector<ModelInfo> list_models(const CallOptions& options);
+};
+
+}  // namespace polyrouter

@@ -1,0 +1,17 @@
+#pragma once
+/// @file Showing secrets safely.
+
+#include <string>
+#include <string_view>
+
+namespace polyrouter {
+
+/// A key as it may be shown: its prefix and last four characters, e.g. "gsk_…a1b2".
+/// Short keys show only "…" and at most their last two characters.
+std::string mask_key(std::string_view key);
+
+/// @p text with every occurrence of @p secret replaced by mask_key(secret), and any
+/// substring shaped like a provider key (gsk_…, csk-…, AIza…, sk-…) masked as well.
+std::string redact(std::string_view text, std::string_view secret = {});
+
+}  // namespace polyrouter

@@ -1,0 +1,55 @@
+#pragma once
+/// @file The Orchestrator: one request, many providers, models and keys.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "polyrouter/chat.hpp"
+#include "polyrouter/config.hpp"
+#include "polyrouter/observe.hpp"
+#include "polyrouter/response.hpp"
+
+namespace polyrouter {
+
+/// Per-request overrides of the configured time limits.
+struct RequestOptions {
+  std::optional<std::chrono::milliseconds> max_wait;  ///< wait for a cooldown up to this
+  std::optional<std::chrono::milliseconds> deadline;  ///< total time for this request
+  std::optional<std::chrono::milliseconds> attempt_timeout;
+};
+
+/// Walks pools × models × keys in order and answers with the first success, remembering
+/// what failed. One Orchestrator serves many threads; what it learns is shared among them.
+class Orchestrator {
+ public:
+  /// @throws ConfigError (no pools, bad values), NoApiKeysError, NoModelError.
+  explicit Orchestrator(OrchestratorConfig config);
+  ~Orchestrator();
+  Orchestrator(Orchestrator&&) noexcept;
+  Orchestrator& operator=(Orchestrator&&) noexcept;
+  Orchestrator(const Orchestrator&) = delete;
+  Orchestrator& operator=(const Orchestrator&) = delete;
+
+  /// Built from the environment, .env and the JSON config (see config_from_env()).
+  static Orchestrator from_env(const EnvOptions& options = {});
+
+  /// Asks @p prompt as one user message.
+  /// @throws BadRequestError, ContentFilteredError (when configured to surface),
+  ///         AllClientsExhaustedError with every attempt.
+  Response request(std::string_view prompt, const RequestOptions& options = {});
+  /// Asks a full chat request. @throws as request(prompt).
+  Response request(const ChatRequest& request, const RequestOptions& options = {});
+
+  /// Counters since construction.
+  Stats stats() const;
+  /// What has been learned: quarantined keys, cooldowns, missing models, breakers.
+  HealthSnapshot health() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace polyrouter

@@ -1,0 +1,75 @@
+#pragma once
+/// @file What a caller gets back: the answer and every attempt that led to it.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "polyrouter/chat.hpp"
+#include "polyrouter/provider.hpp"
+
+namespace polyrouter {
+
+/// Why the model stopped, normalized across providers.
+enum class FinishReason { stop, length, tool_calls, content_filter, other, unknown };
+
+/// "stop", "length", "tool_calls", "content_filter", "other", "unknown".
+std::string_view to_string(FinishReason reason) noexcept;
+
+/// Token counts as the provider reported them (0 when not reported).
+struct Usage {
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;  ///< includes reasoning tokens where the provider bills them
+  std::int64_t reasoning_tokens = 0;
+  std::int64_t total_tokens = 0;
+};
+
+/// What one attempt at one (pool, model, key) ended in.
+enum class AttemptOutcome {
+  success,
+  invalid_key,
+  rate_limited,
+  model_not_found,
+  bad_request,
+  content_filtered,
+  unavailable,    ///< 5xx, 408, 409, connection failure
+  timeout,
+  invalid_response,
+  unknown_error,
+};
+
+/// "success", "invalid_key", "rate_limited", ...
+std::string_view to_string(AttemptOutcome outcome) noexcept;
+
+/// One round trip made while answering a request.
+struct Attempt {
+  std::string pool;       ///< the pool's name
+  Provider provider = Provider::openai_compatible;
+  std::string model;
+  std::string key_label;  ///< e.g. "GROQ_API_KEY1", never the key
+  AttemptOutcome outcome = AttemptOutcome::success;
+  int http_status = 0;    ///< 0 when no HTTP status was received
+  std::chrono::milliseconds latency{0};
+  std::optional<std::chrono::milliseconds> retry_after;  ///< the provider's retry hint, if any
+  std::string error;      ///< the typed error's message, empty on success
+};
+
+/// A completed chat answer.
+struct Response {
+  std::string text;
+  std::vector<ToolCall> tool_calls;
+  FinishReason finish_reason = FinishReason::unknown;
+  std::string raw_finish_reason;  ///< as the provider spelled it
+  Usage usage;
+  std::string id;                 ///< provider's response id
+  Provider provider = Provider::openai_compatible;
+  std::string model;              ///< the model that answered (as requested)
+  std::string pool;               ///< set by the orchestrator
+  std::string key_label;          ///< set by the orchestrator
+  std::vector<Attempt> attempts;  ///< set by the orchestrator, in order, the successful one last
+};
+
+}  // namespace polyrouter

@@ -1,0 +1,205 @@
+#include "http/transport.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+#include <curl/curl.h>
+
+#include "http/curl_global.hpp"
+#include "polyrouter/version.hpp"
+
+namespace polyrouter::detail {
+namespace {
+
+// Every CURLcode the library can meet, mapped onto its own failure kinds in one place.
+TransportFailure classify(CURLcode code) {
+  switch (code) {
+    case CURLE_OK: return TransportFailure::none;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: return TransportFailure::resolve;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL: return TransportFailure::connect;
+    case CURLE_OPERATION_TIMEDOUT: return TransportFailure::timeout;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_USE_SSL_FAILED: return TransportFailure::tls;
+    case CURLE_SEND_ERROR:
+    case CURLE_SEND_FAIL_REWIND: return TransportFailure::send;
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_HTTP3:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING: return TransportFailure::receive;
+    case CURLE_FILESIZE_EXCEEDED: return TransportFailure::too_large;
+    case CURLE_ABORTED_BY_CALLBACK: return TransportFailure::aborted;
+    default: return TransportFailure::other;
+  }
+}
+
+struct EasyDeleter {
+  void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+
+CURL* thread_handle() {
+  thread_local std::unique_ptr<CURL, EasyDeleter> handle;
+  if (!handle) {
+    ensure_curl_global_init();
+    handle.reset(curl_easy_init());
+  } else {
+    // Back to defaults, but the connection cache (the point of reuse) survives a reset.
+    curl_easy_reset(handle.get());
+  }
+  return handle.get();
+}
+
+struct Transfer {
+  const HttpRequest* request;
+  HttpResponse* response;
+  bool too_large = false;
+  bool aborted = false;
+  std::size_t received = 0;
+};
+
+std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t n = size * count;
+  t->received += n;
+  if (t->received > t->request->max_response_bytes) {
+    t->too_large = true;
+    return 0;  // makes libcurl stop with CURLE_WRITE_ERROR
+  }
+  if (t->request->on_body) {
+    if (!t->request->on_body(std::string_view(data, n))) {
+      t->aborted = true;
+      return 0;
+    }
+  } else {
+    t->response->body.append(data, n);
+  }
+  return n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t n = size * count;
+  std::string_view line(data, n);
+  if (line.substr(0, 5) == "HTTP/") {
+    t->response->headers.clear();  // a new response (after 100-continue or a redirect)
+    return n;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+    value.remove_suffix(1);
+  t->response->headers.emplace_back(std::move(name), std::string(value));
+  return n;
+}
+
+}  // namespace
+
+std::string_view HttpResponse::header(std::string_view lower_case_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_case_name) return value;
+  }
+  return {};
+}
+
+std::string_view user_agent() {
+  static const std::string agent = std::string("polyrouter/") + version_string;
+  return agent;
+}
+
+HttpResponse perform(const HttpRequest& request) {
+  HttpResponse response;
+  CURL* curl = thread_handle();
+  if (curl == nullptr) {
+    response.failure = TransportFailure::other;
+    response.failure_message = "curl_easy_init failed";
+    return response;
+  }
+
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  auto add_header = [&headers](const char* line) {
+    curl_slist* next = curl_slist_append(headers.get(), line);
+    if (next != nullptr) {
+      headers.release();
+      headers.reset(next);
+    }
+  };
+  for (const std::string& h : request.headers) add_header(h.c_str());
+  add_header("Expect:");  // no 100-continue round trip for larger bodies
+
+  Transfer transfer{&request, &response};
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  const std::string agent(user_agent());
+
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_response_bytes));
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_write);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  if (std::string_view(request.method) == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  } else {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  }
+
+  const CURLcode code = curl_easy_perform(curl);
+  // The handle outlives this call; drop pointers to our stack before returning.
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  response.status = status;
+  if (code != CURLE_OK) {
+    if (transfer.too_large) {
+      response.failure = TransportFailure::too_large;
+    } else if (transfer.aborted) {
+      response.failure = TransportFailure::aborted;
+    } else {
+      response.failure = classify(code);
+    }
+    response.failure_message = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+  }
+  return response;
+}
+
+}  // namespace polyrouter::detail

@@ -1,0 +1,48 @@
+#pragma once
+// HTTP over libcurl (private). One easy handle per thread is reused for every request made on
+// that thread, so its connection cache keeps keep-alive connections open between requests.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "polyrouter/errors.hpp"
+
+namespace polyrouter::detail {
+
+struct HttpRequest {
+  const char* method = "POST";  ///< "POST" or "GET"
+  std::string url;
+  std::vector<std::string> headers;  ///< "Name: value"
+  std::string body;
+  std::chrono::milliseconds timeout{60000};
+  std::chrono::milliseconds connect_timeout{5000};
+  std::size_t max_response_bytes = std::size_t{8} << 20;
+  /// When set, body bytes go here as they arrive instead of into HttpResponse::body;
+  /// returning false aborts the transfer (TransportFailure::aborted).
+  std::function<bool(std::string_view chunk)> on_body;
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
+  std::string body;
+  TransportFailure failure = TransportFailure::none;
+  std::string failure_message;  ///< libcurl's explanation when failure != none
+
+  /// The first header named @p lower_case_name, or empty.
+  std::string_view header(std::string_view lower_case_name) const;
+};
+
+/// Performs one request on this thread's reused handle. Never throws for network faults:
+/// they come back as HttpResponse::failure.
+HttpResponse perform(const HttpRequest& request);
+
+/// The User-Agent sent with every request: "polyrouter/<version>".
+std::string_view user_agent();
+
+}  // namespace polyrouter::detail

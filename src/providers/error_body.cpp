@@ -1,0 +1,247 @@
+#include "providers/error_body.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "logging.hpp"
+#include "polyrouter/mask.hpp"
+#include "retry_hints.hpp"
+
+namespace polyrouter::detail {
+namespace {
+
+using json = nlohmann::json;
+
+std::string string_field(const json& object, const char* name) {
+  auto it = object.find(name);
+  if (it == object.end()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return std::to_string(it->get<long long>());
+  return {};
+}
+
+bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+// The "@type" suffix of a google.rpc detail ("type.googleapis.com/google.rpc.RetryInfo").
+bool detail_is(const json& detail, std::string_view type) {
+  if (!detail.is_object()) return false;
+  std::string t = string_field(detail, "@type");
+  return t.size() >= type.size() && t.compare(t.size() - type.size(), type.size(), type) == 0;
+}
+
+std::string gemini_reason(const ErrorBody& e) {
+  if (!e.details.is_array()) return {};
+  for (const json& d : e.details) {
+    if (detail_is(d, "google.rpc.ErrorInfo")) return string_field(d, "reason");
+  }
+  return {};
+}
+
+std::optional<std::chrono::milliseconds> gemini_retry_delay(const ErrorBody& e) {
+  if (!e.details.is_array()) return std::nullopt;
+  for (const json& d : e.details) {
+    if (detail_is(d, "google.rpc.RetryInfo")) return parse_proto_duration(string_field(d, "retryDelay"));
+  }
+  return std::nullopt;
+}
+
+bool gemini_per_day(const ErrorBody& e) {
+  if (!e.details.is_array()) return false;
+  for (const json& d : e.details) {
+    if (!detail_is(d, "google.rpc.QuotaFailure")) continue;
+    auto violations = d.find("violations");
+    if (violations == d.end() || !violations->is_array()) continue;
+    for (const json& v : *violations) {
+      if (v.is_object() && contains(string_field(v, "quotaId"), "PerDay")) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+ErrorBody parse_error_json(const json& body) {
+  ErrorBody e;
+  e.is_json = true;
+  if (!body.is_object()) return e;
+  auto error = body.find("error");
+  if (error != body.end() && error->is_object()) {
+    e.message = string_field(*error, "message");
+    e.type = string_field(*error, "type");
+    e.code = string_field(*error, "code");
+    e.status = string_field(*error, "status");
+    if (auto c = error->find("code"); c != error->end() && c->is_number_integer()) {
+      e.status_code = c->get<int>();
+      e.code.clear();
+    }
+    if (auto d = error->find("details"); d != error->end()) e.details = *d;
+    if (auto s = body.find("status_code"); s != body.end() && s->is_number_integer()) {
+      e.status_code = s->get<int>();
+    }
+    if (auto s = error->find("status_code"); s != error->end() && s->is_number_integer()) {
+      e.status_code = s->get<int>();
+    }
+  } else if (error != body.end() && error->is_string()) {
+    e.message = error->get<std::string>();
+  } else if (body.contains("message")) {  // Cerebras' flat envelope
+    e.message = string_field(body, "message");
+    e.type = string_field(body, "type");
+    e.code = string_field(body, "code");
+    if (auto s = body.find("status_code"); s != body.end() && s->is_number_integer()) {
+      e.status_code = s->get<int>();
+    }
+  } else if (body.contains("detail")) {  // Cerebras/FastAPI 403
+    const json& detail = body["detail"];
+    e.message = detail.is_string() ? detail.get<std::string>() : detail.dump();
+  }
+  return e;
+}
+
+ErrorBody parse_error_body(std::string_view body) {
+  json parsed = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_discarded() && parsed.is_object()) return parse_error_json(parsed);
+  ErrorBody e;
+  e.message = body.empty() ? "empty body" : "non-JSON body";
+  return e;
+}
+
+std::string excerpt(std::string_view body, std::string_view secret) {
+  constexpr std::size_t limit = 240;
+  std::string out;
+  bool space = false;
+  for (char c : body.substr(0, limit * 2)) {
+    const bool is_space = c == ' ' || c == '\n' || c == '\r' || c == '\t';
+    if (is_space) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+    if (out.size() >= limit) break;
+  }
+  out = redact(out, secret);
+  if (body.size() > out.size()) out += "...";
+  return out;
+}
+
+ErrorContext make_context(Provider provider, const CallOptions& options, const HttpResponse* response) {
+  ErrorContext c;
+  c.provider = provider;
+  c.model = options.model;
+  c.key_label = options.key_label;
+  if (response != nullptr) {
+    c.http_status = static_cast<int>(response->status);
+    c.body_excerpt = excerpt(response->body, options.api_key);
+    c.transport = response->failure;
+  }
+  return c;
+}
+
+void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& e, int status,
+                     const HttpResponse* response) {
+  const std::string& code = e.code;
+  const std::string reason = gemini_reason(e);
+  context.provider_code = !code.empty() ? code : !reason.empty() ? reason : !e.status.empty() ? e.status : e.type;
+  // The message is the provider's: mask anything key-shaped before it reaches ours.
+  std::string message = redact(e.message.empty() ? "HTTP " + std::to_string(status) : e.message);
+  if (!e.is_json && response != nullptr) {
+    std::string_view type = response->header("content-type");
+    message += type.empty() ? std::string() : " (" + std::string(type) + ")";
+  }
+
+  // Retry hint: headers first (Retry-After and friends), then Gemini RetryInfo, then the message.
+  std::optional<std::chrono::milliseconds> hint;
+  if (response != nullptr) hint = hint_from_headers(*response);
+  if (!hint) hint = gemini_retry_delay(e);
+  if (!hint) hint = hint_in_message(e.message);
+  context.retry_after = hint;
+
+  const bool key_code = code == "invalid_api_key" || code == "wrong_api_key" ||
+                        code == "organization_restricted" || reason == "API_KEY_INVALID";
+  if (key_code || status == 401 || status == 403 || status == 402 || e.status == "PERMISSION_DENIED" ||
+      e.status == "UNAUTHENTICATED" || e.status == "FAILED_PRECONDITION") {
+    throw InvalidApiKeyError(message, std::move(context));
+  }
+  if (code == "model_not_found" || code == "model_decommissioned" || status == 404 ||
+      e.status == "NOT_FOUND") {
+    throw ModelNotFoundError(message, std::move(context));
+  }
+  if (code == "context_length_exceeded" || e.type == "context_length_exceeded" || status == 413) {
+    throw BadRequestError(message, std::move(context), BadRequestError::Cause::context_length);
+  }
+  if (status == 429 || status == 498 || e.status == "RESOURCE_EXHAUSTED") {
+    const bool daily = contains(e.message, "(RPD)") || contains(e.message, "(TPD)") ||
+                       contains(e.message, "per day") || gemini_per_day(e);
+    const bool capacity = code == "queue_exceeded" || code == "capacity_exceeded" || status == 498;
+    if (contains(e.message, "limit: 0")) {
+      // Gemini free tier without access to this model: it will never succeed on this key.
+      throw RateLimitError(message, std::move(context), RateLimitError::Scope::key, /*daily=*/true);
+    }
+    throw RateLimitError(message, std::move(context),
+                         capacity ? RateLimitError::Scope::provider : RateLimitError::Scope::key, daily);
+  }
+  if (code == "tool_use_failed" || code == "json_validate_failed") {
+    throw BadRequestError(message, std::move(context), BadRequestError::Cause::model_output);
+  }
+  if (status == 400 || status == 422 || e.status == "INVALID_ARGUMENT") {
+    throw BadRequestError(message, std::move(context));
+  }
+  if (status == 408 || status == 409 || status >= 500 || e.status == "UNAVAILABLE" ||
+      e.status == "INTERNAL" || e.status == "DEADLINE_EXCEEDED" || status == 499) {
+    throw ProviderUnavailableError(message, std::move(context));
+  }
+  (void)provider;
+  throw UnknownError(message, std::move(context));
+}
+
+void throw_for_status(Provider provider, const CallOptions& options, const HttpResponse& response) {
+  throw_for_error(provider, make_context(provider, options, &response), parse_error_body(response.body),
+                  static_cast<int>(response.status), &response);
+}
+
+void throw_for_transport(Provider provider, const CallOptions& options, const HttpResponse& response) {
+  ErrorContext context = make_context(provider, options, &response);
+  context.body_excerpt.clear();
+  const std::string message = redact(response.failure_message, options.api_key);
+  if (response.failure == TransportFailure::timeout) throw TimeoutError(message, std::move(context));
+  throw ProviderUnavailableError(message, std::move(context));
+}
+
+void throw_invalid_response(Provider provider, const CallOptions& options, const HttpResponse& response,
+                            std::string_view why) {
+  throw InvalidJsonResponseError(why, make_context(provider, options, &response));
+}
+
+JsonReply exchange_json(Provider provider, const CallOptions& options, const HttpRequest& request) {
+  auto& logger = log();
+  if (logger.should_log(spdlog::level::trace)) {
+    logger.trace("{} {} request: {}", request.method, request.url, redact(request.body, options.api_key));
+  }
+  const auto started = std::chrono::steady_clock::now();
+  HttpResponse response = perform(request);
+  if (logger.should_log(spdlog::level::trace)) {
+    logger.trace("{} {} -> HTTP {} in {} ms ({}): {}", to_string(provider), options.model, response.status,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+                 to_string(response.failure), redact(excerpt(response.body, options.api_key), options.api_key));
+  }
+  if (response.failure != TransportFailure::none) throw_for_transport(provider, options, response);
+  if (response.status < 200 || response.status >= 300) throw_for_status(provider, options, response);
+  json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    throw_invalid_response(provider, options, response,
+                           response.body.empty() ? "empty body on a success status" : "malformed JSON on a success status");
+  }
+  if (!body.is_object()) throw_invalid_response(provider, options, response, "expected a JSON object");
+  if (body.contains("error") && !body["error"].is_null()) {
+    // Some proxies answer 200 with an error envelope.
+    ErrorBody e = parse_error_json(body);
+    throw_for_error(provider, make_context(provider, options, &response), e,
+                    e.status_code != 0 ? e.status_code : 500, &response);
+  }
+  return {std::move(response), std::move(body)};
+}
+
+}  // namespace polyrouter::detail

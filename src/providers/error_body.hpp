@@ -1,0 +1,63 @@
+#pragma once
+// Turning failed HTTP exchanges into typed errors (private). One classifier serves every
+// provider: the envelopes differ (OpenAI {"error":{}}, Cerebras flat, Gemini google.rpc.Status)
+// but the signals map onto the same classes (protocols.md §7).
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "http/transport.hpp"
+#include "polyrouter/errors.hpp"
+#include "polyrouter/llm_client.hpp"
+
+namespace polyrouter::detail {
+
+/// The common fields of every provider's error envelope.
+struct ErrorBody {
+  std::string message;
+  std::string type;    ///< OpenAI "type"
+  std::string code;    ///< OpenAI/Cerebras "code" (string)
+  std::string status;  ///< Gemini "status" ("RESOURCE_EXHAUSTED")
+  int status_code = 0; ///< Gemini error.code, Cerebras stream status_code
+  nlohmann::json details;  ///< Gemini details[]
+  bool is_json = false;
+};
+
+/// Reads an error body in detection order: "error" object, flat message+type, "detail", text.
+ErrorBody parse_error_body(std::string_view body);
+/// Same, from an already-parsed JSON value (in-stream errors).
+ErrorBody parse_error_json(const nlohmann::json& json);
+
+/// Context for an error from this call: provider, model, key label, and (with a response)
+/// status and a masked body excerpt.
+ErrorContext make_context(Provider provider, const CallOptions& options,
+                          const HttpResponse* response = nullptr);
+
+/// A short excerpt of @p body, whitespace collapsed, keys masked.
+std::string excerpt(std::string_view body, std::string_view secret);
+
+/// @throws the typed error for a response with a non-2xx status.
+[[noreturn]] void throw_for_status(Provider provider, const CallOptions& options,
+                                   const HttpResponse& response);
+/// @throws the typed error for a parsed error envelope with HTTP status @p status.
+[[noreturn]] void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& error,
+                                  int status, const HttpResponse* response);
+/// @throws TimeoutError or ProviderUnavailableError for a transport failure.
+[[noreturn]] void throw_for_transport(Provider provider, const CallOptions& options,
+                                      const HttpResponse& response);
+/// @throws InvalidJsonResponseError explaining @p why.
+[[noreturn]] void throw_invalid_response(Provider provider, const CallOptions& options,
+                                         const HttpResponse& response, std::string_view why);
+
+/// A 2xx answer and its parsed JSON object.
+struct JsonReply {
+  HttpResponse http;
+  nlohmann::json body;
+};
+
+/// Performs @p request and returns the parsed JSON object of a 2xx answer.
+/// @throws every typed error the exchange can produce.
+JsonReply exchange_json(Provider provider, const CallOptions& options, const HttpRequest& request);
+
+}  // namespace polyrouter::detail

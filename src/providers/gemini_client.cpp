@@ -1,0 +1,95 @@
+#include "polyrouter/gemini_client.hpp"
+
+#include <stdexcept>
+
+#include "providers/error_body.hpp"
+#include "providers/gemini_codec.hpp"
+
+namespace polyrouter {
+namespace {
+
+std::string without_trailing_slash(std::string_view url) {
+  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+  return std::string(url);
+}
+
+detail::HttpRequest base_request(std::string url, const CallOptions& options, const HttpOptions& http) {
+  detail::HttpRequest request;
+  request.url = std::move(url);
+  request.timeout = options.timeout;
+  request.connect_timeout = options.connect_timeout;
+  request.max_response_bytes = http.max_response_bytes;
+  // The key travels in a header, never in the URL, so it cannot leak through URL logging.
+  request.headers = {"x-goog-api-key: " + options.api_key, "Accept: application/json"};
+  for (const auto& [name, value] : http.extra_headers) request.headers.push_back(name + ": " + value);
+  return request;
+}
+
+}  // namespace
+
+GeminiClient::GeminiClient(std::string_view root, HttpOptions http)
+    : api_base_(without_trailing_slash(root) + "/v1beta"), http_(std::move(http)) {}
+
+Response GeminiClient::complete(const ChatRequest& chat, const CallOptions& options) {
+  detail::HttpRequest request =
+      base_request(api_base_ + "/models/" + options.model + ":generateContent", options, http_);
+  request.headers.emplace_back("Content-Type: application/json");
+  request.body = detail::gemini::encode_request(chat).dump();
+
+  detail::JsonReply reply = detail::exchange_json(Provider::gemini, options, request);
+  detail::gemini::Decoded decoded;
+  try {
+    decoded = detail::gemini::decode_response(reply.body);
+  } catch (const std::exception& e) {
+    detail::throw_invalid_response(Provider::gemini, options, reply.http, e.what());
+  }
+  if (!decoded.blocked_reason.empty()) {
+    ErrorContext context = detail::make_context(Provider::gemini, options, &reply.http);
+    context.provider_code = decoded.blocked_reason;
+    throw ContentFilteredError("blocked by the provider (" + decoded.blocked_reason + ")", std::move(context));
+  }
+  decoded.response.provider = Provider::gemini;
+  decoded.response.model = options.model;
+  return std::move(decoded.response);
+}
+
+std::vector<ModelInfo> GeminiClient::list_models(const CallOptions& options) {
+  std::vector<ModelInfo> models;
+  std::string page_token;
+  // Pages are bounded so a server that always returns a token cannot loop us forever.
+  for (int page = 0; page < 100; ++page) {
+    std::string url = api_base_ + "/models?pageSize=1000";
+    if (!page_token.empty()) url += "&pageToken=" + page_token;
+    detail::HttpRequest request = base_request(std::move(url), options, http_);
+    request.method = "GET";
+    detail::JsonReply reply = detail::exchange_json(Provider::gemini, options, request);
+    auto list = reply.body.find("models");
+    if (list != reply.body.end() && !list->is_array()) {
+      detail::throw_invalid_response(Provider::gemini, options, reply.http, "\"models\" is not a list");
+    }
+    if (list != reply.body.end()) {
+      for (const auto& entry : *list) {
+        if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string()) continue;
+        const auto& methods = entry.contains("supportedGenerationMethods") ? entry["supportedGenerationMethods"]
+                                                                           : nlohmann::json::array();
+        bool generates = !methods.is_array() || methods.empty();
+        for (const auto& m : methods) generates = generates || m == "generateContent";
+        if (!generates) continue;
+        ModelInfo info;
+        info.id = entry["name"].get<std::string>();
+        if (info.id.rfind("models/", 0) == 0) info.id.erase(0, 7);
+        info.display_name = entry.value("displayName", info.id);
+        if (auto w = entry.find("inputTokenLimit"); w != entry.end() && w->is_number_integer()) {
+          info.context_window = w->get<std::int64_t>();
+        }
+        models.push_back(std::move(info));
+      }
+    }
+    auto next = reply.body.find("nextPageToken");
+    if (next == reply.body.end() || !next->is_string() || next->get<std::string>().empty()) break;
+    page_token = next->get<std::string>();
+  }
+  return models;
+}
+
+}  // namespace polyrouter

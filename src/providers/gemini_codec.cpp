@@ -1,0 +1,180 @@
+#include "providers/gemini_codec.hpp"
+
+#include <stdexcept>
+
+namespace polyrouter::detail::gemini {
+namespace {
+
+using json = nlohmann::json;
+
+json text_part(const std::string& text) { return {{"text", text}}; }
+
+// A tool result must be a JSON object in a functionResponse.
+json tool_result(const std::string& content) {
+  json parsed = json::parse(content, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_discarded() && parsed.is_object()) return parsed;
+  return {{"result", parsed.is_discarded() ? json(content) : parsed}};
+}
+
+json encode_tool_config(const ToolChoice& choice) {
+  switch (choice.mode) {
+    case ToolChoice::Mode::unset: return nullptr;
+    case ToolChoice::Mode::none: return {{"functionCallingConfig", {{"mode", "NONE"}}}};
+    case ToolChoice::Mode::auto_: return {{"functionCallingConfig", {{"mode", "AUTO"}}}};
+    case ToolChoice::Mode::required: return {{"functionCallingConfig", {{"mode", "ANY"}}}};
+    case ToolChoice::Mode::function:
+      return {{"functionCallingConfig", {{"mode", "ANY"}, {"allowedFunctionNames", {choice.function}}}}};
+  }
+  return nullptr;
+}
+
+bool is_block_reason(const std::string& reason) {
+  return reason == "SAFETY" || reason == "PROHIBITED_CONTENT" || reason == "BLOCKLIST" || reason == "SPII" ||
+         reason == "RECITATION" || reason == "IMAGE_SAFETY" || reason == "IMAGE_PROHIBITED_CONTENT" ||
+         reason == "IMAGE_RECITATION";
+}
+
+std::int64_t int_at(const json& object, const char* name) {
+  auto it = object.find(name);
+  return it != object.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+}
+
+}  // namespace
+
+json encode_request(const ChatRequest& request) {
+  json body = json::object();
+  json system_parts = json::array();
+  json contents = json::array();
+  for (const Message& m : request.messages) {
+    switch (m.role) {
+      case Role::system: system_parts.push_back(text_part(m.content)); break;
+      case Role::user: contents.push_back({{"role", "user"}, {"parts", {text_part(m.content)}}}); break;
+      case Role::assistant: {
+        json parts = json::array();
+        if (!m.content.empty()) parts.push_back(text_part(m.content));
+        for (const ToolCall& call : m.tool_calls) {
+          json args = json::parse(call.arguments, nullptr, /*allow_exceptions=*/false);
+          if (args.is_discarded() || !args.is_object()) args = json::object();
+          json part{{"functionCall", {{"name", call.name}, {"args", std::move(args)}}}};
+          if (!call.signature.empty()) part["thoughtSignature"] = call.signature;
+          parts.push_back(std::move(part));
+        }
+        if (parts.empty()) parts.push_back(text_part(""));
+        contents.push_back({{"role", "model"}, {"parts", std::move(parts)}});
+        break;
+      }
+      case Role::tool: {
+        json part{{"functionResponse", {{"name", m.name}, {"response", tool_result(m.content)}}}};
+        // Consecutive tool results travel as parts of one user turn.
+        if (!contents.empty() && contents.back()["role"] == "user" &&
+            contents.back()["parts"][0].contains("functionResponse")) {
+          contents.back()["parts"].push_back(std::move(part));
+        } else {
+          contents.push_back({{"role", "user"}, {"parts", {std::move(part)}}});
+        }
+        break;
+      }
+    }
+  }
+  if (!system_parts.empty()) body["systemInstruction"] = {{"parts", std::move(system_parts)}};
+  body["contents"] = std::move(contents);
+
+  json config = json::object();
+  if (request.temperature) config["temperature"] = *request.temperature;
+  if (request.top_p) config["topP"] = *request.top_p;
+  if (request.max_tokens) config["maxOutputTokens"] = *request.max_tokens;
+  if (!request.stop.empty()) config["stopSequences"] = request.stop;
+  if (request.seed) config["seed"] = *request.seed;
+  switch (request.response_format.type) {
+    case ResponseFormat::Type::text: break;
+    case ResponseFormat::Type::json_object: config["responseMimeType"] = "application/json"; break;
+    case ResponseFormat::Type::json_schema:
+      config["responseMimeType"] = "application/json";
+      config["responseJsonSchema"] = request.response_format.schema;
+      break;
+  }
+  if (!config.empty()) body["generationConfig"] = std::move(config);
+
+  if (!request.tools.empty()) {
+    json declarations = json::array();
+    for (const Tool& t : request.tools) {
+      json fn{{"name", t.name}, {"parametersJsonSchema", t.parameters}};
+      if (!t.description.empty()) fn["description"] = t.description;
+      declarations.push_back(std::move(fn));
+    }
+    body["tools"] = json::array({{{"functionDeclarations", std::move(declarations)}}});
+  }
+  if (json tool_config = encode_tool_config(request.tool_choice); !tool_config.is_null()) {
+    body["toolConfig"] = std::move(tool_config);
+  }
+  if (request.extra.is_object()) {
+    for (auto it = request.extra.begin(); it != request.extra.end(); ++it) body[it.key()] = it.value();
+  }
+  return body;
+}
+
+Decoded decode_response(const json& body) {
+  Decoded out;
+  Response& r = out.response;
+  if (auto usage = body.find("usageMetadata"); usage != body.end() && usage->is_object()) {
+    r.usage.prompt_tokens = int_at(*usage, "promptTokenCount");
+    r.usage.reasoning_tokens = int_at(*usage, "thoughtsTokenCount");
+    // Thinking is billed as output: completion = candidates + thoughts.
+    r.usage.completion_tokens = int_at(*usage, "candidatesTokenCount") + r.usage.reasoning_tokens;
+    r.usage.total_tokens = int_at(*usage, "totalTokenCount");
+  }
+  if (auto id = body.find("responseId"); id != body.end() && id->is_string()) r.id = id->get<std::string>();
+
+  auto candidates = body.find("candidates");
+  if (candidates == body.end() || !candidates->is_array() || candidates->empty()) {
+    auto feedback = body.find("promptFeedback");
+    if (feedback != body.end() && feedback->is_object() && feedback->contains("blockReason")) {
+      out.blocked_reason = feedback->value("blockReason", "BLOCKED");
+      r.finish_reason = FinishReason::content_filter;
+      return out;
+    }
+    throw std::invalid_argument("no candidates in the response");
+  }
+  const json& candidate = (*candidates)[0];
+  if (!candidate.is_object()) throw std::invalid_argument("candidate is not an object");
+  r.raw_finish_reason = candidate.value("finishReason", "");
+
+  if (auto content = candidate.find("content"); content != candidate.end() && content->is_object()) {
+    auto parts = content->find("parts");
+    if (parts != content->end() && parts->is_array()) {
+      for (const json& part : *parts) {
+        if (!part.is_object()) continue;
+        if (part.value("thought", false)) continue;  // thought summaries are not the answer
+        if (auto text = part.find("text"); text != part.end() && text->is_string()) r.text += text->get<std::string>();
+        if (auto call = part.find("functionCall"); call != part.end() && call->is_object()) {
+          ToolCall tc;
+          tc.name = call->value("name", "");
+          tc.id = call->contains("id") && (*call)["id"].is_string() ? (*call)["id"].get<std::string>()
+                                                                    : "call_" + std::to_string(r.tool_calls.size());
+          tc.arguments = call->contains("args") ? (*call)["args"].dump() : "{}";
+          tc.signature = part.value("thoughtSignature", "");
+          r.tool_calls.push_back(std::move(tc));
+        }
+      }
+    }
+  }
+
+  const std::string& reason = r.raw_finish_reason;
+  if (is_block_reason(reason)) {
+    r.finish_reason = FinishReason::content_filter;
+    if (r.text.empty() && r.tool_calls.empty()) out.blocked_reason = reason;
+  } else if (!r.tool_calls.empty()) {
+    r.finish_reason = FinishReason::tool_calls;  // Gemini ends a call with STOP
+  } else if (reason == "STOP") {
+    r.finish_reason = FinishReason::stop;
+  } else if (reason == "MAX_TOKENS") {
+    r.finish_reason = FinishReason::length;
+  } else if (reason.empty()) {
+    r.finish_reason = FinishReason::unknown;
+  } else {
+    r.finish_reason = FinishReason::other;
+  }
+  return out;
+}
+
+}  // namespace polyrouter::detail::gemini

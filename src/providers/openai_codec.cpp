@@ -1,0 +1,145 @@
+#include "providers/openai_codec.hpp"
+
+#include <stdexcept>
+
+namespace polyrouter::detail::openai {
+namespace {
+
+using json = nlohmann::json;
+
+json encode_message(const Message& m) {
+  json out{{"role", to_string(m.role)}};
+  if (m.role == Role::assistant && !m.tool_calls.empty()) {
+    out["content"] = m.content.empty() ? json(nullptr) : json(m.content);
+    json calls = json::array();
+    for (const ToolCall& call : m.tool_calls) {
+      calls.push_back({{"id", call.id},
+                       {"type", "function"},
+                       {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
+    }
+    out["tool_calls"] = std::move(calls);
+  } else {
+    out["content"] = m.content;
+  }
+  if (m.role == Role::tool) out["tool_call_id"] = m.tool_call_id;
+  return out;
+}
+
+json encode_tool_choice(const ToolChoice& choice) {
+  switch (choice.mode) {
+    case ToolChoice::Mode::none: return "none";
+    case ToolChoice::Mode::auto_: return "auto";
+    case ToolChoice::Mode::required: return "required";
+    case ToolChoice::Mode::function:
+      return {{"type", "function"}, {"function", {{"name", choice.function}}}};
+    case ToolChoice::Mode::unset: break;
+  }
+  return nullptr;
+}
+
+std::int64_t int_at(const json& object, const char* name) {
+  auto it = object.find(name);
+  return it != object.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+}
+
+Usage decode_usage(const json& usage) {
+  Usage u;
+  if (!usage.is_object()) return u;
+  u.prompt_tokens = int_at(usage, "prompt_tokens");
+  u.completion_tokens = int_at(usage, "completion_tokens");
+  u.total_tokens = int_at(usage, "total_tokens");
+  if (auto details = usage.find("completion_tokens_details"); details != usage.end() && details->is_object()) {
+    u.reasoning_tokens = int_at(*details, "reasoning_tokens");
+  }
+  return u;
+}
+
+}  // namespace
+
+json encode_request(const ChatRequest& request, const std::string& model) {
+  json body{{"model", model}};
+  json messages = json::array();
+  for (const Message& m : request.messages) messages.push_back(encode_message(m));
+  body["messages"] = std::move(messages);
+  if (request.temperature) body["temperature"] = *request.temperature;
+  if (request.top_p) body["top_p"] = *request.top_p;
+  if (request.max_tokens) body["max_completion_tokens"] = *request.max_tokens;
+  if (!request.stop.empty()) body["stop"] = request.stop;
+  if (request.seed) body["seed"] = *request.seed;
+  switch (request.response_format.type) {
+    case ResponseFormat::Type::text: break;
+    case ResponseFormat::Type::json_object: body["response_format"] = {{"type", "json_object"}}; break;
+    case ResponseFormat::Type::json_schema:
+      body["response_format"] = {{"type", "json_schema"},
+                                 {"json_schema",
+                                  {{"name", request.response_format.schema_name},
+                                   {"schema", request.response_format.schema},
+                                   {"strict", request.response_format.strict}}}};
+      break;
+  }
+  if (!request.tools.empty()) {
+    json tools = json::array();
+    for (const Tool& t : request.tools) {
+      json function{{"name", t.name}, {"parameters", t.parameters}};
+      if (!t.description.empty()) function["description"] = t.description;
+      tools.push_back({{"type", "function"}, {"function", std::move(function)}});
+    }
+    body["tools"] = std::move(tools);
+  }
+  if (json choice = encode_tool_choice(request.tool_choice); !choice.is_null()) body["tool_choice"] = choice;
+  if (request.extra.is_object()) {
+    for (auto it = request.extra.begin(); it != request.extra.end(); ++it) body[it.key()] = it.value();
+  }
+  return body;
+}
+
+FinishReason decode_finish_reason(const std::string& reason) {
+  if (reason == "stop") return FinishReason::stop;
+  if (reason == "length") return FinishReason::length;
+  if (reason == "tool_calls" || reason == "function_call") return FinishReason::tool_calls;
+  if (reason == "content_filter") return FinishReason::content_filter;
+  if (reason.empty()) return FinishReason::unknown;
+  return FinishReason::other;
+}
+
+Response decode_response(const json& body) {
+  auto choices = body.find("choices");
+  if (choices == body.end() || !choices->is_array() || choices->empty() || !(*choices)[0].is_object()) {
+    throw std::invalid_argument("no choices in the response");
+  }
+  const json& choice = (*choices)[0];
+  auto message = choice.find("message");
+  if (message == choice.end() || !message->is_object()) throw std::invalid_argument("choice without a message");
+
+  Response r;
+  if (auto content = message->find("content"); content != message->end() && content->is_string()) {
+    r.text = content->get<std::string>();
+  }
+  if (auto calls = message->find("tool_calls"); calls != message->end() && calls->is_array()) {
+    for (const json& call : *calls) {
+      if (!call.is_object() || !call.contains("function") || !call["function"].is_object()) {
+        throw std::invalid_argument("malformed tool call");
+      }
+      const json& fn = call["function"];
+      ToolCall tc;
+      tc.id = call.value("id", "");
+      tc.name = fn.value("name", "");
+      const json& args = fn.contains("arguments") ? fn["arguments"] : json();
+      tc.arguments = args.is_string() ? args.get<std::string>() : args.is_null() ? "{}" : args.dump();
+      r.tool_calls.push_back(std::move(tc));
+    }
+  }
+  if (auto reason = choice.find("finish_reason"); reason != choice.end() && reason->is_string()) {
+    r.raw_finish_reason = reason->get<std::string>();
+  }
+  r.finish_reason = decode_finish_reason(r.raw_finish_reason);
+  if (auto usage = body.find("usage"); usage != body.end() && usage->is_object()) {
+    r.usage = decode_usage(*usage);
+  } else if (auto x = body.find("x_groq"); x != body.end() && x->is_object() && x->contains("usage")) {
+    r.usage = decode_usage((*x)["usage"]);  // older Groq responses
+  }
+  if (auto id = body.find("id"); id != body.end() && id->is_string()) r.id = id->get<std::string>();
+  return r;
+}
+
+}  // namespace polyrouter::detail::openai

@@ -1,0 +1,80 @@
+#include "polyrouter/openai_compatible_client.hpp"
+
+#include <stdexcept>
+
+#include "providers/error_body.hpp"
+#include "providers/openai_codec.hpp"
+
+namespace polyrouter {
+namespace {
+
+std::string without_trailing_slash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+detail::HttpRequest base_request(const std::string& url, const CallOptions& options, const HttpOptions& http) {
+  detail::HttpRequest request;
+  request.url = url;
+  request.timeout = options.timeout;
+  request.connect_timeout = options.connect_timeout;
+  request.max_response_bytes = http.max_response_bytes;
+  request.headers = {"Authorization: Bearer " + options.api_key, "Accept: application/json"};
+  for (const auto& [name, value] : http.extra_headers) request.headers.push_back(name + ": " + value);
+  return request;
+}
+
+}  // namespace
+
+OpenAICompatibleClient::OpenAICompatibleClient(std::string api_base, Provider provider, HttpOptions http)
+    : api_base_(without_trailing_slash(std::move(api_base))), provider_(provider), http_(std::move(http)) {}
+
+OpenAICompatibleClient OpenAICompatibleClient::groq(std::string_view root, HttpOptions http) {
+  return OpenAICompatibleClient(without_trailing_slash(std::string(root)) + "/openai/v1", Provider::groq,
+                                std::move(http));
+}
+
+OpenAICompatibleClient OpenAICompatibleClient::cerebras(std::string_view root, HttpOptions http) {
+  return OpenAICompatibleClient(without_trailing_slash(std::string(root)) + "/v1", Provider::cerebras,
+                                std::move(http));
+}
+
+Response OpenAICompatibleClient::complete(const ChatRequest& chat, const CallOptions& options) {
+  detail::HttpRequest request = base_request(api_base_ + "/chat/completions", options, http_);
+  request.headers.emplace_back("Content-Type: application/json");
+  request.body = detail::openai::encode_request(chat, options.model).dump();
+
+  detail::JsonReply reply = detail::exchange_json(provider_, options, request);
+  try {
+    Response response = detail::openai::decode_response(reply.body);
+    response.provider = provider_;
+    response.model = options.model;
+    return response;
+  } catch (const std::exception& e) {
+    detail::throw_invalid_response(provider_, options, reply.http, e.what());
+  }
+}
+
+std::vector<ModelInfo> OpenAICompatibleClient::list_models(const CallOptions& options) {
+  detail::HttpRequest request = base_request(api_base_ + "/models", options, http_);
+  request.method = "GET";
+  detail::JsonReply reply = detail::exchange_json(provider_, options, request);
+  auto data = reply.body.find("data");
+  if (data == reply.body.end() || !data->is_array()) {
+    detail::throw_invalid_response(provider_, options, reply.http, "model list without \"data\"");
+  }
+  std::vector<ModelInfo> models;
+  for (const auto& entry : *data) {
+    if (!entry.is_object() || !entry.contains("id") || !entry["id"].is_string()) continue;
+    ModelInfo info;
+    info.id = entry["id"].get<std::string>();
+    info.display_name = info.id;
+    if (auto w = entry.find("context_window"); w != entry.end() && w->is_number_integer()) {
+      info.context_window = w->get<std::int64_t>();
+    }
+    models.push_back(std::move(info));
+  }
+  return models;
+}
+
+}  // namespace polyrouter
