@@ -68,6 +68,8 @@ struct CooldownPolicy {
   Milliseconds rate_limit_default{60000};        ///< when a 429 carries no hint
   std::optional<Milliseconds> invalid_key_ttl;   ///< nullopt = the orchestrator's lifetime
   std::optional<Milliseconds> missing_model_ttl; ///< nullopt = the orchestrator's lifetime
+  /// Per-day walls (RPD, TPD, Gemini PerDay) cool at least this long, whatever the hint says.
+  Milliseconds daily_limit_minimum{600000};
 };
 
 /// Per (pool, model) circuit breaker for repeated transient failures.
@@ -130,9 +132,5 @@ struct EnvOptions {
 /// CEREBRAS_API_KEY0.., *_BASE_URL, and the JSON config file.
 /// @throws ConfigError naming the file and field; NoApiKeysError when no key is found.
 OrchestratorConfig config_from_env(const EnvOptions& options = {});
-
-/// Reads one JSON config file onto @p config (pools are rebuilt from its provider lists).
-/// @throws ConfigError naming the file and the field.
-void apply_config_file(const std::string& path, OrchestratorConfig& config);
 
 }  // namespace polyrouter

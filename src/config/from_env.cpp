@@ -1,1 +1,156 @@
-// placeholder
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+
+#include "config/config_file.hpp"
+#include "config/dotenv.hpp"
+#include "logging.hpp"
+#include "polyrouter/config.hpp"
+#include "polyrouter/errors.hpp"
+#include "polyrouter/logging.hpp"
+
+extern char** environ;
+
+namespace polyrouter {
+namespace {
+
+// The original tool's recommended lists, with retired models replaced by their successors.
+const std::vector<std::string>& default_models(Provider p) {
+  static const std::vector<std::string> groq{"openai/gpt-oss-120b", "openai/gpt-oss-20b"};
+  static const std::vector<std::string> gemini{"gemini-2.5-flash", "gemini-3-flash-preview"};
+  static const std::vector<std::string> cerebras{"gpt-oss-120b"};
+  static const std::vector<std::string> none;
+  switch (p) {
+    case Provider::groq: return groq;
+    case Provider::gemini: return gemini;
+    case Provider::cerebras: return cerebras;
+    default: return none;
+  }
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
+  return out;
+}
+
+bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+
+// The process environment over the .env file: the environment wins.
+class Variables {
+ public:
+  explicit Variables(const std::vector<std::pair<std::string, std::string>>& dotenv) {
+    for (const auto& [name, value] : dotenv) values_[name] = value;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+      std::string_view entry(*e);
+      const auto eq = entry.find('=');
+      if (eq != std::string_view::npos) values_[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
+    }
+  }
+
+  std::optional<std::string> get(const std::string& name) const {
+    auto it = values_.find(name);
+    if (it == values_.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  }
+
+  /// PREFIX (as "PREFIX") and PREFIX0..N, in index order; gaps allowed.
+  std::vector<ApiKey> keys(const std::string& prefix) const {
+    std::vector<std::pair<long, ApiKey>> found;
+    for (const auto& [name, value] : values_) {
+      if (value.empty() || name.compare(0, prefix.size(), prefix) != 0) continue;
+      const std::string suffix = name.substr(prefix.size());
+      if (suffix.empty()) {
+        found.emplace_back(-1, ApiKey(name, value));
+      } else if (suffix.size() <= 6 && std::all_of(suffix.begin(), suffix.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        found.emplace_back(std::stol(suffix), ApiKey(name, value));
+      }
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<ApiKey> keys;
+    for (auto& f : found) keys.push_back(std::move(f.second));
+    return keys;
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+}  // namespace
+
+OrchestratorConfig config_from_env(const EnvOptions& options) {
+  const Variables vars(options.env_file.empty() ? std::vector<std::pair<std::string, std::string>>{}
+                                                : detail::read_dotenv(options.env_file));
+
+  std::string config_path = options.config_file;
+  if (config_path.empty()) config_path = vars.get("POLYROUTER_CONFIG").value_or("");
+  if (config_path.empty() && file_exists("polyrouter.json")) config_path = "polyrouter.json";
+
+  OrchestratorConfig defaults;
+  detail::FileConfig file;
+  if (!config_path.empty()) {
+    file = detail::read_config_file(config_path, defaults);
+  } else {
+    file.policies = defaults;
+  }
+
+  if (file.in_depth_debug.value_or(false)) {
+    set_log_level(LogLevel::trace);
+  } else if (file.debug.value_or(false)) {
+    set_log_level(LogLevel::debug);
+  }
+
+  // Every section the config names, plus the three built-in providers with their defaults.
+  std::vector<detail::ProviderSection> sections = file.providers;
+  for (Provider p : {Provider::groq, Provider::gemini, Provider::cerebras}) {
+    const bool present = std::any_of(sections.begin(), sections.end(),
+                                     [p](const detail::ProviderSection& s) { return s.provider == p; });
+    if (!present) sections.push_back({std::string(to_string(p)), p, {}, {}, {}, {}});
+  }
+  std::vector<std::string> order = file.provider_order.value_or(std::vector<std::string>{});
+  if (order.empty()) {
+    for (const auto& s : sections) order.push_back(s.name);
+  }
+
+  OrchestratorConfig config = std::move(file.policies);
+  std::vector<std::string> missing_keys;
+  for (const std::string& name : order) {
+    auto section = std::find_if(sections.begin(), sections.end(),
+                                [&name](const detail::ProviderSection& s) { return s.name == name; });
+    if (section == sections.end()) {
+      throw ConfigError((config_path.empty() ? std::string("config") : config_path) +
+                        ": field 'provider_order' names unknown provider '" + name + "'");
+    }
+    PoolConfig pool;
+    pool.name = section->name;
+    pool.provider = section->provider.value_or(Provider::openai_compatible);
+    pool.models = section->models.value_or(default_models(pool.provider));
+    pool.shared_quota = section->shared_quota.value_or(false);
+    const std::string prefix = upper(section->name);
+    // Like the official SDKs: the environment's *_BASE_URL wins over the file.
+    pool.base_url = vars.get(prefix + "_BASE_URL").value_or(section->base_url.value_or(""));
+    pool.keys = vars.keys(prefix + "_API_KEY");
+    if (section->key_count && pool.keys.size() > static_cast<std::size_t>(*section->key_count)) {
+      pool.keys.resize(static_cast<std::size_t>(*section->key_count));
+    }
+    if (pool.keys.empty() && !section->provider) {
+      pool.keys.push_back(ApiKey(prefix + "_API_KEY", ""));  // local servers often need no key
+    }
+    if (pool.keys.empty()) {
+      detail::log().debug("no keys for {}: pool left out", section->name);
+      missing_keys.push_back(prefix + "_API_KEY0");
+      continue;
+    }
+    config.pools.push_back(std::move(pool));
+  }
+  if (config.pools.empty()) {
+    std::string names;
+    for (const auto& n : missing_keys) names += (names.empty() ? "" : ", ") + n;
+    throw NoApiKeysError("no API key found in the environment or " + options.env_file + " (set " + names + ")");
+  }
+  return config;
+}
+
+}  // namespace polyrouter
