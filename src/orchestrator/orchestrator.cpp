@@ -151,6 +151,7 @@ struct Orchestrator::Impl {
     TimePoint deadline;
     milliseconds attempt_timeout;
     std::vector<Attempt> attempts;
+    bool cut_by_deadline = false;  // a retry or attempt was skipped because time ran out
   };
 
   void record(Walk& walk, Attempt attempt) {
@@ -177,6 +178,7 @@ struct Orchestrator::Impl {
     for (int retry = 0;; ++retry) {
       const TimePoint start = now();
       if (start >= walk.deadline) {
+        walk.cut_by_deadline = true;
         next = Next::next_key;
         return std::nullopt;
       }
@@ -222,13 +224,19 @@ struct Orchestrator::Impl {
         if (is_transient(e.kind())) {
           health.record_transient_failure(pi, mi, end);
           throttle.on_failure();
-          if (breaker_trial || health.breaker_open(pi, mi) || retry >= config.retry.max_retries || !throttle.allows_retry()) {
-            if (!throttle.allows_retry()) logger.debug("retry throttled for {} {}", pool.config.name, model);
+          if (breaker_trial || health.breaker_open(pi, mi)) {
+            logger.debug("breaker open for {} {}", pool.config.name, model);
+            next = Next::next_model;  // the model is failing, whichever key asks
+            return std::nullopt;
+          }
+          if (retry >= config.retry.max_retries || !throttle.allows_retry()) {
+            if (retry < config.retry.max_retries) logger.debug("retry throttled for {} {}", pool.config.name, model);
             next = Next::next_key;
             return std::nullopt;
           }
           const milliseconds delay = backoff.delay(retry, e.retry_after());
           if (end + delay >= walk.deadline) {
+            walk.cut_by_deadline = true;
             next = Next::next_key;
             return std::nullopt;
           }
@@ -264,7 +272,9 @@ struct Orchestrator::Impl {
         return std::nullopt;
       case ErrorKind::rate_limit: {
         const auto& limit = static_cast<const RateLimitError&>(e);
-        milliseconds wait = e.retry_after().value_or(config.cooldown.rate_limit_default);
+        // A zero hint ("retry now") on a 429 says nothing useful: cool for the default.
+        const auto hint = e.retry_after();
+        milliseconds wait = hint && hint->count() > 0 ? *hint : config.cooldown.rate_limit_default;
         if (limit.daily()) wait = std::max(wait, config.cooldown.daily_limit_minimum);
         const TimePoint until = now_ + wait;
         if (pool.config.shared_quota || limit.scope() == RateLimitError::Scope::provider) {
@@ -312,7 +322,7 @@ struct Orchestrator::Impl {
 
     const TimePoint start = now();
     Walk walk{*request, start + options.deadline.value_or(config.timeouts.total),
-              options.attempt_timeout.value_or(config.timeouts.attempt), {}};
+              options.attempt_timeout.value_or(config.timeouts.attempt), {}, false};
     const milliseconds max_wait = options.max_wait.value_or(config.timeouts.max_wait);
     const std::uint64_t turn = config.round_robin ? rotation.fetch_add(1, std::memory_order_relaxed) : 0;
 
@@ -375,6 +385,7 @@ struct Orchestrator::Impl {
                    std::chrono::ceil<milliseconds>(*earliest - t).count());
       sleep(std::chrono::ceil<milliseconds>(*earliest - t));
     }
+    if (walk.cut_by_deadline) reason = "request deadline exceeded";
     return exhausted(walk, reason);
   }
 

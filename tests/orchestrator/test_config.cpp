@@ -1,0 +1,229 @@
+// Configuration from the environment, a .env file and the JSON config file.
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <unistd.h>
+
+#include <polyrouter/polyrouter.hpp>
+
+#include "config/config_file.hpp"
+#include "config/dotenv.hpp"
+
+using namespace polyrouter;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A scratch directory with files, and environment variables restored on exit.
+struct Sandbox {
+  std::string dir;
+  std::vector<std::string> vars;
+
+  Sandbox() {
+    char pattern[] = "/tmp/polyrouter-config-XXXXXX";
+    dir = mkdtemp(pattern);
+    // Start from a clean slate whatever the machine's environment holds.
+    for (const char* prefix : {"GROQ", "GEMINI", "CEREBRAS", "LOCAL"}) {
+      for (const char* suffix : {"_API_KEY", "_API_KEY0", "_API_KEY1", "_API_KEY2", "_API_KEY3", "_API_KEY7", "_BASE_URL"}) {
+        unset(std::string(prefix) + suffix);
+      }
+    }
+    unset("POLYROUTER_CONFIG");
+  }
+  ~Sandbox() {
+    for (const auto& v : vars) unsetenv(v.c_str());
+    std::system(("rm -rf '" + dir + "'").c_str());
+  }
+  void set(const std::string& name, const std::string& value) {
+    setenv(name.c_str(), value.c_str(), 1);
+    vars.push_back(name);
+  }
+  void unset(const std::string& name) { unsetenv(name.c_str()); }
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string path = dir + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  EnvOptions options(const std::string& env_file = "", const std::string& config = "") {
+    EnvOptions o;
+    o.env_file = env_file.empty() ? dir + "/absent.env" : env_file;
+    o.config_file = config;
+    return o;
+  }
+};
+
+std::vector<std::string> labels(const PoolConfig& p) {
+  std::vector<std::string> out;
+  for (const auto& k : p.keys) out.push_back(k.label);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(".env parsing: comments, quotes, export, inline comments", "[config][dotenv]") {
+  const auto vars = detail::parse_dotenv(
+      "# a comment\n"
+      "\n"
+      "GROQ_API_KEY0=gsk_plain\n"
+      "export GROQ_API_KEY1 = 'gsk single # not a comment'\n"
+      "GEMINI_API_KEY0=\"AIza \\\"quoted\\\"\\n\"  # trailing comment\n"
+      "CEREBRAS_API_KEY0=csk-value # inline comment\n"
+      "EMPTY=\n",
+      ".env");
+  REQUIRE(vars.size() == 5);
+  CHECK(vars[0] == std::make_pair(std::string("GROQ_API_KEY0"), std::string("gsk_plain")));
+  CHECK(vars[1].second == "gsk single # not a comment");
+  CHECK(vars[2].second == "AIza \"quoted\"\n");
+  CHECK(vars[3].second == "csk-value");
+  CHECK(vars[4].second.empty());
+}
+
+TEST_CASE(".env errors name the file and line", "[config][dotenv]") {
+  auto message = [](const std::string& text) {
+    try {
+      detail::parse_dotenv(text, "my.env");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(message("A=1\nno equals sign\n"), Catch::Contains("my.env:2"));
+  CHECK_THAT(message("1BAD=x\n"), Catch::Contains("invalid variable name"));
+  CHECK_THAT(message("A=\"unterminated\n"), Catch::Contains("unterminated quote"));
+  CHECK_THAT(message("A='x' trailing\n"), Catch::Contains("unexpected text"));
+}
+
+TEST_CASE("from_env reads numbered keys with gaps, in index order, env over .env", "[config][env]") {
+  Sandbox box;
+  const std::string env_file = box.write(".env",
+                                         "GROQ_API_KEY0=from-file-0\n"
+                                         "GROQ_API_KEY3=from-file-3\n"
+                                         "GEMINI_API_KEY0=gem-file\n");
+  box.set("GROQ_API_KEY0", "from-env-0");
+  box.set("GROQ_API_KEY7", "from-env-7");
+  box.set("GROQ_BASE_URL", "http://127.0.0.1:9");
+  const OrchestratorConfig config = config_from_env(box.options(env_file));
+  REQUIRE(config.pools.size() == 2);  // no Cerebras key: that pool is left out
+  CHECK(config.pools[0].name == "groq");
+  CHECK(labels(config.pools[0]) == std::vector<std::string>{"GROQ_API_KEY0", "GROQ_API_KEY3", "GROQ_API_KEY7"});
+  CHECK(config.pools[0].keys[0].value == "from-env-0");  // the environment wins
+  CHECK(config.pools[0].keys[1].value == "from-file-3");
+  CHECK(config.pools[0].base_url == "http://127.0.0.1:9");
+  CHECK(config.pools[0].models == std::vector<std::string>{"openai/gpt-oss-120b", "openai/gpt-oss-20b"});
+  CHECK(config.pools[1].name == "gemini");
+  CHECK(config.pools[1].models == std::vector<std::string>{"gemini-2.5-flash", "gemini-3-flash-preview"});
+}
+
+TEST_CASE("from_env with no key at all raises NoApiKeysError", "[config][env]") {
+  Sandbox box;
+  CHECK_THROWS_AS(config_from_env(box.options()), NoApiKeysError);
+}
+
+TEST_CASE("the JSON config carries models, order, key counts and policies", "[config][file]") {
+  Sandbox box;
+  box.set("GROQ_API_KEY0", "g0");
+  box.set("GROQ_API_KEY1", "g1");
+  box.set("GROQ_API_KEY2", "g2");
+  box.set("CEREBRAS_API_KEY0", "c0");
+  const std::string path = box.write("polyrouter.json", R"({
+    "debug": false,
+    "provider_order": ["cerebras", "groq", "local"],
+    "system_prompt": "Be brief.",
+    "round_robin": true,
+    "content_filter": "next",
+    "providers": {
+      "groq": {"models": ["openai/gpt-oss-20b"], "key_count": 2, "shared_quota": true},
+      "cerebras": {"base_url": "http://127.0.0.1:8"}
+    },
+    "openai_compatible": [{"name": "local", "base_url": "http://127.0.0.1:8080/v1", "models": ["qwen"]}],
+    "retry": {"max_retries": 4, "initial_backoff_ms": 10, "max_backoff_ms": 100, "jitter": 0.1,
+              "throttle": false},
+    "cooldown": {"rate_limit_default_ms": 5000, "invalid_key_ttl_ms": 3600000, "missing_model_ttl_ms": null},
+    "breaker": {"failure_threshold": 3, "open_ms": 2000},
+    "timeouts": {"connect_ms": 1000, "attempt_ms": 2000, "total_ms": 9000, "max_wait_ms": 500},
+    "max_response_bytes": 65536
+  })");
+  const OrchestratorConfig c = config_from_env(box.options("", path));
+  REQUIRE(c.pools.size() == 3);
+  CHECK(c.pools[0].name == "cerebras");
+  CHECK(c.pools[0].base_url == "http://127.0.0.1:8");
+  CHECK(c.pools[1].name == "groq");
+  CHECK(labels(c.pools[1]) == std::vector<std::string>{"GROQ_API_KEY0", "GROQ_API_KEY1"});
+  CHECK(c.pools[1].shared_quota);
+  CHECK(c.pools[1].models == std::vector<std::string>{"openai/gpt-oss-20b"});
+  CHECK(c.pools[2].name == "local");
+  CHECK(c.pools[2].provider == Provider::openai_compatible);
+  CHECK(c.pools[2].base_url == "http://127.0.0.1:8080/v1");
+  CHECK(c.system_prompt == "Be brief.");
+  CHECK(c.round_robin);
+  CHECK(c.content_filter == ContentFilterPolicy::next);
+  CHECK(c.retry.max_retries == 4);
+  CHECK(c.retry.initial_backoff == 10ms);
+  CHECK_FALSE(c.retry_throttle.enabled);
+  CHECK(c.cooldown.rate_limit_default == 5s);
+  CHECK(c.cooldown.invalid_key_ttl == std::optional<std::chrono::milliseconds>(1h));
+  CHECK_FALSE(c.cooldown.missing_model_ttl.has_value());
+  CHECK(c.breaker.failure_threshold == 3);
+  CHECK(c.timeouts.total == 9s);
+  CHECK(c.timeouts.max_wait == 500ms);
+  CHECK(c.http.max_response_bytes == 65536);
+  Orchestrator orchestrator(c);  // and it builds
+  CHECK(orchestrator.health().pools.size() == 3);
+}
+
+TEST_CASE("POLYROUTER_CONFIG names the config file", "[config][file]") {
+  Sandbox box;
+  box.set("GROQ_API_KEY0", "g0");
+  box.set("POLYROUTER_CONFIG", box.write("custom.json", R"({"providers": {"groq": {"models": ["x"]}}})"));
+  const OrchestratorConfig c = config_from_env(box.options());
+  REQUIRE(c.pools.size() == 1);
+  CHECK(c.pools[0].models == std::vector<std::string>{"x"});
+}
+
+TEST_CASE("config file errors name the file and the field", "[config][file]") {
+  OrchestratorConfig defaults;
+  auto message = [&](const std::string& text) {
+    try {
+      detail::parse_config(text, "conf.json", defaults);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(message("{not json"), Catch::Contains("conf.json: not valid JSON"));
+  CHECK_THAT(message("[]"), Catch::Contains("must be an object"));
+  CHECK_THAT(message(R"({"debugg": true})"), Catch::Contains("conf.json: field 'debugg' is not a known setting"));
+  CHECK_THAT(message(R"({"debug": "yes"})"), Catch::Contains("field 'debug' must be true or false"));
+  CHECK_THAT(message(R"({"providers": {"openai": {}}})"), Catch::Contains("field 'providers.openai' is not a known"));
+  CHECK_THAT(message(R"({"providers": {"groq": {"models": []}}})"), Catch::Contains("'providers.groq.models' must not be empty"));
+  CHECK_THAT(message(R"({"providers": {"groq": {"models": "m"}}})"), Catch::Contains("'providers.groq.models' must be a list"));
+  CHECK_THAT(message(R"({"providers": {"groq": {"key_count": -1}}})"), Catch::Contains("'providers.groq.key_count' must be an integer"));
+  CHECK_THAT(message(R"({"providers": {"groq": {"modles": ["m"]}}})"), Catch::Contains("'providers.groq.modles' is not a known"));
+  CHECK_THAT(message(R"({"retry": {"max_retries": 1.5}})"), Catch::Contains("'retry.max_retries' must be an integer"));
+  CHECK_THAT(message(R"({"retry": {"jitter": 2}})"), Catch::Contains("'retry.jitter' must be a number within"));
+  CHECK_THAT(message(R"({"timeouts": {"total_ms": 0}})"), Catch::Contains("'timeouts.total_ms' must be an integer"));
+  CHECK_THAT(message(R"({"cooldown": {"invalid_key_ttl_ms": "forever"}})"), Catch::Contains("'cooldown.invalid_key_ttl_ms' must be null"));
+  CHECK_THAT(message(R"({"content_filter": "ignore"})"), Catch::Contains("'content_filter' must be"));
+  CHECK_THAT(message(R"({"openai_compatible": [{"name": "x", "models": ["m"]}]})"), Catch::Contains("'openai_compatible[0].base_url' is required"));
+  CHECK_THAT(message(R"({"openai_compatible": {}})"), Catch::Contains("'openai_compatible' must be a list"));
+}
+
+TEST_CASE("provider_order naming an unknown provider is an error; a missing file too", "[config][file]") {
+  Sandbox box;
+  box.set("GROQ_API_KEY0", "g0");
+  const std::string path = box.write("p.json", R"({"provider_order": ["groq", "mistral"]})");
+  CHECK_THROWS_WITH(config_from_env(box.options("", path)), Catch::Contains("unknown provider 'mistral'"));
+  CHECK_THROWS_AS(config_from_env(box.options("", box.dir + "/absent.json")), ConfigError);
+}
+
+TEST_CASE("debug flags in the config raise the library's log level", "[config][file]") {
+  Sandbox box;
+  box.set("GROQ_API_KEY0", "g0");
+  config_from_env(box.options("", box.write("d.json", R"({"debug": true})")));
+  CHECK(log_level() == LogLevel::debug);
+  config_from_env(box.options("", box.write("t.json", R"({"in_depth_debug": true})")));
+  CHECK(log_level() == LogLevel::trace);
+  set_log_level(LogLevel::off);
+}

@@ -1,0 +1,13 @@
+# Public headers must not expose libcurl: consumers should not need its headers.
+file(GLOB_RECURSE headers "${INCLUDE_DIR}/*.hpp")
+foreach(header IN LISTS headers)
+  file(STRINGS "${header}" hits REGEX "#[ \t]*include[ \t]*[<\"]curl/")
+  if(hits)
+    message(FATAL_ERROR "${header} includes curl: ${hits}")
+  endif()
+endforeach()
+list(LENGTH headers count)
+if(count LESS 5)
+  message(FATAL_ERROR "found only ${count} public headers under ${INCLUDE_DIR}")
+endif()
+message(STATUS "${count} public headers, none includes curl")
