@@ -8,6 +8,7 @@
 
 #include "polyrouter/chat.hpp"
 #include "polyrouter/config.hpp"
+#include "polyrouter/llm_client.hpp"
 #include "polyrouter/observe.hpp"
 #include "polyrouter/response.hpp"
 
@@ -41,6 +42,15 @@ class Orchestrator {
   Response request(std::string_view prompt, const RequestOptions& options = {});
   /// Asks a full chat request. @throws as request(prompt).
   Response request(const ChatRequest& request, const RequestOptions& options = {});
+
+  /// Streams the answer: each text delta reaches @p on_delta as soon as it arrives. Until the
+  /// first delta, failures fail over exactly as request() does; after it the route is
+  /// committed, and a failure raises StreamInterruptedError with the partial text.
+  /// Returning false from @p on_delta stops the stream (the Response holds what arrived).
+  /// @throws as request(), and StreamInterruptedError.
+  Response stream(const ChatRequest& request, const DeltaCallback& on_delta, const RequestOptions& options = {});
+  /// Streams the answer to @p prompt. @throws as stream(ChatRequest).
+  Response stream(std::string_view prompt, const DeltaCallback& on_delta, const RequestOptions& options = {});
 
   /// Counters since construction.
   Stats stats() const;

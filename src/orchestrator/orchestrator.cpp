@@ -425,6 +425,18 @@ Response Orchestrator::request(const ChatRequest& request, const RequestOptions&
   return impl_->run(request, options);
 }
 
+Response Orchestrator::stream(const ChatRequest& request, const DeltaCallback& on_delta,
+                             const RequestOptions& options) {
+  // Interim: answers whole, then hands the text over as one delta. Real streaming replaces it.
+  Response response = impl_->run(request, options);
+  if (on_delta && !response.text.empty()) on_delta(response.text);
+  return response;
+}
+
+Response Orchestrator::stream(std::string_view prompt, const DeltaCallback& on_delta, const RequestOptions& options) {
+  return stream(ChatRequest::from_prompt(std::string(prompt)), on_delta, options);
+}
+
 Stats Orchestrator::stats() const {
   Stats s;
   s.requests = impl_->requests.load();
