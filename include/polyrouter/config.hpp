@@ -31,6 +31,15 @@ struct ApiKey {
 
 /// One provider account: a client, its ordered models and its ordered keys.
 struct PoolConfig {
+  PoolConfig() = default;
+  /// The common case in one line: `{Provider::groq, {"openai/gpt-oss-120b"}, {key0, key1}}`.
+  PoolConfig(Provider pool_provider, std::vector<std::string> pool_models, std::vector<ApiKey> pool_keys,
+             std::string pool_base_url = {})
+      : provider(pool_provider),
+        models(std::move(pool_models)),
+        keys(std::move(pool_keys)),
+        base_url(std::move(pool_base_url)) {}
+
   Provider provider = Provider::openai_compatible;
   std::vector<std::string> models;  ///< tried in order
   std::vector<ApiKey> keys;         ///< tried in order for each model
@@ -84,6 +93,8 @@ struct Timeouts {
   Milliseconds attempt{60000};   ///< one round trip
   Milliseconds total{180000};    ///< one request: bounds retries, waits and failover
   Milliseconds max_wait{0};      ///< wait this long for a cooldown to end rather than fail
+  Milliseconds first_delta{30000}; ///< streams: fail over when no delta came within this
+  Milliseconds stall{30000};     ///< streams: after the first delta, the longest silence allowed
 };
 
 /// What a content-filter block does.

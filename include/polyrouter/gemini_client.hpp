@@ -19,6 +19,7 @@ class GeminiClient : public LLMClient {
 
   Provider provider() const noexcept override { return Provider::gemini; }
   Response complete(const ChatRequest& request, const CallOptions& options) override;
+  Response stream(const ChatRequest& request, const CallOptions& options, const DeltaCallback& on_delta) override;
   std::vector<ModelInfo> list_models(const CallOptions& options) override;
 
   /// The versioned base URL requests go to ("…/v1beta").

@@ -22,6 +22,10 @@ struct CallOptions {
   std::string key_label;  ///< how the key is shown ("GROQ_API_KEY0")
   std::chrono::milliseconds timeout{60000};         ///< whole call
   std::chrono::milliseconds connect_timeout{5000};
+  /// Streams: fail when no text delta arrived within this (0 = only `timeout` applies).
+  std::chrono::milliseconds first_delta_timeout{0};
+  /// Streams: fail when no byte arrived for this long after the first delta (0 = no limit).
+  std::chrono::milliseconds stall_timeout{0};
 };
 
 /// A model a provider offers.
@@ -55,6 +59,14 @@ class LLMClient {
   ///         BadRequestError, ContentFilteredError, ProviderUnavailableError, TimeoutError,
   ///         InvalidJsonResponseError, UnknownError.
   virtual Response complete(const ChatRequest& request, const CallOptions& options) = 0;
+
+  /// One chat completion, streamed: @p on_delta gets each text delta as it arrives and may
+  /// return false to stop (the Response then holds what arrived, finish reason "cancelled").
+  /// A stream that ends without its terminator or carries an error event throws; it never
+  /// ends as a short success. The default implementation calls complete() and delivers the
+  /// whole text as one delta.
+  /// @throws as complete().
+  virtual Response stream(const ChatRequest& request, const CallOptions& options, const DeltaCallback& on_delta);
 
   /// The models this provider offers to this key.
   /// @throws as complete(); the default implementation throws UnknownError (not supported).

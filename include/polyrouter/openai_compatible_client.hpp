@@ -29,6 +29,7 @@ class OpenAICompatibleClient : public LLMClient {
 
   Provider provider() const noexcept override { return provider_; }
   Response complete(const ChatRequest& request, const CallOptions& options) override;
+  Response stream(const ChatRequest& request, const CallOptions& options, const DeltaCallback& on_delta) override;
   std::vector<ModelInfo> list_models(const CallOptions& options) override;
 
   /// The versioned base URL requests go to.

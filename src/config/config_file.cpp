@@ -234,11 +234,13 @@ FileConfig parse_config(const std::string& text, const std::string& origin, cons
   }
   if (top.find("timeouts")) {
     const Section s = top.child("timeouts");
-    s.allow({"connect_ms", "attempt_ms", "total_ms", "max_wait_ms"});
+    s.allow({"connect_ms", "attempt_ms", "total_ms", "max_wait_ms", "first_delta_ms", "stall_ms"});
     s.read_ms("connect_ms", c.timeouts.connect, 1);
     s.read_ms("attempt_ms", c.timeouts.attempt, 1);
     s.read_ms("total_ms", c.timeouts.total, 1);
     s.read_ms("max_wait_ms", c.timeouts.max_wait);
+    s.read_ms("first_delta_ms", c.timeouts.first_delta);
+    s.read_ms("stall_ms", c.timeouts.stall);
   }
   return out;
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <memory>
 
 #include <curl/curl.h>
 
@@ -71,55 +70,151 @@ CURL* thread_handle() {
   return handle.get();
 }
 
-struct Transfer {
+}  // namespace
+
+struct Exchange::State {
   const HttpRequest* request;
-  HttpResponse* response;
+  HttpResponse response;
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  std::string agent;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  CURL* easy = nullptr;
   bool too_large = false;
   bool aborted = false;
   std::size_t received = 0;
-};
 
-std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::size_t n = size * count;
-  t->received += n;
-  if (t->received > t->request->max_response_bytes) {
-    t->too_large = true;
-    return 0;  // makes libcurl stop with CURLE_WRITE_ERROR
+  bool streaming() const {
+    if (!request->on_body) return false;
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    return status >= 200 && status < 300;
   }
-  if (t->request->on_body) {
-    if (!t->request->on_body(std::string_view(data, n))) {
-      t->aborted = true;
-      return 0;
+
+  static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* s = static_cast<State*>(user);
+    const std::size_t n = size * count;
+    s->received += n;
+    if (s->received > s->request->max_response_bytes) {
+      s->too_large = true;
+      return 0;  // makes libcurl stop with CURLE_WRITE_ERROR
     }
-  } else {
-    t->response->body.append(data, n);
-  }
-  return n;
-}
-
-std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::size_t n = size * count;
-  std::string_view line(data, n);
-  if (line.substr(0, 5) == "HTTP/") {
-    t->response->headers.clear();  // a new response (after 100-continue or a redirect)
+    if (s->streaming()) {
+      if (!s->request->on_body(std::string_view(data, n))) {
+        s->aborted = true;
+        return 0;
+      }
+    } else {
+      s->response.body.append(data, n);
+    }
     return n;
   }
-  const auto colon = line.find(':');
-  if (colon == std::string_view::npos) return n;
-  std::string name(line.substr(0, colon));
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
-    value.remove_suffix(1);
-  t->response->headers.emplace_back(std::move(name), std::string(value));
-  return n;
+
+  static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* s = static_cast<State*>(user);
+    const std::size_t n = size * count;
+    std::string_view line(data, n);
+    if (line.substr(0, 5) == "HTTP/") {
+      s->response.headers.clear();  // a new response (after 100-continue or a redirect)
+      return n;
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) return n;
+    std::string name(line.substr(0, colon));
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+      value.remove_suffix(1);
+    }
+    s->response.headers.emplace_back(std::move(name), std::string(value));
+    return n;
+  }
+
+  static int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* s = static_cast<State*>(user);
+    if (s->request->on_progress()) return 0;
+    s->aborted = true;
+    return 1;
+  }
+};
+
+Exchange::Exchange(const HttpRequest& request) : state_(std::make_unique<State>()) {
+  state_->request = &request;
+  state_->agent = std::string(user_agent());
+  for (const std::string& h : request.headers) {
+    curl_slist* next = curl_slist_append(state_->headers.get(), h.c_str());
+    if (next != nullptr) {
+      state_->headers.release();
+      state_->headers.reset(next);
+    }
+  }
+  // No 100-continue round trip for larger bodies.
+  if (curl_slist* next = curl_slist_append(state_->headers.get(), "Expect:")) {
+    state_->headers.release();
+    state_->headers.reset(next);
+  }
 }
 
-}  // namespace
+Exchange::~Exchange() = default;
+
+void Exchange::attach(void* handle) {
+  CURL* curl = static_cast<CURL*>(handle);
+  State& s = *state_;
+  const HttpRequest& request = *s.request;
+  s.easy = curl;
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, s.agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, s.headers.get());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_response_bytes));
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &State::on_write);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &State::on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &s);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, s.error_buffer);
+  if (request.on_progress) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &State::on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &s);
+  }
+  if (std::string_view(request.method) == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  } else {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  }
+}
+
+HttpResponse Exchange::finish(void* handle, int result) {
+  CURL* curl = static_cast<CURL*>(handle);
+  State& s = *state_;
+  const auto code = static_cast<CURLcode>(result);
+  // The handle may outlive this exchange; drop pointers into it before returning.
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  s.response.status = status;
+  if (code != CURLE_OK) {
+    if (s.too_large) {
+      s.response.failure = TransportFailure::too_large;
+    } else if (s.aborted) {
+      s.response.failure = TransportFailure::aborted;
+    } else {
+      s.response.failure = classify(code);
+    }
+    s.response.failure_message = s.error_buffer[0] != '\0' ? s.error_buffer : curl_easy_strerror(code);
+  }
+  return std::move(s.response);
+}
 
 std::string_view HttpResponse::header(std::string_view lower_case_name) const {
   for (const auto& [name, value] : headers) {
@@ -134,72 +229,16 @@ std::string_view user_agent() {
 }
 
 HttpResponse perform(const HttpRequest& request) {
-  HttpResponse response;
   CURL* curl = thread_handle();
   if (curl == nullptr) {
+    HttpResponse response;
     response.failure = TransportFailure::other;
     response.failure_message = "curl_easy_init failed";
     return response;
   }
-
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
-  auto add_header = [&headers](const char* line) {
-    curl_slist* next = curl_slist_append(headers.get(), line);
-    if (next != nullptr) {
-      headers.release();
-      headers.reset(next);
-    }
-  };
-  for (const std::string& h : request.headers) add_header(h.c_str());
-  add_header("Expect:");  // no 100-continue round trip for larger bodies
-
-  Transfer transfer{&request, &response};
-  char error_buffer[CURL_ERROR_SIZE] = {0};
-  const std::string agent(user_agent());
-
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, agent.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_response_bytes));
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_write);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-  if (std::string_view(request.method) == "POST") {
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-  } else {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-  }
-
-  const CURLcode code = curl_easy_perform(curl);
-  // The handle outlives this call; drop pointers to our stack before returning.
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
-
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  response.status = status;
-  if (code != CURLE_OK) {
-    if (transfer.too_large) {
-      response.failure = TransportFailure::too_large;
-    } else if (transfer.aborted) {
-      response.failure = TransportFailure::aborted;
-    } else {
-      response.failure = classify(code);
-    }
-    response.failure_message = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
-  }
-  return response;
+  Exchange exchange(request);
+  exchange.attach(curl);
+  return exchange.finish(curl, curl_easy_perform(curl));
 }
 
 }  // namespace polyrouter::detail

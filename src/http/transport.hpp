@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,9 +23,13 @@ struct HttpRequest {
   std::chrono::milliseconds timeout{60000};
   std::chrono::milliseconds connect_timeout{5000};
   std::size_t max_response_bytes = std::size_t{8} << 20;
-  /// When set, body bytes go here as they arrive instead of into HttpResponse::body;
-  /// returning false aborts the transfer (TransportFailure::aborted).
+  /// When set, the body of a 2xx answer goes here as it arrives instead of into
+  /// HttpResponse::body (error bodies are still collected); returning false aborts the
+  /// transfer (TransportFailure::aborted).
   std::function<bool(std::string_view chunk)> on_body;
+  /// When set, called while the transfer runs (about once per second when idle, more often
+  /// while data flows); returning false aborts it (TransportFailure::aborted).
+  std::function<bool()> on_progress;
 };
 
 struct HttpResponse {
@@ -36,6 +41,26 @@ struct HttpResponse {
 
   /// The first header named @p lower_case_name, or empty.
   std::string_view header(std::string_view lower_case_name) const;
+};
+
+/// One transfer's state, for any easy handle: the sync path uses a per-thread handle, the
+/// event loop its own. The request must outlive the exchange.
+class Exchange {
+ public:
+  explicit Exchange(const HttpRequest& request);
+  ~Exchange();
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  /// Sets every option of @p easy (a CURL*) for this transfer.
+  void attach(void* easy);
+  /// Reads the result off @p easy after libcurl finished with @p code (a CURLcode).
+  HttpResponse finish(void* easy, int code);
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
 };
 
 /// Performs one request on this thread's reused handle. Never throws for network faults:

@@ -152,6 +152,7 @@ struct Orchestrator::Impl {
     milliseconds attempt_timeout;
     std::vector<Attempt> attempts;
     bool cut_by_deadline = false;  // a retry or attempt was skipped because time ran out
+    const DeltaCallback* on_delta = nullptr;  // set for streams
   };
 
   void record(Walk& walk, Attempt attempt) {
@@ -189,6 +190,8 @@ struct Orchestrator::Impl {
       options.key_label = key.label;
       options.timeout = std::min(walk.attempt_timeout, remaining);
       options.connect_timeout = std::min(config.timeouts.connect, options.timeout);
+      options.first_delta_timeout = config.timeouts.first_delta;
+      options.stall_timeout = config.timeouts.stall;
 
       if (walk.attempts.size() > 0 && retry == 0) note_fallback(walk);
       logger.debug("trying {} {} with {}{}", pool.config.name, model, key.label,
@@ -199,8 +202,20 @@ struct Orchestrator::Impl {
       attempt.provider = pool.client->provider();
       attempt.model = model;
       attempt.key_label = key.label;
+      // A stream commits to this route once its first delta reached the caller.
+      bool committed = false;
+      std::string partial;
+      DeltaCallback forward;
+      if (walk.on_delta != nullptr) {
+        forward = [&](std::string_view delta) {
+          committed = true;
+          partial.append(delta);
+          return (*walk.on_delta)(delta);
+        };
+      }
       try {
-        Response response = pool.client->complete(walk.request, options);
+        Response response = walk.on_delta != nullptr ? pool.client->stream(walk.request, options, forward)
+                                                     : pool.client->complete(walk.request, options);
         attempt.latency = std::chrono::duration_cast<milliseconds>(now() - start);
         attempt.outcome = AttemptOutcome::success;
         attempt.http_status = 200;
@@ -220,9 +235,17 @@ struct Orchestrator::Impl {
         attempt.error = e.what();
         record(walk, attempt);
         logger.debug("{} {} with {} failed: {}", pool.config.name, model, key.label, e.what());
+        if (is_transient(e.kind())) health.record_transient_failure(pi, mi, end);
+        if (committed) {
+          // Past the commit point: never a silent success, never another model's continuation.
+          if (breaker_trial && !is_transient(e.kind())) health.release_trial(pi, mi);
+          ErrorContext context = e.context();
+          throw StreamInterruptedError(std::string("stream interrupted after ") + std::to_string(partial.size()) +
+                                           " bytes: " + e.detail(),
+                                       std::move(context), std::move(partial), std::move(walk.attempts));
+        }
 
         if (is_transient(e.kind())) {
-          health.record_transient_failure(pi, mi, end);
           throttle.on_failure();
           if (breaker_trial || health.breaker_open(pi, mi)) {
             logger.debug("breaker open for {} {}", pool.config.name, model);
@@ -248,6 +271,7 @@ struct Orchestrator::Impl {
         if (breaker_trial) health.release_trial(pi, mi);
         return on_failure(e, end, pi, mi, ki, next);
       } catch (const std::exception& e) {
+        if (committed) throw;  // thrown by the caller's own delta callback: theirs to see
         // A user's client threw something outside the family: record it and move on.
         attempt.latency = std::chrono::duration_cast<milliseconds>(now() - start);
         attempt.outcome = AttemptOutcome::unknown_error;
@@ -308,7 +332,7 @@ struct Orchestrator::Impl {
     }
   }
 
-  Response run(const ChatRequest& original, const RequestOptions& options) {
+  Response run(const ChatRequest& original, const RequestOptions& options, const DeltaCallback* on_delta = nullptr) {
     requests.fetch_add(1, std::memory_order_relaxed);
     auto& logger = detail::log();
 
@@ -322,7 +346,7 @@ struct Orchestrator::Impl {
 
     const TimePoint start = now();
     Walk walk{*request, start + options.deadline.value_or(config.timeouts.total),
-              options.attempt_timeout.value_or(config.timeouts.attempt), {}, false};
+              options.attempt_timeout.value_or(config.timeouts.attempt), {}, false, on_delta};
     const milliseconds max_wait = options.max_wait.value_or(config.timeouts.max_wait);
     const std::uint64_t turn = config.round_robin ? rotation.fetch_add(1, std::memory_order_relaxed) : 0;
 
@@ -427,10 +451,7 @@ Response Orchestrator::request(const ChatRequest& request, const RequestOptions&
 
 Response Orchestrator::stream(const ChatRequest& request, const DeltaCallback& on_delta,
                              const RequestOptions& options) {
-  // Interim: answers whole, then hands the text over as one delta. Real streaming replaces it.
-  Response response = impl_->run(request, options);
-  if (on_delta && !response.text.empty()) on_delta(response.text);
-  return response;
+  return impl_->run(request, options, &on_delta);
 }
 
 Response Orchestrator::stream(std::string_view prompt, const DeltaCallback& on_delta, const RequestOptions& options) {

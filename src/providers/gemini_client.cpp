@@ -4,6 +4,7 @@
 
 #include "providers/error_body.hpp"
 #include "providers/gemini_codec.hpp"
+#include "providers/streaming.hpp"
 
 namespace polyrouter {
 namespace {
@@ -45,6 +46,48 @@ Response GeminiClient::complete(const ChatRequest& chat, const CallOptions& opti
   }
   if (!decoded.blocked_reason.empty()) {
     ErrorContext context = detail::make_context(Provider::gemini, options, &reply.http);
+    context.provider_code = decoded.blocked_reason;
+    throw ContentFilteredError("blocked by the provider (" + decoded.blocked_reason + ")", std::move(context));
+  }
+  decoded.response.provider = Provider::gemini;
+  decoded.response.model = options.model;
+  return std::move(decoded.response);
+}
+
+Response GeminiClient::stream(const ChatRequest& chat, const CallOptions& options, const DeltaCallback& on_delta) {
+  detail::HttpRequest request =
+      base_request(api_base_ + "/models/" + options.model + ":streamGenerateContent?alt=sse", options, http_);
+  request.headers.emplace_back("Content-Type: application/json");
+  request.body = detail::gemini::encode_request(chat).dump();
+
+  detail::gemini::StreamDecoder decoder;
+  detail::HttpResponse http;
+  bool delta_seen = false;
+  auto on_event = [&](const detail::SseEvent& event) {
+    const nlohmann::json json = detail::parse_event(Provider::gemini, options, event, http);
+    if (json.is_null()) return detail::EventVerdict::more;
+    std::string delta;
+    try {
+      delta = decoder.add(json);
+    } catch (const std::invalid_argument& e) {
+      ErrorContext context = detail::make_context(Provider::gemini, options, &http);
+      context.body_excerpt = detail::excerpt(event.data, options.api_key);
+      throw InvalidJsonResponseError(std::string("malformed event in the stream: ") + e.what(), std::move(context));
+    }
+    if (delta.empty()) return detail::EventVerdict::more;
+    delta_seen = true;
+    return on_delta(delta) ? detail::EventVerdict::more : detail::EventVerdict::cancel;
+  };
+  detail::StreamResult result = detail::run_stream(Provider::gemini, options, std::move(request), on_event, delta_seen);
+  detail::gemini::Decoded decoded = decoder.finish();
+  if (result.cancelled) {
+    decoded.response.raw_finish_reason = "cancelled";
+    decoded.response.finish_reason = FinishReason::other;
+  } else if (!decoder.finished()) {
+    // Gemini has no [DONE]: a stream that stops before a finishReason was cut.
+    detail::throw_cut_stream(Provider::gemini, options, result.http, "stream ended before a finishReason");
+  } else if (!decoded.blocked_reason.empty() && decoded.response.text.empty()) {
+    ErrorContext context = detail::make_context(Provider::gemini, options, &result.http);
     context.provider_code = decoded.blocked_reason;
     throw ContentFilteredError("blocked by the provider (" + decoded.blocked_reason + ")", std::move(context));
   }

@@ -177,4 +177,49 @@ Decoded decode_response(const json& body) {
   return out;
 }
 
+std::string StreamDecoder::add(const json& event) {
+  if (!event.contains("candidates") && !event.contains("promptFeedback")) {
+    // A usage-only event: nothing to say yet.
+    if (!event.contains("usageMetadata")) throw std::invalid_argument("neither candidates nor usage");
+    Decoded usage_only = decode_response(json{{"usageMetadata", event["usageMetadata"]}, {"candidates", json::array({json::object()})}});
+    decoded_.response.usage = usage_only.response.usage;
+    return {};
+  }
+  Decoded part = decode_response(event);
+  Response& r = decoded_.response;
+  if (part.response.usage.total_tokens != 0 || part.response.usage.prompt_tokens != 0) r.usage = part.response.usage;
+  if (r.id.empty()) r.id = part.response.id;
+  if (!part.blocked_reason.empty()) decoded_.blocked_reason = part.blocked_reason;
+  r.text += part.response.text;
+  for (ToolCall& call : part.response.tool_calls) {
+    call.id = "call_" + std::to_string(r.tool_calls.size());
+    r.tool_calls.push_back(std::move(call));
+  }
+  if (!part.response.raw_finish_reason.empty()) {
+    finished_ = true;
+    r.raw_finish_reason = part.response.raw_finish_reason;
+  }
+  if (!part.blocked_reason.empty() && part.response.raw_finish_reason.empty()) finished_ = true;
+  return part.response.text;
+}
+
+Decoded StreamDecoder::finish() {
+  Decoded out = decoded_;
+  Response& r = out.response;
+  const std::string& reason = r.raw_finish_reason;
+  if (!out.blocked_reason.empty() || reason == "SAFETY" || reason == "PROHIBITED_CONTENT" || reason == "BLOCKLIST" ||
+      reason == "SPII" || reason == "RECITATION") {
+    r.finish_reason = FinishReason::content_filter;
+  } else if (!r.tool_calls.empty()) {
+    r.finish_reason = FinishReason::tool_calls;
+  } else if (reason == "STOP") {
+    r.finish_reason = FinishReason::stop;
+  } else if (reason == "MAX_TOKENS") {
+    r.finish_reason = FinishReason::length;
+  } else {
+    r.finish_reason = reason.empty() ? FinishReason::unknown : FinishReason::other;
+  }
+  return out;
+}
+
 }  // namespace polyrouter::detail::gemini

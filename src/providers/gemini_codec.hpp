@@ -25,4 +25,20 @@ struct Decoded {
 /// candidates nor a block reason.
 Decoded decode_response(const nlohmann::json& body);
 
+/// Assembles a streamGenerateContent (alt=sse) stream: every event is a partial
+/// GenerateContentResponse whose parts are deltas; usage is cumulative; the last has finishReason.
+class StreamDecoder {
+ public:
+  /// Reads one event and returns its text delta (may be empty).
+  /// @throws std::invalid_argument on an event that is not a GenerateContentResponse.
+  std::string add(const nlohmann::json& event);
+  /// Whether an event carried a finish reason (the stream's only end marker).
+  bool finished() const { return finished_; }
+  Decoded finish();
+
+ private:
+  Decoded decoded_;
+  bool finished_ = false;
+};
+
 }  // namespace polyrouter::detail::gemini

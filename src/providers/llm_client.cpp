@@ -4,6 +4,12 @@
 
 namespace polyrouter {
 
+Response LLMClient::stream(const ChatRequest& request, const CallOptions& options, const DeltaCallback& on_delta) {
+  Response response = complete(request, options);
+  if (on_delta && !response.text.empty() && !on_delta(response.text)) response.raw_finish_reason = "cancelled";
+  return response;
+}
+
 std::vector<ModelInfo> LLMClient::list_models(const CallOptions& options) {
   ErrorContext context;
   context.provider = provider();

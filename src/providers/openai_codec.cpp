@@ -142,4 +142,56 @@ Response decode_response(const json& body) {
   return r;
 }
 
+std::string StreamDecoder::add(const json& chunk) {
+  if (auto id = chunk.find("id"); id != chunk.end() && id->is_string() && response_.id.empty()) {
+    response_.id = id->get<std::string>();
+  }
+  // Usage arrives on the last chunk: top-level (include_usage, 2026 Groq) or under x_groq.
+  if (auto usage = chunk.find("usage"); usage != chunk.end() && usage->is_object()) {
+    response_.usage = decode_usage(*usage);
+  } else if (auto x = chunk.find("x_groq"); x != chunk.end() && x->is_object() && x->contains("usage")) {
+    response_.usage = decode_usage((*x)["usage"]);
+  }
+  std::string text;
+  auto choices = chunk.find("choices");
+  if (choices == chunk.end() || !choices->is_array() || choices->empty()) return text;
+  const json& choice = (*choices)[0];
+  if (!choice.is_object()) return text;
+  if (auto reason = choice.find("finish_reason"); reason != choice.end() && reason->is_string()) {
+    response_.raw_finish_reason = reason->get<std::string>();
+  }
+  auto delta = choice.find("delta");
+  if (delta == choice.end() || !delta->is_object()) return text;
+  if (auto content = delta->find("content"); content != delta->end() && content->is_string()) {
+    text = content->get<std::string>();
+    response_.text += text;
+  }
+  if (auto calls = delta->find("tool_calls"); calls != delta->end() && calls->is_array()) {
+    for (const json& part : *calls) {
+      if (!part.is_object()) continue;
+      const auto index = static_cast<std::size_t>(part.value("index", 0));
+      if (index > 1024) continue;  // a bogus index must not make us allocate
+      if (calls_.size() <= index) calls_.resize(index + 1);
+      ToolCall& call = calls_[index];
+      if (auto id = part.find("id"); id != part.end() && id->is_string()) call.id = id->get<std::string>();
+      if (auto fn = part.find("function"); fn != part.end() && fn->is_object()) {
+        if (auto name = fn->find("name"); name != fn->end() && name->is_string()) call.name += name->get<std::string>();
+        if (auto args = fn->find("arguments"); args != fn->end() && args->is_string()) {
+          call.arguments += args->get<std::string>();
+        }
+      }
+    }
+  }
+  return text;
+}
+
+Response StreamDecoder::finish() {
+  Response out = response_;
+  for (const ToolCall& call : calls_) {
+    if (!call.name.empty()) out.tool_calls.push_back(call);
+  }
+  out.finish_reason = decode_finish_reason(out.raw_finish_reason);
+  return out;
+}
+
 }  // namespace polyrouter::detail::openai

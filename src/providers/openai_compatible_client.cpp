@@ -4,6 +4,7 @@
 
 #include "providers/error_body.hpp"
 #include "providers/openai_codec.hpp"
+#include "providers/streaming.hpp"
 
 namespace polyrouter {
 namespace {
@@ -53,6 +54,44 @@ Response OpenAICompatibleClient::complete(const ChatRequest& chat, const CallOpt
   } catch (const std::exception& e) {
     detail::throw_invalid_response(provider_, options, reply.http, e.what());
   }
+}
+
+Response OpenAICompatibleClient::stream(const ChatRequest& chat, const CallOptions& options,
+                                        const DeltaCallback& on_delta) {
+  detail::HttpRequest request = base_request(api_base_ + "/chat/completions", options, http_);
+  request.headers.emplace_back("Content-Type: application/json");
+  nlohmann::json body = detail::openai::encode_request(chat, options.model);
+  body["stream"] = true;
+  if (!body.contains("stream_options")) body["stream_options"] = {{"include_usage", true}};
+  request.body = body.dump();
+
+  detail::openai::StreamDecoder decoder;
+  detail::HttpResponse http;  // status and headers, for error context
+  bool done = false;
+  bool delta_seen = false;
+  auto on_event = [&](const detail::SseEvent& event) {
+    if (event.data == "[DONE]") {
+      done = true;
+      return detail::EventVerdict::more;
+    }
+    const nlohmann::json chunk = detail::parse_event(provider_, options, event, http);
+    if (chunk.is_null()) return detail::EventVerdict::more;
+    const std::string delta = decoder.add(chunk);
+    if (delta.empty()) return detail::EventVerdict::more;
+    delta_seen = true;
+    return on_delta(delta) ? detail::EventVerdict::more : detail::EventVerdict::cancel;
+  };
+  detail::StreamResult result = detail::run_stream(provider_, options, std::move(request), on_event, delta_seen);
+  Response response = decoder.finish();
+  if (result.cancelled) {
+    response.raw_finish_reason = "cancelled";
+    response.finish_reason = FinishReason::other;
+  } else if (!done) {
+    detail::throw_cut_stream(provider_, options, result.http, "stream ended before data: [DONE]");
+  }
+  response.provider = provider_;
+  response.model = options.model;
+  return response;
 }
 
 std::vector<ModelInfo> OpenAICompatibleClient::list_models(const CallOptions& options) {

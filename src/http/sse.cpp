@@ -1,0 +1,71 @@
+#include "http/sse.hpp"
+
+namespace polyrouter::detail {
+
+SseReader::SseReader(std::function<bool(const SseEvent&)> on_event) : on_event_(std::move(on_event)) {}
+
+bool SseReader::feed(std::string_view bytes) {
+  for (char c : bytes) {
+    if (stopped_) return false;
+    if (c == '\n' && last_was_cr_) {  // the LF of a CRLF: the CR already ended the line
+      last_was_cr_ = false;
+      continue;
+    }
+    last_was_cr_ = c == '\r';
+    if (c == '\n' || c == '\r') {
+      std::string text;
+      text.swap(line_);
+      if (!line(text)) stopped_ = true;
+    } else {
+      line_ += c;
+    }
+  }
+  return !stopped_;
+}
+
+bool SseReader::finish() {
+  if (stopped_) return false;
+  if (!line_.empty()) {
+    std::string text;
+    text.swap(line_);
+    if (!line(text)) return false;
+  }
+  return dispatch();
+}
+
+bool SseReader::line(std::string_view text) {
+  if (text.empty()) return dispatch();
+  if (text.front() == ':') return true;  // comment / keep-alive
+  const auto colon = text.find(':');
+  std::string_view field = text.substr(0, colon);
+  std::string_view value = colon == std::string_view::npos ? std::string_view() : text.substr(colon + 1);
+  if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  if (field == "data") {
+    if (data_lines_++ > 0) event_.data += '\n';
+    event_.data += value;
+  } else if (field == "event") {
+    event_.event = std::string(value);
+  } else if (field == "id" || field == "retry") {
+    // Not used by any provider polyrouter speaks to.
+  } else {
+    raw_ += text;  // unframed text, e.g. a pretty-printed {"error": ...}
+    raw_ += '\n';
+  }
+  return true;
+}
+
+bool SseReader::dispatch() {
+  bool keep_going = true;
+  if (data_lines_ > 0) {
+    if (event_.event.empty()) event_.event = "message";
+    keep_going = on_event_(event_);
+  } else if (!raw_.empty()) {
+    keep_going = on_event_(SseEvent{"raw", raw_});
+  }
+  raw_.clear();
+  event_ = SseEvent{};
+  data_lines_ = 0;
+  return keep_going;
+}
+
+}  // namespace polyrouter::detail

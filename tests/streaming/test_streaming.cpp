@@ -1,0 +1,294 @@
+// Streaming through the orchestrator: deltas as they come, failover before the first delta,
+// StreamInterruptedError after it, cancellation. Real libcurl against scripted loopback servers.
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <polyrouter/polyrouter.hpp>
+#include <polyrouter/sim/simulator.hpp>
+
+#include "stream_server.hpp"
+
+using namespace polyrouter;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using test::Ending;
+using test::Piece;
+using test::sse;
+using test::StreamServer;
+
+namespace {
+
+std::string chunk(const std::string& content, const char* finish = nullptr) {
+  json c{{"id", "chatcmpl-1"}, {"object", "chat.completion.chunk"},
+         {"choices", {{{"index", 0}, {"delta", {{"content", content}}}, {"finish_reason", finish ? json(finish) : json(nullptr)}}}}};
+  return sse(c.dump());
+}
+
+std::string gemini_event(const std::string& text, const char* finish = nullptr) {
+  json candidate{{"content", {{"role", "model"}, {"parts", {{{"text", text}}}}}}, {"index", 0}};
+  if (finish) candidate["finishReason"] = finish;
+  json e{{"candidates", {candidate}},
+         {"usageMetadata", {{"promptTokenCount", 3}, {"candidatesTokenCount", 2}, {"totalTokenCount", 5}}}};
+  return sse(e.dump());
+}
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(std::string(POLYROUTER_FIXTURES_DIR) + "/" + name, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+PoolConfig pool_at(Provider provider, const std::string& url, std::string model = "m") {
+  PoolConfig p{provider, {std::move(model)}, {"test-key-" + std::string(to_string(provider))}};
+  p.base_url = url;
+  return p;
+}
+
+OrchestratorConfig config_for(std::vector<PoolConfig> pools) {
+  OrchestratorConfig c;
+  c.pools = std::move(pools);
+  c.retry.max_retries = 0;
+  c.timeouts.attempt = 10s;
+  return c;
+}
+
+// Collects deltas.
+struct Collector {
+  std::vector<std::string> deltas;
+  std::string text() const {
+    std::string out;
+    for (const auto& d : deltas) out += d;
+    return out;
+  }
+  DeltaCallback callback() {
+    return [this](std::string_view d) {
+      deltas.emplace_back(d);
+      return true;
+    };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("deltas reach the caller before the server finishes the stream", "[stream]") {
+  for (Provider provider : {Provider::groq, Provider::gemini}) {
+    DYNAMIC_SECTION(to_string(provider)) {
+      StreamServer server;
+      const bool openai = provider != Provider::gemini;
+      server.script({{openai ? chunk("Hel") : gemini_event("Hel")},
+                     {openai ? chunk("lo", "stop") : gemini_event("lo", "STOP"), /*wait_for_gate=*/true},
+                     {openai ? sse("[DONE]") : std::string()}});
+      Orchestrator orchestrator(config_for({pool_at(provider, server.url())}));
+      std::vector<std::string> deltas;
+      const Response r = orchestrator.stream("hi", [&](std::string_view d) {
+        deltas.emplace_back(d);
+        server.open_gate();  // the server holds the rest until we have seen the first delta
+        return true;
+      });
+      CHECK(server.gate_opened_in_time());
+      CHECK(deltas == std::vector<std::string>{"Hel", "lo"});
+      CHECK(r.text == "Hello");
+      CHECK(r.finish_reason == FinishReason::stop);
+    }
+  }
+}
+
+TEST_CASE("a stream's final chunk carries usage and tool calls are assembled", "[stream]") {
+  SECTION("groq: x_groq.usage on the final chunk") {
+    StreamServer server;
+    server.script({{fixture("groq_stream.sse")}});
+    Orchestrator orchestrator(config_for({pool_at(Provider::groq, server.url())}));
+    Collector c;
+    const Response r = orchestrator.stream("hi", c.callback());
+    CHECK(r.text == c.text());
+    CHECK_FALSE(r.text.empty());
+    CHECK(c.deltas.size() >= 2);
+    CHECK(r.usage.total_tokens > 0);
+    CHECK(r.finish_reason == FinishReason::stop);
+  }
+  SECTION("cerebras: a choices:[] usage chunk before [DONE]") {
+    StreamServer server;
+    server.script({{fixture("cerebras_stream.sse")}});
+    Orchestrator orchestrator(config_for({pool_at(Provider::cerebras, server.url())}));
+    Collector c;
+    const Response r = orchestrator.stream("hi", c.callback());
+    CHECK(r.text == "Hello world");
+    CHECK(r.usage.total_tokens == 114);
+    CHECK(r.usage.reasoning_tokens == 8);
+  }
+  SECTION("groq: a tool call in the stream") {
+    StreamServer server;
+    server.script({{fixture("groq_stream_tool_call.sse")}});
+    Orchestrator orchestrator(config_for({pool_at(Provider::groq, server.url())}));
+    Collector c;
+    const Response r = orchestrator.stream("hi", c.callback());
+    REQUIRE(r.tool_calls.size() == 1);
+    CHECK_FALSE(r.tool_calls[0].name.empty());
+    CHECK(json::parse(r.tool_calls[0].arguments).is_object());
+    CHECK(r.finish_reason == FinishReason::tool_calls);
+  }
+  SECTION("gemini: usageMetadata, no [DONE]") {
+    StreamServer server;
+    server.script({{fixture("gemini_stream.sse")}});
+    Orchestrator orchestrator(config_for({pool_at(Provider::gemini, server.url())}));
+    Collector c;
+    const Response r = orchestrator.stream("hi", c.callback());
+    CHECK(r.text == "fixture ok");
+    CHECK(r.usage.prompt_tokens == 7);
+    CHECK(r.usage.completion_tokens == 2 + 94);
+    CHECK(r.finish_reason == FinishReason::stop);
+  }
+}
+
+TEST_CASE("before the first delta, every failure fails over", "[stream][failover]") {
+  StreamServer fallback;
+  fallback.script({{chunk("saved", "stop")}, {sse("[DONE]")}});
+  StreamServer failing;
+
+  SECTION("an error status") {
+    failing.fail_with(503, R"({"error":{"message":"over capacity","type":"internal_server_error"}})");
+  }
+  SECTION("an error event inside a 200 stream, before any text (Groq shape)") {
+    failing.script({{"event: error\ndata: {\"error\":{\"message\":\"boom\",\"type\":\"internal_server_error\",\"status_code\":500}}\n\n"}});
+  }
+  SECTION("a malformed first event") {
+    failing.script({{sse("{\"choices\": [")}});
+  }
+  SECTION("the connection cut before any text") {
+    failing.script({{": keep-alive\n\n"}}, Ending::cut);
+  }
+  SECTION("no first delta within the time-to-first-delta limit") {
+    failing.script({{chunk("late"), false, 3000ms}});
+  }
+  OrchestratorConfig config = config_for({pool_at(Provider::groq, failing.url()), pool_at(Provider::cerebras, fallback.url())});
+  config.timeouts.first_delta = 300ms;
+  Orchestrator orchestrator(config);
+  Collector c;
+  const Response r = orchestrator.stream("hi", c.callback());
+  CHECK(r.text == "saved");
+  CHECK(c.text() == "saved");  // nothing from the failed route reached the caller
+  REQUIRE(r.attempts.size() == 2);
+  CHECK(r.attempts[0].outcome != AttemptOutcome::success);
+  CHECK(r.provider == Provider::cerebras);
+}
+
+TEST_CASE("before the first delta, a connection refused fails over too", "[stream][failover]") {
+  // A port that was just free: bound, then closed without listening.
+  int closed_port = 0;
+  {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    closed_port = ntohs(addr.sin_port);
+    ::close(fd);
+  }
+  StreamServer fallback;
+  fallback.script({{gemini_event("ok", "STOP")}});
+  Orchestrator orchestrator(config_for({pool_at(Provider::groq, "http://127.0.0.1:" + std::to_string(closed_port)),
+                                        pool_at(Provider::gemini, fallback.url())}));
+  Collector c;
+  const Response r = orchestrator.stream("hi", c.callback());
+  CHECK(r.text == "ok");
+  CHECK(r.attempts.at(0).outcome == AttemptOutcome::unavailable);
+}
+
+TEST_CASE("after the first delta, failures raise StreamInterruptedError with the partial text",
+          "[stream][interrupted]") {
+  StreamServer never_used;
+  never_used.script({{chunk("other model", "stop")}, {sse("[DONE]")}});
+  StreamServer server;
+  Provider provider = Provider::groq;
+  std::chrono::milliseconds stall{30000};
+
+  SECTION("cut connection (openai)") {
+    server.script({{chunk("Hello")}, {chunk(" wor")}}, Ending::cut);
+  }
+  SECTION("ends without data: [DONE]") {
+    server.script({{chunk("Hello")}, {chunk(" wor")}}, Ending::clean);
+  }
+  SECTION("an error event after text (Cerebras status_code)") {
+    provider = Provider::cerebras;
+    server.script({{chunk("Hello")}, {chunk(" wor")},
+                   {sse(R"({"error":{"message":"queue full","type":"too_many_requests_error","code":"queue_exceeded"},"status_code":429})")}});
+  }
+  SECTION("a malformed chunk after text") {
+    server.script({{chunk("Hello")}, {chunk(" wor")}, {sse("{not json")}});
+  }
+  SECTION("an idle gap past the stall limit") {
+    stall = 300ms;
+    server.script({{chunk("Hello")}, {chunk(" wor")}, {chunk("ld"), false, 3000ms}, {sse("[DONE]")}});
+  }
+  SECTION("gemini: ends without a finishReason") {
+    provider = Provider::gemini;
+    server.script({{gemini_event("Hello")}, {gemini_event(" wor")}}, Ending::clean);
+  }
+  SECTION("gemini: a mid-stream error in data") {
+    provider = Provider::gemini;
+    server.script({{gemini_event("Hello")}, {gemini_event(" wor")},
+                   {sse(R"({"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}})")}});
+  }
+  SECTION("gemini: a raw error written outside SSE framing") {
+    provider = Provider::gemini;
+    server.script({{gemini_event("Hello")}, {gemini_event(" wor")},
+                   {"{\n  \"error\": {\n    \"code\": 503,\n    \"message\": \"overloaded\",\n    \"status\": \"UNAVAILABLE\"\n  }\n}\n"}});
+  }
+
+  OrchestratorConfig config = config_for({pool_at(provider, server.url()), pool_at(Provider::groq, never_used.url())});
+  config.timeouts.stall = stall;
+  Orchestrator orchestrator(config);
+  Collector c;
+  try {
+    orchestrator.stream("hi", c.callback());
+    FAIL("expected StreamInterruptedError");
+  } catch (const StreamInterruptedError& e) {
+    CHECK(e.partial_text() == "Hello wor");
+    CHECK(c.text() == "Hello wor");
+    REQUIRE(e.attempts().size() == 1);
+    CHECK(e.attempts()[0].outcome != AttemptOutcome::success);
+    CHECK(std::string(e.what()).rfind("[polyrouter.stream_interrupted]", 0) == 0);
+  }
+  CHECK(never_used.requests() == 0);  // never a continuation stitched from another model
+}
+
+TEST_CASE("the callback can stop the stream, which closes the connection promptly", "[stream][cancel]") {
+  StreamServer server;
+  std::vector<Piece> pieces{{chunk("one ")}, {chunk("two ")}};
+  for (int i = 0; i < 50; ++i) pieces.push_back({chunk("more "), false, 20ms});
+  pieces.push_back({sse("[DONE]")});
+  server.script(pieces);
+  Orchestrator orchestrator(config_for({pool_at(Provider::groq, server.url())}));
+  int calls = 0;
+  const Response r = orchestrator.stream("hi", [&](std::string_view) { return ++calls < 2; });
+  CHECK(calls == 2);
+  CHECK(r.text == "one two ");
+  CHECK(r.raw_finish_reason == "cancelled");
+  CHECK(server.wait_client_gone(3s));
+}
+
+TEST_CASE("streams fail over on the simulator's rate limits and answer", "[stream][failover][sim]") {
+  sim::Simulator sim(json{{"rules", {{{"provider", "groq"}, {"behavior", "rate_limit"}}}}});
+  PoolConfig groq{Provider::groq, {"openai/gpt-oss-120b"}, {"k0"}};
+  PoolConfig gemini{Provider::gemini, {"gemini-2.5-flash"}, {"g0"}};
+  groq.base_url = gemini.base_url = sim.url();
+  Orchestrator orchestrator(config_for({groq, gemini}));
+  Collector c;
+  const Response r = orchestrator.stream("hi", c.callback());
+  CHECK(r.provider == Provider::gemini);
+  CHECK(c.deltas.size() >= 2);
+  CHECK(c.text() == r.text);
+  CHECK(r.attempts.front().outcome == AttemptOutcome::rate_limited);
+}
