@@ -24,6 +24,8 @@ class GeminiClient : public LLMClient {
 
   /// The versioned base URL requests go to ("…/v1beta").
   const std::string& api_base() const noexcept { return api_base_; }
+  /// The HTTP settings this client was made with.
+  const HttpOptions& http_options() const noexcept { return http_; }
 
  private:
   std::string api_base_;

@@ -34,6 +34,8 @@ class OpenAICompatibleClient : public LLMClient {
 
   /// The versioned base URL requests go to.
   const std::string& api_base() const noexcept { return api_base_; }
+  /// The HTTP settings this client was made with.
+  const HttpOptions& http_options() const noexcept { return http_; }
 
  private:
   std::string api_base_;

@@ -2,6 +2,9 @@
 /// @file The Orchestrator: one request, many providers, models and keys.
 
 #include <chrono>
+#include <exception>
+#include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -51,6 +54,17 @@ class Orchestrator {
   Response stream(const ChatRequest& request, const DeltaCallback& on_delta, const RequestOptions& options = {});
   /// Streams the answer to @p prompt. @throws as stream(ChatRequest).
   Response stream(std::string_view prompt, const DeltaCallback& on_delta, const RequestOptions& options = {});
+
+  /// Asks without blocking: the walk (same order, retries, cooldowns, waits and deadline as
+  /// request()) runs on the orchestrator's event loop, one thread for all requests in flight.
+  /// Destroying the orchestrator fails what is still in flight with AllClientsExhaustedError.
+  std::future<Response> request_async(ChatRequest request, const RequestOptions& options = {});
+  /// Asks @p prompt without blocking.
+  std::future<Response> request_async(std::string_view prompt, const RequestOptions& options = {});
+  /// Callback form: exactly one of @p on_success / @p on_error is called, on the event-loop
+  /// thread (keep them short; they must not block).
+  void request_async(ChatRequest request, std::function<void(Response)> on_success,
+                     std::function<void(std::exception_ptr)> on_error, const RequestOptions& options = {});
 
   /// Counters since construction.
   Stats stats() const;

@@ -215,7 +215,7 @@ void throw_invalid_response(Provider provider, const CallOptions& options, const
   throw InvalidJsonResponseError(why, make_context(provider, options, &response));
 }
 
-JsonReply exchange_json(Provider provider, const CallOptions& options, const HttpRequest& request) {
+HttpResponse perform_logged(Provider provider, const CallOptions& options, const HttpRequest& request) {
   auto& logger = log();
   if (logger.should_log(spdlog::level::trace)) {
     logger.trace("{} {} request: {}", request.method, request.url, redact(request.body, options.api_key));
@@ -225,8 +225,12 @@ JsonReply exchange_json(Provider provider, const CallOptions& options, const Htt
   if (logger.should_log(spdlog::level::trace)) {
     logger.trace("{} {} -> HTTP {} in {} ms ({}): {}", to_string(provider), options.model, response.status,
                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
-                 to_string(response.failure), redact(excerpt(response.body, options.api_key), options.api_key));
+                 to_string(response.failure), excerpt(response.body, options.api_key));
   }
+  return response;
+}
+
+json success_json(Provider provider, const CallOptions& options, const HttpResponse& response) {
   if (response.failure != TransportFailure::none) throw_for_transport(provider, options, response);
   if (response.status < 200 || response.status >= 300) throw_for_status(provider, options, response);
   json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
@@ -241,7 +245,7 @@ JsonReply exchange_json(Provider provider, const CallOptions& options, const Htt
     throw_for_error(provider, make_context(provider, options, &response), e,
                     e.status_code != 0 ? e.status_code : 500, &response);
   }
-  return {std::move(response), std::move(body)};
+  return body;
 }
 
 }  // namespace polyrouter::detail

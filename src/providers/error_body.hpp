@@ -50,14 +50,12 @@ std::string excerpt(std::string_view body, std::string_view secret);
 [[noreturn]] void throw_invalid_response(Provider provider, const CallOptions& options,
                                          const HttpResponse& response, std::string_view why);
 
-/// A 2xx answer and its parsed JSON object.
-struct JsonReply {
-  HttpResponse http;
-  nlohmann::json body;
-};
+/// Performs @p request, logging it (keys masked) at trace level.
+HttpResponse perform_logged(Provider provider, const CallOptions& options, const HttpRequest& request);
 
-/// Performs @p request and returns the parsed JSON object of a 2xx answer.
-/// @throws every typed error the exchange can produce.
-JsonReply exchange_json(Provider provider, const CallOptions& options, const HttpRequest& request);
+/// The JSON object of a 2xx answer.
+/// @throws the typed error for a transport failure, an error status, an error envelope in a
+///         200, or a body that is not a JSON object.
+nlohmann::json success_json(Provider provider, const CallOptions& options, const HttpResponse& response);
 
 }  // namespace polyrouter::detail

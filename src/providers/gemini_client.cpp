@@ -5,6 +5,7 @@
 #include "providers/error_body.hpp"
 #include "providers/gemini_codec.hpp"
 #include "providers/streaming.hpp"
+#include "providers/wire.hpp"
 
 namespace polyrouter {
 namespace {
@@ -26,32 +27,62 @@ detail::HttpRequest base_request(std::string url, const CallOptions& options, co
   return request;
 }
 
-}  // namespace
-
-GeminiClient::GeminiClient(std::string_view root, HttpOptions http)
-    : api_base_(without_trailing_slash(root) + "/v1beta"), http_(std::move(http)) {}
-
-Response GeminiClient::complete(const ChatRequest& chat, const CallOptions& options) {
-  detail::HttpRequest request =
-      base_request(api_base_ + "/models/" + options.model + ":generateContent", options, http_);
+detail::HttpRequest chat_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
+                                 const CallOptions& options) {
+  detail::HttpRequest request = base_request(api_base + "/models/" + options.model + ":generateContent", options, http);
   request.headers.emplace_back("Content-Type: application/json");
   request.body = detail::gemini::encode_request(chat).dump();
+  return request;
+}
 
-  detail::JsonReply reply = detail::exchange_json(Provider::gemini, options, request);
+Response chat_response(const detail::HttpResponse& http, const CallOptions& options) {
+  const nlohmann::json body = detail::success_json(Provider::gemini, options, http);
   detail::gemini::Decoded decoded;
   try {
-    decoded = detail::gemini::decode_response(reply.body);
+    decoded = detail::gemini::decode_response(body);
   } catch (const std::exception& e) {
-    detail::throw_invalid_response(Provider::gemini, options, reply.http, e.what());
+    detail::throw_invalid_response(Provider::gemini, options, http, e.what());
   }
   if (!decoded.blocked_reason.empty()) {
-    ErrorContext context = detail::make_context(Provider::gemini, options, &reply.http);
+    ErrorContext context = detail::make_context(Provider::gemini, options, &http);
     context.provider_code = decoded.blocked_reason;
     throw ContentFilteredError("blocked by the provider (" + decoded.blocked_reason + ")", std::move(context));
   }
   decoded.response.provider = Provider::gemini;
   decoded.response.model = options.model;
   return std::move(decoded.response);
+}
+
+class GeminiCodec final : public detail::WireCodec {
+ public:
+  GeminiCodec(std::string api_base, HttpOptions http) : api_base_(std::move(api_base)), http_(std::move(http)) {}
+  Provider provider() const noexcept override { return Provider::gemini; }
+  detail::HttpRequest build(const ChatRequest& request, const CallOptions& options) const override {
+    return chat_request(api_base_, http_, request, options);
+  }
+  Response parse(const detail::HttpResponse& response, const CallOptions& options) const override {
+    return chat_response(response, options);
+  }
+
+ private:
+  std::string api_base_;
+  HttpOptions http_;
+};
+
+}  // namespace
+
+namespace detail {
+std::shared_ptr<const WireCodec> make_gemini_codec(std::string api_base, HttpOptions http) {
+  return std::make_shared<GeminiCodec>(std::move(api_base), std::move(http));
+}
+}  // namespace detail
+
+GeminiClient::GeminiClient(std::string_view root, HttpOptions http)
+    : api_base_(without_trailing_slash(root) + "/v1beta"), http_(std::move(http)) {}
+
+Response GeminiClient::complete(const ChatRequest& chat, const CallOptions& options) {
+  const detail::HttpRequest request = chat_request(api_base_, http_, chat, options);
+  return chat_response(detail::perform_logged(Provider::gemini, options, request), options);
 }
 
 Response GeminiClient::stream(const ChatRequest& chat, const CallOptions& options, const DeltaCallback& on_delta) {
@@ -105,12 +136,13 @@ std::vector<ModelInfo> GeminiClient::list_models(const CallOptions& options) {
     if (!page_token.empty()) url += "&pageToken=" + page_token;
     detail::HttpRequest request = base_request(std::move(url), options, http_);
     request.method = "GET";
-    detail::JsonReply reply = detail::exchange_json(Provider::gemini, options, request);
-    auto list = reply.body.find("models");
-    if (list != reply.body.end() && !list->is_array()) {
-      detail::throw_invalid_response(Provider::gemini, options, reply.http, "\"models\" is not a list");
+    const detail::HttpResponse http = detail::perform_logged(Provider::gemini, options, request);
+    const nlohmann::json body = detail::success_json(Provider::gemini, options, http);
+    auto list = body.find("models");
+    if (list != body.end() && !list->is_array()) {
+      detail::throw_invalid_response(Provider::gemini, options, http, "\"models\" is not a list");
     }
-    if (list != reply.body.end()) {
+    if (list != body.end()) {
       for (const auto& entry : *list) {
         if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string()) continue;
         const auto& methods = entry.contains("supportedGenerationMethods") ? entry["supportedGenerationMethods"]
@@ -128,8 +160,8 @@ std::vector<ModelInfo> GeminiClient::list_models(const CallOptions& options) {
         models.push_back(std::move(info));
       }
     }
-    auto next = reply.body.find("nextPageToken");
-    if (next == reply.body.end() || !next->is_string() || next->get<std::string>().empty()) break;
+    auto next = body.find("nextPageToken");
+    if (next == body.end() || !next->is_string() || next->get<std::string>().empty()) break;
     page_token = next->get<std::string>();
   }
   return models;

@@ -5,6 +5,7 @@
 #include "providers/error_body.hpp"
 #include "providers/openai_codec.hpp"
 #include "providers/streaming.hpp"
+#include "providers/wire.hpp"
 
 namespace polyrouter {
 namespace {
@@ -25,7 +26,51 @@ detail::HttpRequest base_request(const std::string& url, const CallOptions& opti
   return request;
 }
 
+detail::HttpRequest chat_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
+                                 const CallOptions& options) {
+  detail::HttpRequest request = base_request(api_base + "/chat/completions", options, http);
+  request.headers.emplace_back("Content-Type: application/json");
+  request.body = detail::openai::encode_request(chat, options.model).dump();
+  return request;
+}
+
+Response chat_response(Provider provider, const detail::HttpResponse& http, const CallOptions& options) {
+  const nlohmann::json body = detail::success_json(provider, options, http);
+  try {
+    Response response = detail::openai::decode_response(body);
+    response.provider = provider;
+    response.model = options.model;
+    return response;
+  } catch (const std::exception& e) {
+    detail::throw_invalid_response(provider, options, http, e.what());
+  }
+}
+
+class OpenAICodec final : public detail::WireCodec {
+ public:
+  OpenAICodec(std::string api_base, Provider provider, HttpOptions http)
+      : api_base_(std::move(api_base)), provider_(provider), http_(std::move(http)) {}
+  Provider provider() const noexcept override { return provider_; }
+  detail::HttpRequest build(const ChatRequest& request, const CallOptions& options) const override {
+    return chat_request(api_base_, http_, request, options);
+  }
+  Response parse(const detail::HttpResponse& response, const CallOptions& options) const override {
+    return chat_response(provider_, response, options);
+  }
+
+ private:
+  std::string api_base_;
+  Provider provider_;
+  HttpOptions http_;
+};
+
 }  // namespace
+
+namespace detail {
+std::shared_ptr<const WireCodec> make_openai_codec(std::string api_base, Provider provider, HttpOptions http) {
+  return std::make_shared<OpenAICodec>(std::move(api_base), provider, std::move(http));
+}
+}  // namespace detail
 
 OpenAICompatibleClient::OpenAICompatibleClient(std::string api_base, Provider provider, HttpOptions http)
     : api_base_(without_trailing_slash(std::move(api_base))), provider_(provider), http_(std::move(http)) {}
@@ -41,19 +86,8 @@ OpenAICompatibleClient OpenAICompatibleClient::cerebras(std::string_view root, H
 }
 
 Response OpenAICompatibleClient::complete(const ChatRequest& chat, const CallOptions& options) {
-  detail::HttpRequest request = base_request(api_base_ + "/chat/completions", options, http_);
-  request.headers.emplace_back("Content-Type: application/json");
-  request.body = detail::openai::encode_request(chat, options.model).dump();
-
-  detail::JsonReply reply = detail::exchange_json(provider_, options, request);
-  try {
-    Response response = detail::openai::decode_response(reply.body);
-    response.provider = provider_;
-    response.model = options.model;
-    return response;
-  } catch (const std::exception& e) {
-    detail::throw_invalid_response(provider_, options, reply.http, e.what());
-  }
+  const detail::HttpRequest request = chat_request(api_base_, http_, chat, options);
+  return chat_response(provider_, detail::perform_logged(provider_, options, request), options);
 }
 
 Response OpenAICompatibleClient::stream(const ChatRequest& chat, const CallOptions& options,
@@ -97,10 +131,11 @@ Response OpenAICompatibleClient::stream(const ChatRequest& chat, const CallOptio
 std::vector<ModelInfo> OpenAICompatibleClient::list_models(const CallOptions& options) {
   detail::HttpRequest request = base_request(api_base_ + "/models", options, http_);
   request.method = "GET";
-  detail::JsonReply reply = detail::exchange_json(provider_, options, request);
-  auto data = reply.body.find("data");
-  if (data == reply.body.end() || !data->is_array()) {
-    detail::throw_invalid_response(provider_, options, reply.http, "model list without \"data\"");
+  const detail::HttpResponse http = detail::perform_logged(provider_, options, request);
+  const nlohmann::json body = detail::success_json(provider_, options, http);
+  auto data = body.find("data");
+  if (data == body.end() || !data->is_array()) {
+    detail::throw_invalid_response(provider_, options, http, "model list without \"data\"");
   }
   std::vector<ModelInfo> models;
   for (const auto& entry : *data) {

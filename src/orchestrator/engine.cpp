@@ -1,0 +1,92 @@
+#include "orchestrator/engine.hpp"
+
+#include <cctype>
+#include <thread>
+
+#include "polyrouter/gemini_client.hpp"
+#include "polyrouter/openai_compatible_client.hpp"
+
+namespace polyrouter::detail {
+namespace {
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
+  return out;
+}
+
+std::shared_ptr<LLMClient> make_client(const PoolConfig& pool, const HttpOptions& http) {
+  if (pool.client) return pool.client;
+  switch (pool.provider) {
+    case Provider::groq:
+      return std::make_shared<OpenAICompatibleClient>(OpenAICompatibleClient::groq(
+          pool.base_url.empty() ? OpenAICompatibleClient::groq_default_root : pool.base_url, http));
+    case Provider::cerebras:
+      return std::make_shared<OpenAICompatibleClient>(OpenAICompatibleClient::cerebras(
+          pool.base_url.empty() ? OpenAICompatibleClient::cerebras_default_root : pool.base_url, http));
+    case Provider::gemini:
+      return std::make_shared<GeminiClient>(pool.base_url.empty() ? GeminiClient::default_root : pool.base_url,
+                                            http);
+    case Provider::openai_compatible:
+      if (pool.base_url.empty()) {
+        throw ConfigError("pool '" + pool.name + "': an openai_compatible pool needs a base_url");
+      }
+      return std::make_shared<OpenAICompatibleClient>(pool.base_url, Provider::openai_compatible, http);
+  }
+  throw ConfigError("unknown provider");
+}
+
+void validate(const OrchestratorConfig& c) {
+  if (c.pools.empty()) throw ConfigError("no provider pools configured");
+  if (c.retry.max_retries < 0) throw ConfigError("retry.max_retries must be >= 0");
+  if (c.retry.multiplier < 1.0) throw ConfigError("retry.multiplier must be >= 1");
+  if (c.retry.jitter < 0.0 || c.retry.jitter > 1.0) throw ConfigError("retry.jitter must be within [0, 1]");
+  if (c.retry.initial_backoff.count() < 0 || c.retry.max_backoff.count() < 0) {
+    throw ConfigError("retry backoff must be >= 0");
+  }
+  if (c.timeouts.attempt.count() <= 0 || c.timeouts.total.count() <= 0 || c.timeouts.connect.count() <= 0) {
+    throw ConfigError("timeouts must be > 0");
+  }
+  if (c.timeouts.max_wait.count() < 0) throw ConfigError("timeouts.max_wait must be >= 0");
+  if (c.retry_throttle.max_tokens <= 0 || c.retry_throttle.token_ratio < 0) {
+    throw ConfigError("retry_throttle values must be positive");
+  }
+}
+
+std::vector<HealthBook::PoolShape> shape_of(const OrchestratorConfig& c) {
+  std::vector<HealthBook::PoolShape> shape;
+  for (const PoolConfig& p : c.pools) shape.push_back({p.models.size(), p.keys.size()});
+  return shape;
+}
+
+}  // namespace
+
+Engine::Engine(OrchestratorConfig c)
+    : config((validate(c), std::move(c))),
+      health(shape_of(config), config.breaker),
+      backoff(config.retry, config.jitter_seed),
+      throttle(config.retry_throttle) {
+  for (PoolConfig& p : config.pools) {
+    if (p.name.empty()) p.name = std::string(to_string(p.provider));
+    if (p.models.empty()) throw NoModelError("pool '" + p.name + "' has no model");
+    if (p.keys.empty()) throw NoApiKeysError("pool '" + p.name + "' has no API key");
+    const std::string prefix = upper(p.name) + "_API_KEY";
+    for (std::size_t i = 0; i < p.keys.size(); ++i) {
+      if (p.keys[i].label.empty()) p.keys[i].label = prefix + std::to_string(i);
+    }
+    auto client = make_client(p, config.http);
+    auto codec = codec_of(*client);
+    pools.push_back({p, std::move(client), std::move(codec)});
+  }
+}
+
+void Engine::sleep(milliseconds d) const {
+  if (d.count() <= 0) return;
+  if (config.clock.sleep) {
+    config.clock.sleep(d);
+  } else {
+    std::this_thread::sleep_for(d);
+  }
+}
+
+}  // namespace polyrouter::detail

@@ -1,0 +1,46 @@
+#pragma once
+// What every request of one orchestrator shares (private): the pools and their clients, the
+// health book, retry timing, counters and events. Walks (sync or async) read and update it.
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "orchestrator/health.hpp"
+#include "orchestrator/retry.hpp"
+#include "polyrouter/config.hpp"
+#include "polyrouter/errors.hpp"
+#include "providers/wire.hpp"
+
+namespace polyrouter::detail {
+
+using std::chrono::milliseconds;
+
+struct Engine {
+  struct Pool {
+    PoolConfig config;
+    std::shared_ptr<LLMClient> client;
+    std::shared_ptr<const WireCodec> codec;  ///< for the event loop; null for a user's own client
+  };
+
+  static constexpr std::size_t outcome_count = static_cast<std::size_t>(AttemptOutcome::unknown_error) + 1;
+
+  /// @throws ConfigError, NoApiKeysError, NoModelError.
+  explicit Engine(OrchestratorConfig config);
+
+  OrchestratorConfig config;
+  std::vector<Pool> pools;
+  HealthBook health;
+  Backoff backoff;
+  RetryThrottle throttle;
+
+  std::atomic<std::uint64_t> requests{0}, successes{0}, fallbacks{0}, exhaustions{0};
+  std::array<std::atomic<std::uint64_t>, outcome_count> outcomes{};
+  std::atomic<std::uint64_t> rotation{0};
+
+  TimePoint now() const { return config.clock.now ? config.clock.now() : std::chrono::steady_clock::now(); }
+  void sleep(milliseconds d) const;
+};
+
+}  // namespace polyrouter::detail

@@ -1,0 +1,56 @@
+#pragma once
+// One thread driving many HTTP transfers through a curl multi handle (private). Timers and
+// posted tasks run on the same thread, so a request's whole walk runs there without locks of
+// its own; connections live in the multi handle's cache and are reused across requests.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "http/transport.hpp"
+
+namespace polyrouter::detail {
+
+class EventLoop {
+ public:
+  using Task = std::function<void()>;
+
+  /// @p max_host_connections caps connections per host; further requests queue in libcurl
+  /// and reuse connections as they free up.
+  explicit EventLoop(long max_host_connections = 32);
+  /// Stops the thread. Transfers still running are dropped without their callbacks.
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  /// Runs @p task on the loop thread. Thread-safe.
+  void post(Task task);
+  /// Loop thread only: starts @p request; @p done gets the result on the loop thread.
+  void start_transfer(HttpRequest request, std::function<void(HttpResponse)> done);
+  /// Loop thread only: runs @p task after @p delay.
+  void start_timer(std::chrono::milliseconds delay, Task task);
+
+  std::size_t transfers_in_flight() const;
+
+ private:
+  struct Transfer;
+  void run();
+
+  void* multi_ = nullptr;  // CURLM*
+  std::thread thread_;
+  mutable std::mutex mutex_;
+  std::vector<Task> queue_;
+  bool stop_ = false;
+  std::multimap<std::chrono::steady_clock::time_point, Task> timers_;  // loop thread only
+  std::map<void*, std::unique_ptr<Transfer>> transfers_;               // loop thread only
+  std::vector<void*> idle_handles_;                                    // loop thread only
+  std::size_t in_flight_ = 0;                                          // guarded by mutex_
+};
+
+}  // namespace polyrouter::detail

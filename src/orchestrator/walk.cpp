@@ -1,0 +1,366 @@
+#include "orchestrator/walk.hpp"
+
+#include <algorithm>
+
+#include "logging.hpp"
+
+namespace polyrouter::detail {
+namespace {
+
+// A bound on waiting passes, so a server that keeps answering "retry in 0 s" cannot spin us.
+constexpr int max_passes = 16;
+
+AttemptOutcome outcome_of(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid_api_key: return AttemptOutcome::invalid_key;
+    case ErrorKind::rate_limit: return AttemptOutcome::rate_limited;
+    case ErrorKind::model_not_found: return AttemptOutcome::model_not_found;
+    case ErrorKind::bad_request: return AttemptOutcome::bad_request;
+    case ErrorKind::content_filtered: return AttemptOutcome::content_filtered;
+    case ErrorKind::provider_unavailable: return AttemptOutcome::unavailable;
+    case ErrorKind::timeout: return AttemptOutcome::timeout;
+    case ErrorKind::invalid_json_response: return AttemptOutcome::invalid_response;
+    default: return AttemptOutcome::unknown_error;
+  }
+}
+
+bool is_transient(ErrorKind kind) {
+  return kind == ErrorKind::provider_unavailable || kind == ErrorKind::timeout ||
+         kind == ErrorKind::invalid_json_response;
+}
+
+TimePoint after(TimePoint now, std::optional<milliseconds> ttl) { return ttl ? now + *ttl : forever; }
+
+milliseconds until(TimePoint when, TimePoint now) { return std::chrono::ceil<milliseconds>(when - now); }
+
+}  // namespace
+
+Walk::Walk(Engine& engine, ChatRequest request, const RequestOptions& options)
+    : engine_(engine),
+      request_(std::move(request)),
+      deadline_(engine.now() + options.deadline.value_or(engine.config.timeouts.total)),
+      attempt_timeout_(options.attempt_timeout.value_or(engine.config.timeouts.attempt)),
+      max_wait_(options.max_wait.value_or(engine.config.timeouts.max_wait)),
+      turn_(engine.config.round_robin ? engine.rotation.fetch_add(1, std::memory_order_relaxed) : 0) {
+  engine_.requests.fetch_add(1, std::memory_order_relaxed);
+  if (!engine_.config.system_prompt.empty()) {
+    request_.messages.insert(request_.messages.begin(), Message::system(engine_.config.system_prompt));
+  }
+  done_.resize(engine_.pools.size());
+  for (std::size_t pi = 0; pi < engine_.pools.size(); ++pi) {
+    const auto& p = engine_.pools[pi].config;
+    done_[pi].assign(p.models.size(), std::vector<bool>(p.keys.size(), false));
+  }
+}
+
+Walk::Step Walk::next() {
+  auto& logger = log();
+  if (finished_) return {};
+  if (pending_retry_) {
+    const milliseconds delay = *pending_retry_;
+    pending_retry_.reset();
+    retrying_ = true;
+    return Step::sleep_for(delay);
+  }
+
+  auto attempt = [&]() {
+    const TimePoint start = engine_.now();
+    const Engine::Pool& pool = engine_.pools[pool_];
+    Step step;
+    step.kind = Step::Kind::attempt;
+    step.pool = pool_;
+    step.model = model_;
+    step.key = key_;
+    step.call.model = pool.config.models[model_];
+    step.call.api_key = pool.config.keys[key_].value;
+    step.call.key_label = pool.config.keys[key_].label;
+    step.call.timeout = std::min(attempt_timeout_, until(deadline_, start));
+    step.call.connect_timeout = std::min(engine_.config.timeouts.connect, step.call.timeout);
+    step.call.first_delta_timeout = engine_.config.timeouts.first_delta;
+    step.call.stall_timeout = engine_.config.timeouts.stall;
+    if (retry_ == 0 && !attempts_.empty() && attempts_.back().outcome != AttemptOutcome::success) {
+      engine_.fallbacks.fetch_add(1, std::memory_order_relaxed);
+      if (engine_.config.events.on_fallback) engine_.config.events.on_fallback(attempts_.back());
+    }
+    logger.debug("trying {} {} with {}{}", pool.config.name, step.call.model, step.call.key_label,
+                 retry_ > 0 ? " (retry " + std::to_string(retry_) + ")" : std::string());
+    return step;
+  };
+
+  if (retrying_) {
+    retrying_ = false;
+    if (engine_.now() >= deadline_) {
+      cut_by_deadline_ = true;
+      move_on(Next::next_key);
+    } else {
+      return attempt();
+    }
+  }
+
+  while (pass_ < max_passes) {
+    if (pool_ >= engine_.pools.size()) {
+      // A whole pass found no answer. Wait for a cooldown to end when that fits max_wait.
+      const TimePoint t = engine_.now();
+      if (t >= deadline_) {
+        cut_by_deadline_ = true;
+        break;
+      }
+      const auto earliest = engine_.health.earliest_cooldown_end(t);
+      if (!earliest || *earliest - t > max_wait_ || *earliest >= deadline_) break;
+      ++pass_;
+      pool_ = model_ = n_ = 0;
+      model_checked_ = false;
+      logger.debug("every usable combination is cooling down; waiting {} ms", until(*earliest, t).count());
+      return Step::sleep_for(until(*earliest, t));
+    }
+    const Engine::Pool& pool = engine_.pools[pool_];
+    if (model_ >= pool.config.models.size()) {
+      ++pool_;
+      model_ = 0;
+      model_checked_ = false;
+      continue;
+    }
+    if (!model_checked_) {
+      const auto verdict = engine_.health.check_model(pool_, model_, engine_.now());
+      if (verdict.state != HealthBook::ModelVerdict::State::usable) {
+        logger.debug("skipping {} {}: {}", pool.config.name, pool.config.models[model_],
+                     verdict.state == HealthBook::ModelVerdict::State::missing ? "model missing" : "breaker open");
+        ++model_;
+        continue;
+      }
+      trial_ = verdict.trial;
+      model_checked_ = true;
+      n_ = 0;
+    }
+    const std::size_t key_count = pool.config.keys.size();
+    if (n_ >= key_count) {
+      if (trial_) engine_.health.release_trial(pool_, model_);  // never used: let the next caller try
+      trial_ = false;
+      ++model_;
+      model_checked_ = false;
+      continue;
+    }
+    key_ = static_cast<std::size_t>((turn_ + n_) % key_count);
+    if (done_[pool_][model_][key_]) {
+      ++n_;
+      continue;
+    }
+    const auto key_state = engine_.health.check_key(pool_, model_, key_, engine_.now());
+    if (key_state.state != HealthBook::KeyVerdict::State::usable) {
+      logger.debug("skipping {} {} with {}: {}", pool.config.name, pool.config.models[model_],
+                   pool.config.keys[key_].label,
+                   key_state.state == HealthBook::KeyVerdict::State::quarantined ? "key quarantined" : "cooling down");
+      ++n_;
+      continue;
+    }
+    if (engine_.now() >= deadline_) {
+      cut_by_deadline_ = true;
+      break;
+    }
+    retry_ = 0;
+    return attempt();
+  }
+  if (cut_by_deadline_) reason_ = "request deadline exceeded";
+  finish_exhausted(reason_);
+  return {};
+}
+
+void Walk::record(Attempt attempt) {
+  engine_.outcomes[static_cast<std::size_t>(attempt.outcome)].fetch_add(1, std::memory_order_relaxed);
+  attempts_.push_back(std::move(attempt));
+  if (engine_.config.events.on_attempt) engine_.config.events.on_attempt(attempts_.back());
+}
+
+void Walk::succeeded(Response response, TimePoint start) {
+  const Engine::Pool& pool = engine_.pools[pool_];
+  Attempt a;
+  a.pool = pool.config.name;
+  a.provider = pool.client->provider();
+  a.model = pool.config.models[model_];
+  a.key_label = pool.config.keys[key_].label;
+  a.outcome = AttemptOutcome::success;
+  a.http_status = 200;
+  a.latency = std::chrono::duration_cast<milliseconds>(engine_.now() - start);
+  record(std::move(a));
+  engine_.health.record_success(pool_, model_);
+  engine_.throttle.on_success();
+  engine_.successes.fetch_add(1, std::memory_order_relaxed);
+  response.pool = pool.config.name;
+  response.key_label = pool.config.keys[key_].label;
+  response.model = pool.config.models[model_];
+  response.attempts = std::move(attempts_);
+  response_ = std::move(response);
+  finished_ = true;
+}
+
+void Walk::failed(const Error& e, TimePoint start, bool committed, std::string partial) {
+  auto& logger = log();
+  const Engine::Pool& pool = engine_.pools[pool_];
+  const TimePoint end = engine_.now();
+  Attempt a;
+  a.pool = pool.config.name;
+  a.provider = pool.client->provider();
+  a.model = pool.config.models[model_];
+  a.key_label = pool.config.keys[key_].label;
+  a.outcome = outcome_of(e.kind());
+  a.http_status = e.http_status();
+  a.retry_after = e.retry_after();
+  a.error = e.what();
+  a.latency = std::chrono::duration_cast<milliseconds>(end - start);
+  record(std::move(a));
+  logger.debug("{} {} with {} failed: {}", pool.config.name, pool.config.models[model_], pool.config.keys[key_].label,
+               e.what());
+
+  const bool transient = is_transient(e.kind());
+  if (transient) engine_.health.record_transient_failure(pool_, model_, end);
+  if (committed) {
+    // Past the commit point: never a silent success, never another model's continuation.
+    if (trial_ && !transient) engine_.health.release_trial(pool_, model_);
+    error_ = std::make_exception_ptr(StreamInterruptedError(
+        "stream interrupted after " + std::to_string(partial.size()) + " bytes: " + e.detail(), e.context(),
+        std::move(partial), std::move(attempts_)));
+    finished_ = true;
+    return;
+  }
+
+  if (transient) {
+    engine_.throttle.on_failure();
+    if (trial_ || engine_.health.breaker_open(pool_, model_)) {
+      logger.debug("breaker open for {} {}", pool.config.name, pool.config.models[model_]);
+      trial_ = false;
+      move_on(Next::next_model);  // the model is failing, whichever key asks
+      return;
+    }
+    if (retry_ >= engine_.config.retry.max_retries || !engine_.throttle.allows_retry()) {
+      if (retry_ < engine_.config.retry.max_retries) {
+        logger.debug("retry throttled for {} {}", pool.config.name, pool.config.models[model_]);
+      }
+      move_on(Next::next_key);
+      return;
+    }
+    const milliseconds delay = engine_.backoff.delay(retry_, e.retry_after());
+    if (end + delay >= deadline_) {
+      cut_by_deadline_ = true;
+      move_on(Next::next_key);
+      return;
+    }
+    logger.debug("retrying {} {} with {} in {} ms", pool.config.name, pool.config.models[model_],
+                 pool.config.keys[key_].label, delay.count());
+    ++retry_;
+    pending_retry_ = delay;
+    return;
+  }
+
+  if (trial_) engine_.health.release_trial(pool_, model_);
+  trial_ = false;
+  Next next = Next::next_key;
+  if (on_failure(e, end, next)) {
+    error_ = std::current_exception();
+    if (!error_) error_ = std::make_exception_ptr(e);  // not called from a handler: keep what we can
+    finished_ = true;
+    return;
+  }
+  move_on(next);
+}
+
+void Walk::failed_unknown(const std::exception& error, TimePoint start) {
+  const Engine::Pool& pool = engine_.pools[pool_];
+  Attempt a;
+  a.pool = pool.config.name;
+  a.provider = pool.client->provider();
+  a.model = pool.config.models[model_];
+  a.key_label = pool.config.keys[key_].label;
+  a.outcome = AttemptOutcome::unknown_error;
+  a.error = error.what();
+  a.latency = std::chrono::duration_cast<milliseconds>(engine_.now() - start);
+  record(std::move(a));
+  if (trial_) engine_.health.release_trial(pool_, model_);
+  trial_ = false;
+  move_on(Next::next_key);
+}
+
+void Walk::move_on(Next next) {
+  retry_ = 0;
+  if (attempts_.empty() || attempts_.back().outcome != AttemptOutcome::rate_limited) {
+    done_[pool_][model_][key_] = true;  // rate limits come back through their cooldown instead
+  }
+  if (next == Next::next_model) {
+    n_ = engine_.pools[pool_].config.keys.size();
+  } else {
+    ++n_;
+  }
+}
+
+bool Walk::on_failure(const Error& e, TimePoint now, Next& next) {
+  const Engine::Pool& pool = engine_.pools[pool_];
+  const auto& cooldown = engine_.config.cooldown;
+  auto& logger = log();
+  switch (e.kind()) {
+    case ErrorKind::invalid_api_key:
+      engine_.health.quarantine_key(pool_, key_, after(now, cooldown.invalid_key_ttl));
+      logger.debug("quarantined {} in pool {}", pool.config.keys[key_].label, pool.config.name);
+      next = Next::next_key;
+      return false;
+    case ErrorKind::rate_limit: {
+      const auto& limit = static_cast<const RateLimitError&>(e);
+      // A zero hint ("retry now") on a 429 says nothing useful: cool for the default.
+      const auto hint = e.retry_after();
+      milliseconds wait = hint && hint->count() > 0 ? *hint : cooldown.rate_limit_default;
+      if (limit.daily()) wait = std::max(wait, cooldown.daily_limit_minimum);
+      if (pool.config.shared_quota || limit.scope() == RateLimitError::Scope::provider) {
+        engine_.health.cool_model(pool_, model_, now + wait);
+        logger.debug("cooling {} {} for every key for {} ms", pool.config.name, pool.config.models[model_], wait.count());
+        next = Next::next_model;
+      } else {
+        engine_.health.cool(pool_, model_, key_, now + wait);
+        logger.debug("cooling {} {} with {} for {} ms", pool.config.name, pool.config.models[model_],
+                     pool.config.keys[key_].label, wait.count());
+        next = Next::next_key;
+      }
+      return false;
+    }
+    case ErrorKind::model_not_found:
+      engine_.health.mark_missing(pool_, model_, after(now, cooldown.missing_model_ttl));
+      logger.debug("model {} missing in pool {}: skipped from now on", pool.config.models[model_], pool.config.name);
+      next = Next::next_model;
+      return false;
+    case ErrorKind::bad_request:
+      next = Next::next_model;
+      return static_cast<const BadRequestError&>(e).cause() == BadRequestError::Cause::request;
+    case ErrorKind::content_filtered:
+      next = Next::next_model;
+      return engine_.config.content_filter == ContentFilterPolicy::surface;
+    default:
+      next = Next::next_key;
+      return false;
+  }
+}
+
+void Walk::finish_exhausted(std::string_view reason) {
+  finished_ = true;
+  engine_.exhaustions.fetch_add(1, std::memory_order_relaxed);
+  const TimePoint t = engine_.now();
+  std::optional<milliseconds> earliest;
+  if (auto e = engine_.health.earliest_cooldown_end(t)) earliest = until(*e, t);
+  std::vector<AllModelsFailedError> pool_failures;
+  for (const Engine::Pool& pool : engine_.pools) {
+    std::vector<Attempt> mine;
+    for (const Attempt& a : attempts_) {
+      if (a.pool == pool.config.name) mine.push_back(a);
+    }
+    ErrorContext context;
+    context.provider = pool.config.provider;
+    pool_failures.emplace_back(pool.config.name, std::move(mine), std::move(context));
+  }
+  if (engine_.config.events.on_exhausted) engine_.config.events.on_exhausted(attempts_);
+  log().debug("exhausted after {} attempts: {}", attempts_.size(), reason);
+  error_ = std::make_exception_ptr(
+      AllClientsExhaustedError(std::move(attempts_), std::move(pool_failures), earliest, reason));
+}
+
+Response Walk::result() {
+  if (error_) std::rethrow_exception(error_);
+  return std::move(*response_);
+}
+
+}  // namespace polyrouter::detail

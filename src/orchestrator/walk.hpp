@@ -1,0 +1,83 @@
+#pragma once
+// One request's walk over pools × models × keys, as a state machine (private). It decides; the
+// driver acts: the blocking driver calls the client and sleeps, the event loop starts transfers
+// and timers. Both get exactly the same order, retries, cooldowns, waits and deadlines.
+
+#include <exception>
+#include <optional>
+#include <vector>
+
+#include "orchestrator/engine.hpp"
+#include "polyrouter/orchestrator.hpp"
+
+namespace polyrouter::detail {
+
+class Walk {
+ public:
+  struct Step {
+    enum class Kind { attempt, sleep, finished };
+    static Step sleep_for(milliseconds d) {
+      Step s;
+      s.kind = Kind::sleep;
+      s.delay = d;
+      return s;
+    }
+    Kind kind = Kind::finished;
+    std::size_t pool = 0, model = 0, key = 0;
+    CallOptions call;          ///< for attempts
+    milliseconds delay{0};     ///< for sleeps
+  };
+
+  Walk(Engine& engine, ChatRequest request, const RequestOptions& options);
+
+  /// What to do now.
+  Step next();
+  /// The attempt from the last Step ended with an answer.
+  void succeeded(Response response, TimePoint start);
+  /// The attempt from the last Step failed with @p error. Call it from the handler that caught
+  /// @p error: a request error that must reach the caller is kept as the exception in flight.
+  /// @p committed: a stream had already handed text (@p partial) to the caller.
+  void failed(const Error& error, TimePoint start, bool committed = false, std::string partial = {});
+  /// The attempt failed with something outside the Error family.
+  void failed_unknown(const std::exception& error, TimePoint start);
+
+  /// After Step::finished: the answer, or throws the walk's error.
+  Response result();
+
+  const ChatRequest& request() const { return request_; }
+
+ private:
+  enum class Next { next_key, next_model };
+  void record(Attempt attempt);
+  void move_on(Next next);
+  /// Learns from a non-transient failure; returns true when the error must stop the walk.
+  bool on_failure(const Error& e, TimePoint end, Next& next);
+  void finish_exhausted(std::string_view reason);
+
+  Engine& engine_;
+  ChatRequest request_;
+  TimePoint deadline_;
+  milliseconds attempt_timeout_;
+  milliseconds max_wait_;
+  std::uint64_t turn_;
+
+  // Cursor.
+  int pass_ = 0;
+  std::size_t pool_ = 0, model_ = 0, n_ = 0, key_ = 0;
+  bool model_checked_ = false;
+  bool trial_ = false;
+  int retry_ = 0;
+  std::optional<milliseconds> pending_retry_;  ///< sleep, then try the same combination again
+  bool retrying_ = false;
+
+  std::vector<std::vector<std::vector<bool>>> done_;  ///< failed for good in this request
+  std::vector<Attempt> attempts_;
+  bool cut_by_deadline_ = false;
+  std::string reason_ = "every provider, model and key failed";
+
+  bool finished_ = false;
+  std::optional<Response> response_;
+  std::exception_ptr error_;
+};
+
+}  // namespace polyrouter::detail
