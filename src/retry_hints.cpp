@@ -32,7 +32,8 @@ std::optional<double> take_number(std::string_view& s) {
 
 std::optional<milliseconds> from_seconds(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e9) return std::nullopt;
-  return milliseconds(static_cast<long long>(std::ceil(seconds * 1000.0)));
+  // The epsilon absorbs binary rounding: "2.007s" must be 2007 ms, not 2008.
+  return milliseconds(static_cast<long long>(std::ceil(seconds * 1000.0 - 1e-6)));
 }
 
 }  // namespace

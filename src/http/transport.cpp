@@ -223,6 +223,15 @@ std::string_view HttpResponse::header(std::string_view lower_case_name) const {
   return {};
 }
 
+std::string url_escape(std::string_view text) {
+  std::string out;
+  if (char* escaped = curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size()))) {
+    out = escaped;
+    curl_free(escaped);
+  }
+  return out;
+}
+
 std::string_view user_agent() {
   static const std::string agent = std::string("polyrouter/") + version_string;
   return agent;

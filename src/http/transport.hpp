@@ -67,6 +67,9 @@ class Exchange {
 /// they come back as HttpResponse::failure.
 HttpResponse perform(const HttpRequest& request);
 
+/// @p text percent-encoded for use in a URL query.
+std::string url_escape(std::string_view text);
+
 /// The User-Agent sent with every request: "polyrouter/<version>".
 std::string_view user_agent();
 

@@ -109,21 +109,26 @@ ErrorBody parse_error_body(std::string_view body) {
 
 std::string excerpt(std::string_view body, std::string_view secret) {
   constexpr std::size_t limit = 240;
+  // Mask before cutting: a key straddling the cut would match neither rule afterwards.
+  const std::string masked = redact(body.substr(0, limit * 4), secret);
   std::string out;
   bool space = false;
-  for (char c : body.substr(0, limit * 2)) {
+  bool cut = body.size() > limit * 4;
+  for (char c : masked) {
     const bool is_space = c == ' ' || c == '\n' || c == '\r' || c == '\t';
     if (is_space) {
       space = !out.empty();
       continue;
     }
+    if (out.size() >= limit) {
+      cut = true;
+      break;
+    }
     if (space) out += ' ';
     space = false;
     out += c;
-    if (out.size() >= limit) break;
   }
-  out = redact(out, secret);
-  if (body.size() > out.size()) out += "...";
+  if (cut) out += "...";
   return out;
 }
 
@@ -141,12 +146,12 @@ ErrorContext make_context(Provider provider, const CallOptions& options, const H
 }
 
 void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& e, int status,
-                     const HttpResponse* response) {
+                     const HttpResponse* response, std::string_view secret) {
   const std::string& code = e.code;
   const std::string reason = gemini_reason(e);
   context.provider_code = !code.empty() ? code : !reason.empty() ? reason : !e.status.empty() ? e.status : e.type;
   // The message is the provider's: mask anything key-shaped before it reaches ours.
-  std::string message = redact(e.message.empty() ? "HTTP " + std::to_string(status) : e.message);
+  std::string message = redact(e.message.empty() ? "HTTP " + std::to_string(status) : e.message, secret);
   if (!e.is_json && response != nullptr) {
     std::string_view type = response->header("content-type");
     message += type.empty() ? std::string() : " (" + std::string(type) + ")";
@@ -199,7 +204,7 @@ void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& e
 
 void throw_for_status(Provider provider, const CallOptions& options, const HttpResponse& response) {
   throw_for_error(provider, make_context(provider, options, &response), parse_error_body(response.body),
-                  static_cast<int>(response.status), &response);
+                  static_cast<int>(response.status), &response, options.api_key);
 }
 
 void throw_for_transport(Provider provider, const CallOptions& options, const HttpResponse& response) {
@@ -243,7 +248,7 @@ json success_json(Provider provider, const CallOptions& options, const HttpRespo
     // Some proxies answer 200 with an error envelope.
     ErrorBody e = parse_error_json(body);
     throw_for_error(provider, make_context(provider, options, &response), e,
-                    e.status_code != 0 ? e.status_code : 500, &response);
+                    e.status_code != 0 ? e.status_code : 500, &response, options.api_key);
   }
   return body;
 }

@@ -40,9 +40,10 @@ std::string excerpt(std::string_view body, std::string_view secret);
 /// @throws the typed error for a response with a non-2xx status.
 [[noreturn]] void throw_for_status(Provider provider, const CallOptions& options,
                                    const HttpResponse& response);
-/// @throws the typed error for a parsed error envelope with HTTP status @p status.
+/// @throws the typed error for a parsed error envelope with HTTP status @p status; @p secret
+///         (the key) is masked wherever the provider echoed it.
 [[noreturn]] void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& error,
-                                  int status, const HttpResponse* response);
+                                  int status, const HttpResponse* response, std::string_view secret);
 /// @throws TimeoutError or ProviderUnavailableError for a transport failure.
 [[noreturn]] void throw_for_transport(Provider provider, const CallOptions& options,
                                       const HttpResponse& response);

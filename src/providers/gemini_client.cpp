@@ -133,7 +133,7 @@ std::vector<ModelInfo> GeminiClient::list_models(const CallOptions& options) {
   // Pages are bounded so a server that always returns a token cannot loop us forever.
   for (int page = 0; page < 100; ++page) {
     std::string url = api_base_ + "/models?pageSize=1000";
-    if (!page_token.empty()) url += "&pageToken=" + page_token;
+    if (!page_token.empty()) url += "&pageToken=" + detail::url_escape(page_token);
     detail::HttpRequest request = base_request(std::move(url), options, http_);
     request.method = "GET";
     const detail::HttpResponse http = detail::perform_logged(Provider::gemini, options, request);

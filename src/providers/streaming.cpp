@@ -79,7 +79,7 @@ nlohmann::json parse_event(Provider provider, const CallOptions& options, const 
     // An error inside a 200 stream: its status is in the body (Cerebras status_code, Gemini code).
     const int status = e.status_code != 0 ? e.status_code : 500;
     context.http_status = status;
-    throw_for_error(provider, std::move(context), e, status, nullptr);
+    throw_for_error(provider, std::move(context), e, status, nullptr, options.api_key);
   }
   if (event.event == "raw") return nullptr;  // unframed text that is not an error: ignored
   if (json.is_discarded() || !json.is_object()) {

@@ -1,0 +1,96 @@
+// mask_key() and redact(): how keys may be shown, and that they are never shown whole.
+
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "fixtures.hpp"
+#include "polyrouter/mask.hpp"
+
+using polyrouter::mask_key;
+using polyrouter::redact;
+namespace pt = polyrouter::test;
+
+namespace {
+
+const std::string kEllipsis = "\xE2\x80\xA6";  // "…"
+const std::string kGroqKey = pt::fake_key("gsk_", 48, 401);
+const std::string kCerebrasKey = pt::fake_key("csk-", 40, 402);
+const std::string kGeminiKey = pt::fake_key("AIza", 35, 403);
+const std::string kOpenAIKey = pt::fake_key("sk-proj-", 48, 404);
+const std::string kXaiKey = pt::fake_key("xai-", 40, 405);
+
+std::string last4(const std::string& key) { return key.substr(key.size() - 4); }
+
+}  // namespace
+
+TEST_CASE("mask_key shows the provider prefix and the last four characters", "[mask]") {
+  CHECK(mask_key(kGroqKey) == "gsk_" + kEllipsis + last4(kGroqKey));
+  CHECK(mask_key(kCerebrasKey) == "csk-" + kEllipsis + last4(kCerebrasKey));
+  CHECK(mask_key(kGeminiKey) == "AIza" + kEllipsis + last4(kGeminiKey));
+  CHECK(mask_key(kOpenAIKey) == "sk-" + kEllipsis + last4(kOpenAIKey));
+  CHECK(mask_key(kXaiKey) == "xai-" + kEllipsis + last4(kXaiKey));
+  CHECK(mask_key("local-secret-0123456789abcdef") == kEllipsis + "cdef");
+}
+
+TEST_CASE("mask_key of short keys shows at most two characters", "[mask]") {
+  CHECK(mask_key("") == kEllipsis);
+  CHECK(mask_key("abc") == kEllipsis);
+  CHECK(mask_key("abcde") == kEllipsis);
+  CHECK(mask_key("abcdef") == kEllipsis + "ef");
+  CHECK(mask_key("abcdefghijk") == kEllipsis + "jk");
+  CHECK(mask_key("abcdefghijkl") == kEllipsis + "ijkl");
+  CHECK(mask_key("gsk_1234567") == kEllipsis + "67");  // short: no prefix either
+}
+
+TEST_CASE("A masked key never holds enough of the key to leak it", "[mask]") {
+  for (const std::string& key : {kGroqKey, kCerebrasKey, kGeminiKey, kOpenAIKey, kXaiKey}) {
+    INFO(key);
+    CHECK_FALSE(pt::leaks_key(mask_key(key), key));
+    CHECK(mask_key(key).size() < key.size());
+  }
+}
+
+TEST_CASE("redact replaces every occurrence of the secret", "[mask][redact]") {
+  const std::string secret = "hunter2-very-secret-value";
+  CHECK(redact("key=" + secret + "; again " + secret + ".", secret) ==
+        "key=" + mask_key(secret) + "; again " + mask_key(secret) + ".");
+  CHECK(redact("nothing secret here", secret) == "nothing secret here");
+  CHECK(redact("", secret).empty());
+  CHECK(redact(secret, secret) == mask_key(secret));
+}
+
+TEST_CASE("redact masks key-shaped text even without the secret", "[mask][redact]") {
+  CHECK(redact("Incorrect API key provided: " + kGroqKey + ". See docs.") ==
+        "Incorrect API key provided: " + mask_key(kGroqKey) + ". See docs.");
+  CHECK(redact(R"({"api_key":")" + kCerebrasKey + R"("})") == R"({"api_key":")" + mask_key(kCerebrasKey) + R"("})");
+  CHECK(redact("GET /v1beta/models?key=" + kGeminiKey + "&pageSize=5") ==
+        "GET /v1beta/models?key=" + mask_key(kGeminiKey) + "&pageSize=5");
+  CHECK(redact("Authorization: Bearer " + kOpenAIKey) == "Authorization: Bearer " + mask_key(kOpenAIKey));
+  CHECK(redact("xai " + kXaiKey) == "xai " + mask_key(kXaiKey));
+  for (const std::string& key : {kGroqKey, kCerebrasKey, kGeminiKey, kOpenAIKey, kXaiKey}) {
+    INFO(key);
+    CHECK_FALSE(pt::leaks_key(redact("prefix " + key + " suffix"), key));
+    CHECK_FALSE(pt::leaks_key(redact("prefix " + key + " suffix", key), key));
+  }
+}
+
+TEST_CASE("redact leaves ordinary words alone", "[mask][redact]") {
+  for (const char* text : {"pip install scikit-learn sk-learn", "the gsk_ prefix", "task-manager-service-name-long",
+                           "ask-me-anything-about-anything", "AIzaShort", "csk-12345"}) {
+    INFO(text);
+    CHECK(redact(text) == text);
+  }
+  // 20 characters is where a key shape starts to count.
+  const std::string nineteen = "gsk_" + std::string(15, 'A');
+  const std::string twenty = "gsk_" + std::string(16, 'A');
+  CHECK(redact(nineteen) == nineteen);
+  CHECK(redact(twenty) == mask_key(twenty));
+}
+
+TEST_CASE("redact is idempotent", "[mask][redact]") {
+  const std::string text = "keys " + kGroqKey + " and " + kGeminiKey + " end";
+  const std::string once = redact(text, kGroqKey);
+  CHECK(redact(once, kGroqKey) == once);
+  CHECK(redact(once) == once);
+}

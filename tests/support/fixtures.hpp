@@ -1,0 +1,52 @@
+#pragma once
+/// @file Test helpers that need no Catch2 and no polyrouter: the shared wire fixtures, fake keys,
+/// key-leak checks and a way to capture a typed exception for inspection.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace polyrouter::test {
+
+/// Absolute path of a file in shared/fixtures.
+std::string fixture_path(std::string_view name);
+
+/// The text of a fixture. @throws std::runtime_error naming the file when it cannot be read.
+std::string load_fixture(std::string_view name);
+
+/// A fixture parsed as JSON.
+nlohmann::json fixture_json(std::string_view name);
+
+/// A `*.headers.txt` fixture: the status line ("HTTP/2 429") and "name: value" lines.
+struct HeadersFile {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< names as written (lower case)
+};
+HeadersFile load_headers_file(std::string_view name);
+
+/// A deterministic, realistic-looking fake key: @p prefix then @p length alphanumerics derived
+/// from @p seed (e.g. fake_key("gsk_", 48, 1)). Never a real credential.
+std::string fake_key(std::string_view prefix, std::size_t length, unsigned seed);
+
+/// True when @p text contains any 8-character piece of @p key: the whole key, or enough of it to
+/// count as a leak (a masked key shows only its provider prefix and its last four characters).
+bool leaks_key(std::string_view text, std::string_view key);
+
+/// Runs @p call and returns the exception of type E it threw, or nullopt when it returned.
+/// Exceptions of any other type propagate (Catch2 reports them with their message).
+template <typename E, typename F>
+std::optional<E> catch_as(F&& call) {
+  try {
+    std::forward<F>(call)();
+  } catch (const E& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace polyrouter::test
