@@ -1,5 +1,6 @@
 # Configures and builds a consumer project; fails the test on any error.
-# -DSOURCE=<consumer dir> -DBINARY=<build dir> [-DPREFIX=<install prefix>] [-DPOLYROUTER_SOURCE_DIR=...] [-DRUN=<exe>]
+# -DSOURCE=<consumer dir> -DBINARY=<build dir> [-DPREFIX=<install prefix>] [-DPOLYROUTER_SOURCE_DIR=...]
+# [-DRUN=<exe>[,<exe>...]]
 file(REMOVE_RECURSE "${BINARY}")
 set(args -S "${SOURCE}" -B "${BINARY}" -DCMAKE_BUILD_TYPE=Release)
 if(PREFIX)
@@ -16,6 +17,7 @@ execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BINARY}" -j2 RESULT_VARIAB
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "building ${SOURCE} failed")
 endif()
+string(REPLACE "," ";" RUN "${RUN}")  # a list through add_test: commas, not semicolons
 foreach(exe IN LISTS RUN)
   execute_process(COMMAND "${BINARY}/${exe}" RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)

@@ -1,5 +1,7 @@
 #include "test_server.hpp"
 
+#include "socket_shutdown.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -33,33 +35,6 @@ std::string lower(std::string text) {
 const std::string& piece_of_a() {
   static const std::string piece(kPiece, 'a');
   return piece;
-}
-
-// cpp-httplib 0.11 keeps an idle kept-alive connection's worker waiting for the next request
-// for up to the keep-alive timeout, even after stop(), and the client (libcurl's per-thread
-// connection cache) keeps such connections open. Shutting down the server side of every
-// connection accepted on @p port wakes those workers at once, so the destructor never waits.
-void shutdown_accepted_sockets(int port) {
-  std::vector<int> fds;
-  if (DIR* dir = opendir("/proc/self/fd")) {
-    while (const dirent* entry = readdir(dir)) {
-      char* end = nullptr;
-      const long fd = std::strtol(entry->d_name, &end, 10);
-      if (end != entry->d_name && *end == '\0') fds.push_back(static_cast<int>(fd));
-    }
-    closedir(dir);
-  }
-  for (int fd : fds) {
-    sockaddr_storage local{};
-    socklen_t length = sizeof local;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) continue;
-    if (local.ss_family != AF_INET) continue;
-    if (ntohs(reinterpret_cast<const sockaddr_in*>(&local)->sin_port) != port) continue;
-    sockaddr_storage peer{};
-    length = sizeof peer;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) continue;  // not connected
-    ::shutdown(fd, SHUT_RDWR);
-  }
 }
 
 bool is_internal_header(const std::string& name) {
@@ -315,7 +290,7 @@ TestServer::~TestServer() {
   }
   impl_->changed.notify_all();
   impl_->server.stop();
-  shutdown_accepted_sockets(impl_->port);
+  polyrouter::sim::detail::shutdown_accepted_sockets(impl_->port);
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 

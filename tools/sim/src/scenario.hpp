@@ -1,0 +1,86 @@
+#pragma once
+
+// The scenario model: which models each provider knows, and the ordered rules that script
+// answers. Parsing is strict so that a typo in a test scenario fails loudly instead of silently
+// answering "ok".
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace polyrouter::sim::detail {
+
+enum class Provider { groq, cerebras, gemini };
+
+std::string_view provider_name(Provider provider);
+std::optional<Provider> provider_from_name(std::string_view name);
+
+enum class Behavior {
+  ok,
+  tool_call,
+  invalid_key,
+  rate_limit,
+  unknown_model,
+  server_error,
+  malformed_json,
+  html_error,
+  drop_connection,
+  stream_cut,
+  error_in_stream,
+};
+
+std::string_view behavior_name(Behavior behavior);
+
+struct Rule {
+  // Match criteria; nullopt = any.
+  std::optional<Provider> provider;
+  std::optional<std::string> key;
+  std::optional<std::string> model;
+  std::optional<std::size_t> times;  // nullopt = unlimited
+
+  Behavior behavior = Behavior::ok;
+  std::chrono::milliseconds latency{0};
+  std::optional<std::string> text;       // ok, tool_call, stream_cut, error_in_stream
+  std::optional<std::string> tool_name;  // tool_call; default: the request's first tool
+  nlohmann::json tool_args = nlohmann::json::object();
+  double retry_after_s = 30.0;  // rate_limit
+  bool daily = false;           // rate_limit
+  int status = 0;               // server_error, html_error, error_in_stream (default per behavior)
+  std::size_t after_chunks = 1;  // stream_cut, error_in_stream
+
+  bool matches(Provider p, std::string_view k, std::string_view m) const;
+};
+
+struct Scenario {
+  // A provider absent from the map knows every model.
+  std::map<Provider, std::vector<std::string>> models;
+  std::vector<Rule> rules;
+
+  bool knows_model(Provider provider, std::string_view model) const;
+};
+
+/// @throws std::invalid_argument naming the offending field, e.g. "rules[2].times".
+Scenario parse_scenario(const nlohmann::json& json);
+
+/// Rules plus how often each has been used. Not thread-safe: the server locks around it.
+class RuleBook {
+ public:
+  RuleBook() = default;
+  explicit RuleBook(const Scenario& scenario);
+
+  /// The first rule that matches and still has uses left; consumes one use of it.
+  std::optional<Rule> take(Provider provider, std::string_view key, std::string_view model);
+  void reset_uses();
+
+ private:
+  std::vector<Rule> rules_;
+  std::vector<std::size_t> uses_;
+};
+
+}  // namespace polyrouter::sim::detail

@@ -1,0 +1,13 @@
+#pragma once
+
+namespace polyrouter::sim::detail {
+
+/// Shuts down the server side of every connection this process accepted on @p port.
+///
+/// cpp-httplib 0.11 keeps an idle kept-alive connection's worker waiting for the next request
+/// for up to the keep-alive timeout, even after stop(), and clients such as libcurl keep such
+/// connections open in their caches. Shutting the sockets down wakes those workers at once, so
+/// stopping a server never waits out the timeout.
+void shutdown_accepted_sockets(int port);
+
+}  // namespace polyrouter::sim::detail
