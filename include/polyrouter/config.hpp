@@ -131,6 +131,10 @@ struct OrchestratorConfig {
   Events events;
 };
 
+/// The client a pool talks through: its own `client` when set, else the built-in client for
+/// its provider at its base URL. @throws ConfigError (an openai_compatible pool without base_url).
+std::shared_ptr<LLMClient> make_client(const PoolConfig& pool, const HttpOptions& http = {});
+
 /// Where Orchestrator::from_env() reads from.
 struct EnvOptions {
   /// The .env file; read when it exists. The process environment wins over it.

@@ -3,8 +3,6 @@
 #include <cctype>
 #include <thread>
 
-#include "polyrouter/gemini_client.hpp"
-#include "polyrouter/openai_compatible_client.hpp"
 
 namespace polyrouter::detail {
 namespace {
@@ -13,27 +11,6 @@ std::string upper(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
   return out;
-}
-
-std::shared_ptr<LLMClient> make_client(const PoolConfig& pool, const HttpOptions& http) {
-  if (pool.client) return pool.client;
-  switch (pool.provider) {
-    case Provider::groq:
-      return std::make_shared<OpenAICompatibleClient>(OpenAICompatibleClient::groq(
-          pool.base_url.empty() ? OpenAICompatibleClient::groq_default_root : pool.base_url, http));
-    case Provider::cerebras:
-      return std::make_shared<OpenAICompatibleClient>(OpenAICompatibleClient::cerebras(
-          pool.base_url.empty() ? OpenAICompatibleClient::cerebras_default_root : pool.base_url, http));
-    case Provider::gemini:
-      return std::make_shared<GeminiClient>(pool.base_url.empty() ? GeminiClient::default_root : pool.base_url,
-                                            http);
-    case Provider::openai_compatible:
-      if (pool.base_url.empty()) {
-        throw ConfigError("pool '" + pool.name + "': an openai_compatible pool needs a base_url");
-      }
-      return std::make_shared<OpenAICompatibleClient>(pool.base_url, Provider::openai_compatible, http);
-  }
-  throw ConfigError("unknown provider");
 }
 
 void validate(const OrchestratorConfig& c) {

@@ -1,0 +1,31 @@
+#include <memory>
+
+#include "polyrouter/config.hpp"
+#include "polyrouter/errors.hpp"
+#include "polyrouter/gemini_client.hpp"
+#include "polyrouter/openai_compatible_client.hpp"
+
+namespace polyrouter {
+
+std::shared_ptr<LLMClient> make_client(const PoolConfig& pool, const HttpOptions& http) {
+  if (pool.client) return pool.client;
+  switch (pool.provider) {
+    case Provider::groq:
+      return std::make_shared<OpenAICompatibleClient>(OpenAICompatibleClient::groq(
+          pool.base_url.empty() ? OpenAICompatibleClient::groq_default_root : pool.base_url, http));
+    case Provider::cerebras:
+      return std::make_shared<OpenAICompatibleClient>(OpenAICompatibleClient::cerebras(
+          pool.base_url.empty() ? OpenAICompatibleClient::cerebras_default_root : pool.base_url, http));
+    case Provider::gemini:
+      return std::make_shared<GeminiClient>(pool.base_url.empty() ? GeminiClient::default_root : pool.base_url,
+                                            http);
+    case Provider::openai_compatible:
+      if (pool.base_url.empty()) {
+        throw ConfigError("pool '" + pool.name + "': an openai_compatible pool needs a base_url");
+      }
+      return std::make_shared<OpenAICompatibleClient>(pool.base_url, Provider::openai_compatible, http);
+  }
+  throw ConfigError("unknown provider");
+}
+
+}  // namespace polyrouter
