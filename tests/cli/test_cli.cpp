@@ -1,0 +1,395 @@
+// The `polyrouter` command as a user runs it: a child process with an environment built from
+// scratch, pointed at an in-process simulator. Checks output, --json shapes, exit codes, and that
+// no key ever appears in stdout or stderr.
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "polyrouter/sim/simulator.hpp"
+#include "process.hpp"
+
+using nlohmann::json;
+using polyrouter::test::ProcessResult;
+
+namespace {
+
+// Realistic-looking fake keys; the simulator scripts its behaviour by key value.
+const std::string groq_ok = "gsk_Qm7TzR2vLx9WcN4bH8pK1sJd6FgY3eUa5iOo0lVnXrCtBqZw";
+const std::string groq_bad = "gsk_Bd4Lq8ZrT1xWm6NcV3pY9hKs2JfG7aUe5RoI0tMnXvCbPlQy";
+const std::string groq_limited = "gsk_Lm2Xw9RtQ5zN8cVb1HpK7sJd4FgY6eUa3iOo0lTnBrCvMqZe";
+const std::string groq_reject = "gsk_Rj6Nq3ZtW8xLm1VcB5pY2hKs9JfG4aUe7TdI0oMnXvCbPlHy";
+const std::string gemini_bad = "AIzaGb7Kp2Lq9Xw4Rt8Zn1Vc6Mb3Hs5Jd0Fy";
+const std::string cerebras_ok = "csk-Co3Pn8Qw5Lx2Rz9Tv6Mb1Kc4Hs7Jd0Fy5Gu8Ae2Wi3";
+
+const std::vector<std::string> all_keys{groq_ok, groq_bad, groq_limited, groq_reject, gemini_bad, cerebras_ok};
+
+json scenario() {
+  return json{
+      {"models",
+       {{"groq", {"openai/gpt-oss-120b", "openai/gpt-oss-20b"}},
+        {"gemini", {"gemini-2.5-flash"}},
+        {"cerebras", {"gpt-oss-120b"}}}},
+      {"rules",
+       {
+           {{"key", groq_bad}, {"behavior", "invalid_key"}},
+           {{"key", gemini_bad}, {"behavior", "invalid_key"}},
+           {{"key", groq_limited}, {"behavior", "rate_limit"}, {"retry_after_s", 42}},
+           {{"key", groq_reject}, {"behavior", "server_error"}, {"status", 400}},
+           {{"provider", "groq"}, {"key", groq_ok}, {"behavior", "ok"}, {"text", "Groq answers."}},
+           {{"provider", "cerebras"}, {"behavior", "ok"}, {"text", "Cerebras answers."}},
+       }},
+  };
+}
+
+// Any 8 characters of a key in the output count as a leak (a masked key shows at most 4).
+bool leaks(const std::string& text, const std::string& key) {
+  for (std::size_t i = 0; i + 8 <= key.size(); ++i) {
+    if (text.find(key.substr(i, 8)) != std::string::npos) return true;
+  }
+  return false;
+}
+
+class Cli {
+ public:
+  Cli() : sim_(scenario()) {
+    char pattern[] = "/tmp/polyrouter-cli-test.XXXXXX";
+    const char* made = mkdtemp(pattern);
+    REQUIRE(made != nullptr);
+    dir_ = made;
+  }
+  ~Cli() {
+    for (const std::string& f : files_) std::remove(f.c_str());
+    rmdir(dir_.c_str());
+  }
+  Cli(const Cli&) = delete;
+  Cli& operator=(const Cli&) = delete;
+
+  /// Writes @p text to a file in the working directory; returns its path.
+  std::string file(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    files_.push_back(path);
+    return path;
+  }
+
+  /// Runs polyrouter with @p args and only @p keys ("GROQ_API_KEY0=...") plus the simulator's
+  /// base URLs in its environment, in an empty directory.
+  ProcessResult run(const std::vector<std::string>& args, const std::vector<std::string>& keys,
+                    const std::string& stdin_text = {}) {
+    std::vector<std::string> argv{POLYROUTER_CLI_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<std::string> env = keys;
+    for (const char* name : {"GROQ_BASE_URL", "GEMINI_BASE_URL", "CEREBRAS_BASE_URL"}) {
+      env.push_back(std::string(name) + "=" + sim_.url());
+    }
+    // Sanitizer builds keep their settings in the child.
+    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
+      if (const char* value = std::getenv(name)) env.push_back(std::string(name) + "=" + value);
+    }
+    ProcessResult result = polyrouter::test::run_process(argv, env, dir_, stdin_text);
+    INFO("stdout:\n" << result.out << "\nstderr:\n" << result.err);
+    REQUIRE_FALSE(result.timed_out);
+    for (const std::string& key : all_keys) {
+      INFO("key leaked: " << key.substr(0, 4) << "...");
+      CHECK_FALSE(leaks(result.out + result.err, key));
+    }
+    return result;
+  }
+
+  polyrouter::sim::Simulator& sim() { return sim_; }
+
+ private:
+  polyrouter::sim::Simulator sim_;
+  std::string dir_;
+  std::vector<std::string> files_;
+};
+
+std::string key_env(const std::string& name, const std::string& key) { return name + "=" + key; }
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("ask prints the answer", "[cli][ask]") {
+  Cli cli;
+  const auto r = cli.run({"ask", "Why", "is", "the", "sky", "blue?"},
+                         {key_env("GROQ_API_KEY0", groq_bad), key_env("GROQ_API_KEY1", groq_ok)});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "Groq answers.\n");
+  CHECK(r.err.empty());
+  CHECK(cli.sim().hits("groq", groq_bad) == 1);
+  CHECK(cli.sim().hits("groq", groq_ok) == 1);
+}
+
+TEST_CASE("ask --json prints one object with the answer and every attempt", "[cli][ask][json]") {
+  Cli cli;
+  const auto r = cli.run({"ask", "--json", "Why is the sky blue?"},
+                         {key_env("GROQ_API_KEY0", groq_bad), key_env("GROQ_API_KEY1", groq_ok)});
+  REQUIRE(r.exit_code == 0);
+  const json out = json::parse(r.out);
+  CHECK(out["text"] == "Groq answers.");
+  CHECK(out["provider"] == "groq");
+  CHECK(out["model"] == "openai/gpt-oss-120b");
+  CHECK(out["key"] == "GROQ_API_KEY1");
+  CHECK(out["finish_reason"] == "stop");
+  REQUIRE(out["usage"].is_object());
+  for (const char* field : {"prompt_tokens", "completion_tokens", "total_tokens"}) {
+    CHECK(out["usage"][field].is_number_integer());
+  }
+  REQUIRE(out["attempts"].is_array());
+  REQUIRE(out["attempts"].size() == 2);
+  for (const json& a : out["attempts"]) {
+    for (const char* field : {"provider", "model", "key", "outcome", "status", "latency_ms"}) {
+      INFO(field);
+      CHECK(a.contains(field));
+    }
+    CHECK(a["latency_ms"].is_number_integer());
+  }
+  CHECK(out["attempts"][0]["provider"] == "groq");
+  CHECK(out["attempts"][0]["key"] == "GROQ_API_KEY0");
+  CHECK(out["attempts"][0]["outcome"] == "invalid_key");
+  CHECK(out["attempts"][0]["status"] == 401);
+  CHECK(out["attempts"][1]["key"] == "GROQ_API_KEY1");
+  CHECK(out["attempts"][1]["outcome"] == "success");
+  CHECK(out["attempts"][1]["status"] == 200);
+}
+
+TEST_CASE("ask reads the prompt from stdin", "[cli][ask]") {
+  Cli cli;
+  const std::vector<std::string> keys{key_env("GROQ_API_KEY0", groq_ok)};
+  SECTION("with no prompt argument") {
+    const auto r = cli.run({"ask", "-vv"}, keys, "hello from stdin\n");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "Groq answers.\n");
+    CHECK(contains(r.err, "hello from stdin"));  // the trace log shows the request body
+  }
+  SECTION("with - as the prompt") {
+    const auto r = cli.run({"ask", "-"}, keys, "a question on stdin");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "Groq answers.\n");
+  }
+  SECTION("an empty stdin is a usage error") {
+    const auto r = cli.run({"ask"}, keys, " \n");
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "prompt"));
+    CHECK(cli.sim().hits() == 0);
+  }
+}
+
+TEST_CASE("ask --stream prints the text", "[cli][ask][stream]") {
+  Cli cli;
+  const auto r = cli.run({"ask", "--stream", "Stream it"}, {key_env("CEREBRAS_API_KEY0", cerebras_ok)});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "Cerebras answers.\n");
+}
+
+TEST_CASE("ask --provider and --model narrow the walk", "[cli][ask]") {
+  Cli cli;
+  const auto r = cli.run({"ask", "--json", "--provider", "cerebras", "--model", "gpt-oss-120b", "Hi"},
+                         {key_env("GROQ_API_KEY0", groq_ok), key_env("CEREBRAS_API_KEY0", cerebras_ok)});
+  REQUIRE(r.exit_code == 0);
+  const json out = json::parse(r.out);
+  CHECK(out["provider"] == "cerebras");
+  CHECK(out["attempts"].size() == 1);
+  CHECK(cli.sim().hits("groq") == 0);
+}
+
+TEST_CASE("ask --repeat reuses what the router learned", "[cli][ask]") {
+  Cli cli;
+  const std::vector<std::string> keys{key_env("GROQ_API_KEY0", groq_bad), key_env("GROQ_API_KEY1", groq_ok)};
+  SECTION("text: each answer, the attempts and the health snapshot") {
+    const auto r = cli.run({"ask", "--repeat", "2", "--attempts", "Hi"}, keys);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out == "Groq answers.\nGroq answers.\n");
+    CHECK(contains(r.err, "== request 2 of 2"));
+    CHECK(contains(r.err, "after 2 attempts"));
+    CHECK(contains(r.err, "after 1 attempt "));
+    CHECK(contains(r.err, "GROQ_API_KEY0: quarantined"));
+  }
+  SECTION("json: one object per request, health on the last") {
+    const auto r = cli.run({"ask", "--repeat", "2", "--json", "Hi"}, keys);
+    REQUIRE(r.exit_code == 0);
+    std::istringstream stream(r.out);
+    json first;
+    json second;
+    stream >> first >> second;
+    CHECK(first["attempts"].size() == 2);
+    CHECK(second["attempts"].size() == 1);
+    CHECK_FALSE(first.contains("health"));
+    REQUIRE(second.contains("health"));
+    CHECK(second["health"]["pools"][0]["keys"][0]["state"] == "quarantined");
+  }
+  CHECK(cli.sim().hits("groq", groq_bad) == 1);  // learned once, never asked again
+}
+
+TEST_CASE("usage errors exit 2", "[cli][exit]") {
+  Cli cli;
+  const std::vector<std::string> keys{key_env("GROQ_API_KEY0", groq_ok)};
+  SECTION("no subcommand") { CHECK(cli.run({}, keys).exit_code == 2); }
+  SECTION("an unknown option") { CHECK(cli.run({"ask", "--no-such-option", "Hi"}, keys).exit_code == 2); }
+  SECTION("a temperature out of range") { CHECK(cli.run({"ask", "--temperature", "7", "Hi"}, keys).exit_code == 2); }
+  SECTION("--stream with --json") { CHECK(cli.run({"ask", "--stream", "--json", "Hi"}, keys).exit_code == 2); }
+  SECTION("an unknown provider") {
+    const auto r = cli.run({"ask", "--provider", "nosuch", "Hi"}, keys);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "nosuch"));
+  }
+  SECTION("no API key at all") {
+    const auto r = cli.run({"ask", "Hi"}, {});
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "NoApiKeysError"));
+  }
+  CHECK(cli.sim().hits() == 0);
+}
+
+TEST_CASE("a bad config file exits 2", "[cli][exit][config]") {
+  Cli cli;
+  const std::vector<std::string> keys{key_env("GROQ_API_KEY0", groq_ok)};
+  SECTION("not JSON") {
+    const std::string path = cli.file("broken.json", "{\"providers\": ");
+    const auto r = cli.run({"ask", "--config", path, "Hi"}, keys);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "ConfigError"));
+    CHECK(contains(r.err, "broken.json"));
+  }
+  SECTION("an unknown setting") {
+    const std::string path = cli.file("typo.json", R"({"retry": {"max_retriez": 1}})");
+    const auto r = cli.run({"check", "--config", path}, keys);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "max_retriez"));
+  }
+  SECTION("a missing file") {
+    const auto r = cli.run({"models", "--config", "/nonexistent/polyrouter.json"}, keys);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "/nonexistent/polyrouter.json"));
+  }
+  CHECK(cli.sim().hits() == 0);
+}
+
+TEST_CASE("a rejected request exits 3 without failing over", "[cli][exit]") {
+  Cli cli;
+  const std::vector<std::string> keys{key_env("GROQ_API_KEY0", groq_reject), key_env("GROQ_API_KEY1", groq_ok)};
+  SECTION("text") {
+    const auto r = cli.run({"ask", "Hi"}, keys);
+    CHECK(r.exit_code == 3);
+    CHECK(r.out.empty());
+    CHECK(contains(r.err, "BadRequestError"));
+    CHECK(contains(r.err, "polyrouter.bad_request"));
+  }
+  SECTION("json") {
+    const auto r = cli.run({"ask", "--json", "Hi"}, keys);
+    CHECK(r.exit_code == 3);
+    const json out = json::parse(r.out);
+    CHECK(out["error"]["type"] == "BadRequestError");
+    CHECK(out["error"]["exit_code"] == 3);
+  }
+  CHECK(cli.sim().hits("groq", groq_ok) == 0);
+}
+
+TEST_CASE("exhaustion exits 4 with the error's name and the attempt table on stderr", "[cli][exit]") {
+  Cli cli;
+  const std::vector<std::string> keys{key_env("GROQ_API_KEY0", groq_bad), key_env("GEMINI_API_KEY0", gemini_bad)};
+  SECTION("text") {
+    const auto r = cli.run({"ask", "Hi"}, keys);
+    CHECK(r.exit_code == 4);
+    CHECK(r.out.empty());
+    CHECK(contains(r.err, "AllClientsExhaustedError"));
+    CHECK(contains(r.err, "outcome"));  // the table's header
+    CHECK(contains(r.err, "GROQ_API_KEY0"));
+    CHECK(contains(r.err, "GEMINI_API_KEY0"));
+    CHECK(contains(r.err, "invalid_key"));
+  }
+  SECTION("json: an error object with the attempts on stdout too") {
+    const auto r = cli.run({"ask", "--json", "Hi"}, keys);
+    CHECK(r.exit_code == 4);
+    CHECK(contains(r.err, "AllClientsExhaustedError"));
+    const json out = json::parse(r.out);
+    CHECK(out["error"]["type"] == "AllClientsExhaustedError");
+    CHECK(out["error"]["tag"] == "polyrouter.all_clients_exhausted");
+    CHECK(out["error"]["attempts"].size() == 2);
+  }
+}
+
+TEST_CASE("check probes every key x model once", "[cli][check]") {
+  Cli cli;
+  const std::vector<std::string> keys{key_env("GROQ_API_KEY0", groq_ok), key_env("GROQ_API_KEY1", groq_bad),
+                                      key_env("GROQ_API_KEY2", groq_limited)};
+  const std::vector<std::string> args{"check", "--provider", "groq", "--model", "openai/gpt-oss-120b,no-such-model"};
+  SECTION("table") {
+    const auto r = cli.run(args, keys);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());  // no progress line when stderr is not a terminal
+    for (const char* part : {"pool", "model", "key", "status", "detail", "ok", "invalid_key", "rate_limited",
+                             "model_missing", "resets in 42 s", "GROQ_API_KEY2", "1 of 6 combinations ok"}) {
+      INFO(part);
+      CHECK(contains(r.out, part));
+    }
+  }
+  SECTION("json") {
+    std::vector<std::string> with_json = args;
+    with_json.push_back("--json");
+    const auto r = cli.run(with_json, keys);
+    CHECK(r.exit_code == 0);
+    const json out = json::parse(r.out);
+    REQUIRE(out.is_array());
+    REQUIRE(out.size() == 6);
+    std::vector<std::string> statuses;
+    for (const json& row : out) {
+      for (const char* field : {"pool", "model", "key", "status", "detail"}) {
+        INFO(field);
+        CHECK(row.contains(field));
+      }
+      statuses.push_back(row["status"]);
+    }
+    CHECK(statuses == std::vector<std::string>{"ok", "invalid_key", "rate_limited", "model_missing", "invalid_key",
+                                               "model_missing"});
+    CHECK(out[2]["key"] == "GROQ_API_KEY2");
+    CHECK(out[2]["reset_in_ms"] == 42000);
+  }
+  CHECK(cli.sim().hits("groq") == 6);  // exactly one round trip per combination
+}
+
+TEST_CASE("check exits 4 when nothing works", "[cli][check][exit]") {
+  Cli cli;
+  const auto r = cli.run({"check"}, {key_env("GROQ_API_KEY0", groq_bad), key_env("GEMINI_API_KEY0", gemini_bad)});
+  CHECK(r.exit_code == 4);
+  CHECK(contains(r.out, "0 of 4 combinations ok"));
+}
+
+TEST_CASE("models lists each provider's models", "[cli][models]") {
+  Cli cli;
+  const std::vector<std::string> keys{key_env("GROQ_API_KEY0", groq_bad), key_env("GROQ_API_KEY1", groq_ok),
+                                      key_env("CEREBRAS_API_KEY0", cerebras_ok)};
+  SECTION("text") {
+    const auto r = cli.run({"models"}, keys);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "groq: openai/gpt-oss-120b\ngroq: openai/gpt-oss-20b\ncerebras: gpt-oss-120b\n");
+  }
+  SECTION("json") {
+    const auto r = cli.run({"models", "--json"}, keys);
+    CHECK(r.exit_code == 0);
+    CHECK(json::parse(r.out) ==
+          json{{"groq", {"openai/gpt-oss-120b", "openai/gpt-oss-20b"}}, {"cerebras", {"gpt-oss-120b"}}});
+  }
+}
+
+TEST_CASE("--help documents the subcommands and exit codes", "[cli][help]") {
+  Cli cli;
+  const auto r = cli.run({"--help"}, {});
+  CHECK(r.exit_code == 0);
+  for (const char* part : {"ask", "check", "models", "Exit codes", "2  usage or configuration error",
+                           "3  request rejected", "4  all providers exhausted"}) {
+    INFO(part);
+    CHECK(contains(r.out, part));
+  }
+}
