@@ -165,6 +165,18 @@ Walk::Step Walk::next() {
   return {};
 }
 
+Attempt Walk::attempt_here(AttemptOutcome outcome, TimePoint start, TimePoint end) const {
+  const Engine::Pool& pool = engine_.pools[pool_];
+  Attempt a;
+  a.pool = pool.config.name;
+  a.provider = pool.client->provider();
+  a.model = pool.config.models[model_];
+  a.key_label = pool.config.keys[key_].label;
+  a.outcome = outcome;
+  a.latency = std::chrono::duration_cast<milliseconds>(end - start);
+  return a;
+}
+
 void Walk::record(Attempt attempt) {
   engine_.outcomes[static_cast<std::size_t>(attempt.outcome)].fetch_add(1, std::memory_order_relaxed);
   attempts_.push_back(std::move(attempt));
@@ -173,14 +185,8 @@ void Walk::record(Attempt attempt) {
 
 void Walk::succeeded(Response response, TimePoint start) {
   const Engine::Pool& pool = engine_.pools[pool_];
-  Attempt a;
-  a.pool = pool.config.name;
-  a.provider = pool.client->provider();
-  a.model = pool.config.models[model_];
-  a.key_label = pool.config.keys[key_].label;
-  a.outcome = AttemptOutcome::success;
+  Attempt a = attempt_here(AttemptOutcome::success, start, engine_.now());
   a.http_status = 200;
-  a.latency = std::chrono::duration_cast<milliseconds>(engine_.now() - start);
   record(std::move(a));
   engine_.health.record_success(pool_, model_);
   engine_.throttle.on_success();
@@ -197,16 +203,10 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
   auto& logger = log();
   const Engine::Pool& pool = engine_.pools[pool_];
   const TimePoint end = engine_.now();
-  Attempt a;
-  a.pool = pool.config.name;
-  a.provider = pool.client->provider();
-  a.model = pool.config.models[model_];
-  a.key_label = pool.config.keys[key_].label;
-  a.outcome = outcome_of(e.kind());
+  Attempt a = attempt_here(outcome_of(e.kind()), start, end);
   a.http_status = e.http_status();
   a.retry_after = e.retry_after();
   a.error = e.what();
-  a.latency = std::chrono::duration_cast<milliseconds>(end - start);
   record(std::move(a));
   logger.debug("{} {} with {} failed: {}", pool.config.name, pool.config.models[model_], pool.config.keys[key_].label,
                e.what());
@@ -264,15 +264,8 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
 }
 
 void Walk::failed_unknown(const std::exception& error, TimePoint start) {
-  const Engine::Pool& pool = engine_.pools[pool_];
-  Attempt a;
-  a.pool = pool.config.name;
-  a.provider = pool.client->provider();
-  a.model = pool.config.models[model_];
-  a.key_label = pool.config.keys[key_].label;
-  a.outcome = AttemptOutcome::unknown_error;
+  Attempt a = attempt_here(AttemptOutcome::unknown_error, start, engine_.now());
   a.error = error.what();
-  a.latency = std::chrono::duration_cast<milliseconds>(engine_.now() - start);
   record(std::move(a));
   if (trial_) engine_.health.release_trial(pool_, model_);
   trial_ = false;

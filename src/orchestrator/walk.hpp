@@ -48,6 +48,8 @@ class Walk {
 
  private:
   enum class Next { next_key, next_model };
+  /// An attempt record for the current (pool, model, key).
+  Attempt attempt_here(AttemptOutcome outcome, TimePoint start, TimePoint end) const;
   void record(Attempt attempt);
   void move_on(Next next);
   /// Learns from a non-transient failure; returns true when the error must stop the walk.
