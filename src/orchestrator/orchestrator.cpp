@@ -65,13 +65,14 @@ class AsyncRunner {
   explicit AsyncRunner(Engine& engine) : engine_(engine) {}
 
   ~AsyncRunner() {
-    loop_.reset();  // joins the loop thread: no callback runs after this line
+    // Workers first: a worker finishing a call posts to the loop, which must still exist.
     {
       std::lock_guard<std::mutex> lock(workers_mutex_);
       stopping_ = true;
     }
     workers_cv_.notify_all();
     for (auto& w : workers_) w.join();
+    loop_.reset();  // joins the loop thread: no callback runs after this line
     std::lock_guard<std::mutex> lock(active_mutex_);
     for (const auto& job : active_) {
       job->fail(std::make_exception_ptr(AllClientsExhaustedError(
@@ -180,6 +181,7 @@ class AsyncRunner {
 
   void run_on_worker(std::function<void()> task) {
     std::lock_guard<std::mutex> lock(workers_mutex_);
+    if (stopping_) return;  // shutting down: the job is failed with the others in flight
     if (workers_.empty()) {
       for (int i = 0; i < 2; ++i) workers_.emplace_back([this] { work(); });
     }
