@@ -1,0 +1,526 @@
+#include "cases.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <polyrouter/sim/simulator.hpp>
+
+#include "baseline.hpp"
+
+namespace bench {
+namespace {
+
+using polyrouter::ChatRequest;
+using polyrouter::Orchestrator;
+using polyrouter::Response;
+
+// A count for this run: the full figure, the --quick one, or --requests when it is given.
+std::size_t count(const Options& o, std::size_t full, std::size_t quick, bool main_count = false) {
+  if (main_count && o.requests > 0) return static_cast<std::size_t>(o.requests);
+  return o.quick ? quick : full;
+}
+
+int rounds(const Options& o, int full) { return o.quick ? 2 : full; }
+
+// Per-variant medians of every metric, plus the per-round values.
+json summarize(const std::map<std::string, std::map<std::string, std::vector<double>>>& samples) {
+  json out = json::object();
+  for (const auto& [variant, metrics] : samples) {
+    for (const auto& [metric, values] : metrics) {
+      out[variant][metric] = median(values);
+      out[variant][metric + "_rounds"] = values;
+    }
+  }
+  return out;
+}
+
+// The median over rounds of a / b, rounds paired in time (robust to drift between rounds).
+double paired_ratio(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> r;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    if (b[i] > 0) r.push_back(a[i] / b[i]);
+  }
+  return median(r);
+}
+
+// Sequential requests on this thread: mean wall and thread-CPU microseconds per request.
+template <typename F>
+std::map<std::string, double> timed(std::size_t n, F&& one) {
+  const double cpu0 = thread_cpu_seconds();
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < n; ++i) one();
+  const double wall = seconds_since(t0);
+  const double cpu = thread_cpu_seconds() - cpu0;
+  const double d = static_cast<double>(n);
+  return {{"us", wall * 1e6 / d}, {"cpu_us", cpu * 1e6 / d}};
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1 + 2. Healthy path vs the raw libcurl baseline.
+
+json healthy(const Options& o, const std::string& url) {
+  const std::size_t per_round = count(o, 300, 20, true);
+  const int n_rounds = rounds(o, 41);
+  Orchestrator orchestrator(config_for(url, {kKey}));
+  RawClient raw(url, {kKey});
+  for (std::size_t i = 0; i < count(o, 500, 10); ++i) {
+    check_answer(orchestrator.request(kPrompt));
+    raw.ask(kPrompt);
+  }
+  auto samples = alternate({{"polyrouter", [&] { return timed(per_round, [&] { check_answer(orchestrator.request(kPrompt)); }); }},
+                            {"baseline", [&] { return timed(per_round, [&] { raw.ask(kPrompt); }); }}},
+                           n_rounds, o.variant);
+  json out = summarize(samples);
+  out["paired_ratio"] = paired_ratio(samples["polyrouter"]["us"], samples["baseline"]["us"]);
+  out["requests_per_round"] = per_round;
+  out["rounds"] = n_rounds;
+  return out;
+}
+
+// For callgrind: N requests of one variant inside bench_measured_region, nothing else counted.
+struct CpuRun {
+  std::size_t n;
+  std::function<void()> one;
+};
+
+json healthy_cpu(const Options& o, const std::string& url) {
+  const std::size_t n = count(o, 2000, 20, true);
+  const std::string variant = o.variant.empty() ? "polyrouter" : o.variant;
+  std::unique_ptr<Orchestrator> orchestrator;
+  std::unique_ptr<RawClient> raw;
+  CpuRun run{n, {}};
+  if (variant == "polyrouter") {
+    orchestrator = std::make_unique<Orchestrator>(config_for(url, {kKey}));
+    run.one = [&] { check_answer(orchestrator->request(kPrompt)); };
+  } else if (variant == "baseline") {
+    raw = std::make_unique<RawClient>(url, std::vector<std::string>{kKey});
+    run.one = [&] { raw->ask(kPrompt); };
+  } else {
+    throw std::invalid_argument("healthy_cpu: --variant polyrouter|baseline");
+  }
+  for (int i = 0; i < 50; ++i) run.one();  // connection, first-use allocations, lazy statics
+  bench_measured_region(
+      [](void* context) {
+        auto* r = static_cast<CpuRun*>(context);
+        for (std::size_t i = 0; i < r->n; ++i) r->one();
+      },
+      &run);
+  return {{"variant", variant}, {"requests", n}};
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3 + 4. Keys: a learned bad key and a first failover, on the simulator (it counts round trips).
+
+json simulator_scenario() {
+  return json{{"rules", json::array({{{"key", "sim-bad"}, {"behavior", "invalid_key"}}})}};
+}
+
+json learned_bad_key(const Options& o, const std::string&) {
+  polyrouter::sim::Simulator sim(simulator_scenario());
+  json out;
+  // Requests run on a thread of their own: its reused connection closes when it ends, so the
+  // simulator stops at once instead of waiting out its keep-alive timeout.
+  std::thread([&] {
+    const std::size_t per_round = count(o, 300, 10, true);
+    const int n_rounds = rounds(o, 31);
+    Orchestrator learned(config_for(sim.url(), {"sim-bad", "sim-good"}));
+    Orchestrator healthy_pool(config_for(sim.url(), {"sim-good"}));
+    check_answer(learned.request(kPrompt), "");  // learns that sim-bad is invalid
+    const std::size_t learn_hits = sim.hits("groq", "sim-bad");
+    for (std::size_t i = 0; i < count(o, 300, 10); ++i) {
+      check_answer(learned.request(kPrompt), "");
+      check_answer(healthy_pool.request(kPrompt), "");
+    }
+    const std::size_t bad_before = sim.hits("groq", "sim-bad");
+    std::size_t learned_requests = 0;
+    std::size_t learned_hits = 0;
+    auto samples = alternate(
+        {{"learned",
+          [&] {
+            const std::size_t before = sim.hits();
+            auto m = timed(per_round, [&] {
+              Response r = learned.request(kPrompt);
+              check_answer(r, "");
+              if (r.attempts.size() != 1) throw std::runtime_error("learned bad key: more than one attempt");
+            });
+            learned_hits += sim.hits() - before;
+            learned_requests += per_round;
+            return m;
+          }},
+         {"healthy", [&] { return timed(per_round, [&] { check_answer(healthy_pool.request(kPrompt), ""); }); }}},
+        n_rounds, o.variant);
+    out = summarize(samples);
+    out["paired_ratio"] = paired_ratio(samples["learned"]["us"], samples["healthy"]["us"]);
+    out["learn_bad_hits"] = learn_hits;
+    out["bad_hits_after_learning"] = sim.hits("groq", "sim-bad") - bad_before;
+    out["round_trips_per_request"] = static_cast<double>(learned_hits) / static_cast<double>(learned_requests);
+    out["requests_per_round"] = per_round;
+    out["rounds"] = n_rounds;
+  }).join();
+  return out;
+}
+
+json first_failover(const Options& o, const std::string&) {
+  polyrouter::sim::Simulator sim(simulator_scenario());
+  json out;
+  std::thread([&] {
+    const std::size_t per_round = count(o, 100, 5, true);
+    const int n_rounds = rounds(o, 21);
+    RawClient raw(sim.url(), {"sim-bad", "sim-good"});
+    // Fresh orchestrators, built before the clock starts: each learns nothing before its request.
+    auto fresh = [&](std::vector<polyrouter::ApiKey> keys) {
+      std::vector<std::unique_ptr<Orchestrator>> out_list;
+      for (std::size_t i = 0; i < per_round; ++i) {
+        out_list.push_back(std::make_unique<Orchestrator>(config_for(sim.url(), keys)));
+      }
+      return out_list;
+    };
+    for (std::size_t i = 0; i < count(o, 200, 5); ++i) {
+      Orchestrator(config_for(sim.url(), {"sim-bad", "sim-good"})).request(kPrompt);
+      std::string text;
+      raw.complete(kPrompt, 0, text);
+      raw.complete(kPrompt, 1, text);
+    }
+    std::size_t failover_requests = 0;
+    std::size_t failover_hits = 0;
+    std::size_t failover_bad_hits = 0;
+    auto orchestrated = [&](std::vector<polyrouter::ApiKey> keys, bool count_hits) {
+      auto list = fresh(keys);
+      const std::size_t hits0 = sim.hits();
+      const std::size_t bad0 = sim.hits("groq", "sim-bad");
+      std::size_t i = 0;
+      auto m = timed(per_round, [&] {
+        Response r = list[i++]->request(kPrompt);
+        check_answer(r, "");
+        if (r.attempts.size() != keys.size()) throw std::runtime_error("first failover: unexpected attempts");
+      });
+      if (count_hits) {
+        failover_hits += sim.hits() - hits0;
+        failover_bad_hits += sim.hits("groq", "sim-bad") - bad0;
+        failover_requests += per_round;
+      }
+      return m;
+    };
+    auto raw_request = [&](bool with_bad_key) {
+      return timed(per_round, [&] {
+        std::string text;
+        if (with_bad_key && raw.complete(kPrompt, 0, text) != 401) throw std::runtime_error("raw: expected 401");
+        if (raw.complete(kPrompt, 1, text) != 200 || text.empty()) throw std::runtime_error("raw: expected 200");
+      });
+    };
+    auto samples = alternate({{"failover", [&] { return orchestrated({"sim-bad", "sim-good"}, true); }},
+                              {"healthy", [&] { return orchestrated({"sim-good"}, false); }},
+                              {"raw_failover", [&] { return raw_request(true); }},
+                              {"raw_healthy", [&] { return raw_request(false); }}},
+                             n_rounds, o.variant);
+    out = summarize(samples);
+    out["paired_ratio"] = paired_ratio(samples["failover"]["us"], samples["raw_failover"]["us"]);
+    out["round_trips_per_request"] = static_cast<double>(failover_hits) / static_cast<double>(failover_requests);
+    out["bad_key_trips_per_request"] =
+        static_cast<double>(failover_bad_hits) / static_cast<double>(failover_requests);
+    out["requests_per_round"] = per_round;
+    out["rounds"] = n_rounds;
+  }).join();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Concurrency.
+
+// Requests per second and process CPU per request of @p run, which answers @p n requests.
+template <typename F>
+std::map<std::string, double> throughput(std::size_t n, F&& run) {
+  const double cpu0 = process_cpu_seconds();
+  const auto t0 = Clock::now();
+  run();
+  const double wall = seconds_since(t0);
+  const double cpu = process_cpu_seconds() - cpu0;
+  return {{"rps", static_cast<double>(n) / wall}, {"cpu_us", cpu * 1e6 / static_cast<double>(n)}};
+}
+
+// @p threads threads, each running @p per_thread(total / threads): throughput and CPU.
+template <typename PerThread>
+std::map<std::string, double> threaded(std::size_t threads, std::size_t total, PerThread&& per_thread) {
+  const std::size_t each = total / threads;
+  std::atomic<bool> failed{false};
+  std::string failure;
+  std::mutex failure_mutex;
+  auto m = throughput(each * threads, [&] {
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t < threads; ++t) {
+      pool.emplace_back([&] {
+        try {
+          per_thread(each);
+        } catch (const std::exception& e) {
+          std::lock_guard<std::mutex> lock(failure_mutex);
+          failed = true;
+          failure = e.what();
+        }
+      });
+    }
+    for (auto& th : pool) th.join();
+  });
+  if (failed) throw std::runtime_error(failure);
+  return m;
+}
+
+json threads_case(const Options& o, const std::string& url) {
+  const std::size_t total = count(o, 3200, 128, true);
+  const int n_rounds = rounds(o, 11);
+  Orchestrator orchestrator(config_for(url, {kKey}));
+  RawMulti multi(url, kKey);
+  json out = json::object();
+  for (std::size_t t : {std::size_t{1}, std::size_t{8}, std::size_t{64}}) {
+    std::vector<Variant> variants = {
+        {"polyrouter",
+         [&] {
+           return threaded(t, total, [&](std::size_t n) {
+             for (std::size_t i = 0; i < n; ++i) check_answer(orchestrator.request(kPrompt));
+           });
+         }},
+        {"baseline_threads", [&] {
+           return threaded(t, total, [&](std::size_t n) {
+             RawClient raw(url, {kKey});
+             for (std::size_t i = 0; i < n; ++i) raw.ask(kPrompt);
+           });
+         }}};
+    if (t == 64) {
+      variants.push_back({"baseline_multi", [&] { return throughput(total, [&] { multi.run(total, t); }); }});
+    }
+    for (const Variant& v : variants) {
+      if (o.variant.empty() || o.variant == v.name) v.round();  // warm-up: threads, connections, caches
+    }
+    auto samples = alternate(variants, n_rounds, o.variant);
+    json s = summarize(samples);
+    s["paired_ratio"] = paired_ratio(samples["polyrouter"]["rps"], samples["baseline_threads"]["rps"]);
+    if (t == 64) s["paired_ratio_multi"] = paired_ratio(samples["polyrouter"]["rps"], samples["baseline_multi"]["rps"]);
+    out[std::to_string(t)] = s;
+  }
+  out["requests_per_round"] = total;
+  out["rounds"] = n_rounds;
+  return out;
+}
+
+// A closed loop through request_async: @p in_flight requests outstanding until @p total are done.
+class AsyncLoop {
+ public:
+  AsyncLoop(Orchestrator& orchestrator, std::size_t total) : orchestrator_(orchestrator), total_(total) {}
+
+  void run(std::size_t in_flight) {
+    const std::size_t first = std::min(in_flight, total_);
+    started_ = first;
+    for (std::size_t i = 0; i < first; ++i) submit();
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [this] { return finished_; });
+    if (errors_ > 0) throw std::runtime_error("async: " + std::to_string(errors_.load()) + " requests failed");
+  }
+
+ private:
+  void submit() {
+    orchestrator_.request_async(
+        ChatRequest::from_prompt(kPrompt),
+        [this](Response r) {
+          if (r.text != kAnswer) ++errors_;
+          completed();
+        },
+        [this](std::exception_ptr) {
+          ++errors_;
+          completed();
+        });
+  }
+  // On the event loop: start the next request, or wake run() after the last.
+  void completed() {
+    if (started_.fetch_add(1) < total_) submit();
+    if (done_.fetch_add(1) + 1 == total_) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      finished_ = true;
+      cv_.notify_all();
+    }
+  }
+
+  Orchestrator& orchestrator_;
+  const std::size_t total_;
+  std::atomic<std::size_t> started_{0};
+  std::atomic<std::size_t> done_{0};
+  std::atomic<std::size_t> errors_{0};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool finished_ = false;
+};
+
+json async_case(const Options& o, const std::string& url) {
+  const std::size_t total = count(o, 10000, 300, true);
+  const int n_rounds = rounds(o, 9);
+  Orchestrator orchestrator(config_for(url, {kKey}));
+  RawMulti multi(url, kKey);
+  json out = json::object();
+  for (std::size_t n : {std::size_t{64}, std::size_t{1000}}) {
+    std::vector<Variant> variants = {
+        {"polyrouter", [&] { return throughput(total, [&] { AsyncLoop(orchestrator, total).run(n); }); }},
+        {"baseline_multi", [&] { return throughput(total, [&] { multi.run(total, n); }); }}};
+    for (const Variant& v : variants) {
+      if (o.variant.empty() || o.variant == v.name) v.round();  // warm-up: loop thread, handles, connections
+    }
+    auto samples = alternate(variants, n_rounds, o.variant);
+    json s = summarize(samples);
+    s["paired_ratio"] = paired_ratio(samples["polyrouter"]["rps"], samples["baseline_multi"]["rps"]);
+    out[std::to_string(n)] = s;
+  }
+  out["requests_per_round"] = total;
+  out["rounds"] = n_rounds;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Streaming: time to the first delta.
+
+json stream_case(const Options& o, const std::string& url) {
+  const std::size_t per_round = count(o, 200, 10, true);
+  const int n_rounds = rounds(o, 31);
+  Orchestrator orchestrator(config_for(url, {kKey}));
+  RawStreamClient raw(url, kKey);
+  auto polyrouter_round = [&] {
+    double first_total = 0;
+    const auto t0 = Clock::now();
+    for (std::size_t i = 0; i < per_round; ++i) {
+      const auto start = Clock::now();
+      bool seen = false;
+      Response r = orchestrator.stream(kPrompt, [&](std::string_view) {
+        if (!seen) {
+          seen = true;
+          first_total += std::chrono::duration<double>(Clock::now() - start).count();
+        }
+        return true;
+      });
+      check_answer(r);
+    }
+    const double d = static_cast<double>(per_round);
+    return std::map<std::string, double>{{"ttft_us", first_total * 1e6 / d}, {"us", seconds_since(t0) * 1e6 / d}};
+  };
+  auto raw_round = [&] {
+    double first_total = 0;
+    const auto t0 = Clock::now();
+    for (std::size_t i = 0; i < per_round; ++i) {
+      std::chrono::nanoseconds first{0};
+      raw.stream(kPrompt, first);
+      first_total += std::chrono::duration<double>(first).count();
+    }
+    const double d = static_cast<double>(per_round);
+    return std::map<std::string, double>{{"ttft_us", first_total * 1e6 / d}, {"us", seconds_since(t0) * 1e6 / d}};
+  };
+  polyrouter_round();
+  raw_round();
+  auto samples = alternate({{"polyrouter", polyrouter_round}, {"baseline", raw_round}}, n_rounds, o.variant);
+  json out = summarize(samples);
+  out["paired_ratio"] = paired_ratio(samples["polyrouter"]["ttft_us"], samples["baseline"]["ttft_us"]);
+  out["requests_per_round"] = per_round;
+  out["rounds"] = n_rounds;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Memory.
+
+json memory_async(const Options& o, const std::string& url) {
+  const std::size_t in_flight = count(o, 1000, 1000, true);
+  const std::string variant = o.variant.empty() ? "polyrouter" : o.variant;
+  json out = {{"variant", variant}, {"in_flight", in_flight}};
+  Memory before;
+  Memory peak;
+  bool reset = false;
+  if (variant == "polyrouter") {
+    Orchestrator orchestrator(config_for(url, {kKey}));
+    std::vector<std::future<Response>> warm;
+    for (int i = 0; i < 64; ++i) warm.push_back(orchestrator.request_async(kPrompt));
+    for (auto& f : warm) check_answer(f.get());
+    before = read_memory();
+    reset = reset_peak_rss();
+    std::vector<std::future<Response>> futures;
+    futures.reserve(in_flight);
+    for (std::size_t i = 0; i < in_flight; ++i) futures.push_back(orchestrator.request_async(kPrompt));
+    for (auto& f : futures) check_answer(f.get());
+    peak = read_memory();
+  } else if (variant == "baseline") {
+    RawMulti multi(url, kKey);
+    multi.run(64, 64);
+    before = read_memory();
+    reset = reset_peak_rss();
+    multi.run(in_flight, in_flight);
+    peak = read_memory();
+  } else {
+    throw std::invalid_argument("memory_async: --variant polyrouter|baseline");
+  }
+  out["rss_before_kb"] = before.rss_kb;
+  out["hwm_kb"] = peak.hwm_kb;
+  out["rss_after_kb"] = peak.rss_kb;
+  out["peak_growth_kb"] = peak.hwm_kb - before.rss_kb;
+  out["peak_reset"] = reset;
+  return out;
+}
+
+long statm_rss_kb() { return read_memory().rss_kb; }
+
+json rss_growth(const Options& o, const std::string& url) {
+  const std::size_t total = count(o, 1000000, 2000, true);
+  const std::size_t warmup = count(o, 10000, 200);
+  Orchestrator orchestrator(config_for(url, {kKey}));
+  for (std::size_t i = 0; i < warmup; ++i) check_answer(orchestrator.request(kPrompt));
+  const long start_kb = statm_rss_kb();
+  json samples = json::array();
+  const std::size_t step = std::max<std::size_t>(1, total / 10);
+  const auto t0 = Clock::now();
+  for (std::size_t i = 1; i <= total; ++i) {
+    check_answer(orchestrator.request(kPrompt));
+    if (i % step == 0) {
+      samples.push_back({{"requests", i}, {"rss_kb", statm_rss_kb()}});
+      note("rss_growth: " + std::to_string(i) + " requests, RSS " + std::to_string(samples.back()["rss_kb"].get<long>()) + " kB");
+    }
+  }
+  const double wall = seconds_since(t0);
+  const long end_kb = statm_rss_kb();
+  long max_kb = start_kb;
+  for (const auto& s : samples) max_kb = std::max(max_kb, s["rss_kb"].get<long>());
+  const polyrouter::Stats stats = orchestrator.stats();
+  return {{"requests", total},
+          {"warmup", warmup},
+          {"rss_start_kb", start_kb},
+          {"rss_end_kb", end_kb},
+          {"rss_max_kb", max_kb},
+          {"growth_kb", end_kb - start_kb},
+          {"samples", samples},
+          {"seconds", wall},
+          {"us_per_request", wall * 1e6 / static_cast<double>(total)},
+          {"successes", stats.successes}};
+}
+
+}  // namespace
+
+const std::vector<std::string>& case_names() {
+  static const std::vector<std::string> names = {"healthy", "healthy_cpu", "learned_bad_key", "first_failover",
+                                                 "threads", "async",       "stream",          "memory_async",
+                                                 "rss_growth"};
+  return names;
+}
+
+bool runs_per_variant(const std::string& name) { return name == "memory_async" || name == "healthy_cpu"; }
+
+json run_case(const std::string& name, const Options& options, const std::string& url) {
+  if (name == "healthy") return healthy(options, url);
+  if (name == "healthy_cpu") return healthy_cpu(options, url);
+  if (name == "learned_bad_key") return learned_bad_key(options, url);
+  if (name == "first_failover") return first_failover(options, url);
+  if (name == "threads") return threads_case(options, url);
+  if (name == "async") return async_case(options, url);
+  if (name == "stream") return stream_case(options, url);
+  if (name == "memory_async") return memory_async(options, url);
+  if (name == "rss_growth") return rss_growth(options, url);
+  throw std::invalid_argument("unknown case '" + name + "'");
+}
+
+}  // namespace bench

@@ -1,0 +1,359 @@
+#include "server.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "common.hpp"
+
+namespace bench {
+namespace {
+
+// A Groq success body (groq_ok.json's shape) with a short answer: a few hundred bytes, so the
+// round trip is as cheap as the server can make it and the client's own work shows.
+std::string completion_body() {
+  json body = {
+      {"id", "chatcmpl-bench-0001"},
+      {"object", "chat.completion"},
+      {"created", 1770770798},
+      {"model", kModel},
+      {"choices",
+       json::array({{{"index", 0},
+                     {"message", {{"role", "assistant"}, {"content", kAnswer}}},
+                     {"logprobs", nullptr},
+                     {"finish_reason", "stop"}}})},
+      {"usage",
+       {{"queue_time", 0.041876985},
+        {"prompt_tokens", 45},
+        {"prompt_time", 0.001954727},
+        {"completion_tokens", 6},
+        {"completion_time", 0.02},
+        {"total_tokens", 51},
+        {"total_time", 0.021954727}}},
+      {"usage_breakdown", nullptr},
+      {"system_fingerprint", "fp_f8b414701e"},
+      {"x_groq", {{"id", "req_01kh52m3qqem4sw141xf026ehx"}, {"seed", 167346302}}},
+      {"service_tier", "on_demand"}};
+  return body.dump();
+}
+
+std::string stream_event(const json& delta, const json& finish_reason, bool last) {
+  json chunk = {{"id", "chatcmpl-bench-0001"},
+                {"object", "chat.completion.chunk"},
+                {"created", 1770770839},
+                {"model", kModel},
+                {"system_fingerprint", "fp_f8b414701e"},
+                {"choices", json::array({{{"index", 0},
+                                          {"delta", delta},
+                                          {"logprobs", nullptr},
+                                          {"finish_reason", finish_reason}}})}};
+  if (last) {
+    json usage = {{"prompt_tokens", 45}, {"completion_tokens", 5}, {"total_tokens", 50}};
+    chunk["x_groq"] = {{"id", "req_01kh52ndshfr2azv0xe6tnv4fx"}, {"usage", usage}};
+    chunk["usage"] = usage;
+  }
+  return "data: " + chunk.dump() + "\n\n";
+}
+
+// groq_stream.sse's shape: a role chunk, one chunk per word, a finish chunk with usage, [DONE].
+// Sent in two writes: the role chunk and the first word, then the rest.
+std::pair<std::string, std::string> stream_body() {
+  std::string first = stream_event({{"role", "assistant"}, {"content", ""}}, nullptr, false);
+  std::string rest;
+  const char* words[] = {"Hello", " from", " the", " bench", " server."};
+  bool first_word = true;
+  for (const char* w : words) {
+    (first_word ? first : rest) += stream_event({{"content", w}}, nullptr, false);
+    first_word = false;
+  }
+  rest += stream_event(json::object(), "stop", true);
+  rest += "data: [DONE]\n\n";
+  return {first, rest};
+}
+
+// The headers a real Groq answer carries (groq_ok.headers.txt), so the client parses as many.
+const std::vector<std::pair<std::string, std::string>> kGroqHeaders = {
+    {"cache-control", "private, max-age=0, no-store, no-cache, must-revalidate"},
+    {"vary", "Origin"},
+    {"x-groq-region", "bra"},
+    {"x-ratelimit-limit-requests", "14400"},
+    {"x-ratelimit-limit-tokens", "6000"},
+    {"x-ratelimit-remaining-requests", "14399"},
+    {"x-ratelimit-remaining-tokens", "5843"},
+    {"x-ratelimit-reset-requests", "6s"},
+    {"x-ratelimit-reset-tokens", "1.57s"},
+    {"x-request-id", "req_01hxnxvkfjf6ttkqzfpw23ng08"},
+    {"via", "1.1 google"},
+    {"cf-cache-status", "DYNAMIC"},
+    {"server", "cloudflare"},
+};
+
+// One connection: read a request (headers, then Content-Length bytes of body), answer, repeat
+// until the client closes. Blocking sockets and a thread per connection: the least work a server
+// can do per request, so the client's own cost is what the comparison sees.
+class Connection {
+ public:
+  explicit Connection(int fd) : fd_(fd) {}
+  ~Connection() { ::close(fd_); }
+
+  template <typename Answer>
+  void serve(Answer&& answer) {
+    for (;;) {
+      std::size_t head_end;
+      while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+        if (!fill()) return;
+      }
+      const std::string_view head(buffer_.data(), head_end + 4);
+      const std::size_t length = content_length(head);
+      while (buffer_.size() < head_end + 4 + length) {
+        if (!fill()) return;
+      }
+      const bool authorized = header_value(head, "authorization").rfind("Bearer ", 0) == 0;
+      const std::string_view body(buffer_.data() + head_end + 4, length);
+      if (!answer(*this, authorized, body)) return;
+      buffer_.erase(0, head_end + 4 + length);
+    }
+  }
+
+  bool send(std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) continue;
+        return false;
+      }
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+ private:
+  bool fill() {
+    char chunk[16384];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n > 0) {
+        buffer_.append(chunk, static_cast<std::size_t>(n));
+        return true;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      return false;
+    }
+  }
+
+  // The value of header @p lower_name in @p head (names compared case-insensitively).
+  static std::string_view header_value(std::string_view head, std::string_view lower_name) {
+    std::size_t pos = head.find("\r\n");
+    while (pos != std::string_view::npos && pos + 2 < head.size()) {
+      const std::size_t line_start = pos + 2;
+      const std::size_t line_end = head.find("\r\n", line_start);
+      if (line_end == std::string_view::npos) break;
+      const std::string_view line = head.substr(line_start, line_end - line_start);
+      const std::size_t colon = line.find(':');
+      if (colon == lower_name.size()) {
+        bool same = true;
+        for (std::size_t i = 0; i < colon && same; ++i) {
+          same = std::tolower(static_cast<unsigned char>(line[i])) == lower_name[i];
+        }
+        if (same) {
+          std::string_view value = line.substr(colon + 1);
+          while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+          return value;
+        }
+      }
+      pos = line_end;
+    }
+    return {};
+  }
+
+  static std::size_t content_length(std::string_view head) {
+    const std::string_view value = header_value(head, "content-length");
+    std::size_t n = 0;
+    for (char c : value) {
+      if (c < '0' || c > '9') break;
+      n = n * 10 + static_cast<std::size_t>(c - '0');
+    }
+    return n;
+  }
+
+  int fd_;
+  std::string buffer_;
+};
+
+std::string chunk(const std::string& data) {
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  return size + data + "\r\n";
+}
+
+}  // namespace
+
+int serve_main() {
+  ::signal(SIGPIPE, SIG_IGN);
+  std::string common_headers;
+  for (const auto& [name, value] : kGroqHeaders) common_headers += name + ": " + value + "\r\n";
+  const std::string body = completion_body();
+  const std::string ok = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" + common_headers +
+                         "content-length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::pair<std::string, std::string> events = stream_body();
+  // A stream goes out in two writes: headers with the first word, then the rest.
+  const std::string stream_first = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n" + common_headers +
+                                   "transfer-encoding: chunked\r\n\r\n" + chunk(events.first);
+  const std::string stream_rest = chunk(events.second) + "0\r\n\r\n";
+  const std::string unauthorized_body =
+      R"({"error":{"message":"Invalid API Key","type":"invalid_request_error","code":"invalid_api_key"}})";
+  const std::string unauthorized = "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: " +
+                                   std::to_string(unauthorized_body.size()) + "\r\n\r\n" + unauthorized_body;
+
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t address_size = sizeof address;
+  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(listener, SOMAXCONN) != 0 ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &address_size) != 0) {
+    std::fprintf(stderr, "[bench server] cannot listen on 127.0.0.1\n");
+    return 1;
+  }
+
+  std::thread([&] {
+    for (;;) {
+      const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;
+      }
+      int yes = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+      std::thread([&, fd] {
+        Connection connection(fd);
+        connection.serve([&](Connection& c, bool authorized, std::string_view request_body) {
+          if (!authorized) return c.send(unauthorized);
+          if (request_body.find("\"stream\":true") != std::string_view::npos) {
+            return c.send(stream_first) && c.send(stream_rest);
+          }
+          return c.send(ok);
+        });
+      }).detach();
+    }
+  }).detach();
+
+  std::printf("port %d\n", ntohs(address.sin_port));
+  std::fflush(stdout);
+  char buffer[256];
+  for (;;) {
+    const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n == 0 || (n < 0 && errno != EINTR)) break;
+  }
+  // Connections and threads end with the process.
+  std::fflush(stderr);
+  ::_exit(0);
+}
+
+ServerProcess::ServerProcess(const std::string& self) {
+  int in_pipe[2];
+  int out_pipe[2];
+  if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::dup2(in_pipe[0], STDIN_FILENO);
+    ::dup2(out_pipe[1], STDOUT_FILENO);
+    const char* args[] = {self.c_str(), "--serve", nullptr};
+    ::execv(self.c_str(), const_cast<char* const*>(args));
+    ::_exit(127);
+  }
+  ::close(in_pipe[0]);
+  ::close(out_pipe[1]);
+  stdin_fd_ = in_pipe[1];
+  std::string line;
+  char c = 0;
+  while (::read(out_pipe[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+  ::close(out_pipe[0]);
+  if (std::sscanf(line.c_str(), "port %d", &port_) != 1 || port_ <= 0) {
+    ::close(stdin_fd_);
+    ::waitpid(pid_, nullptr, 0);
+    throw std::runtime_error("the bench server did not start (got '" + line + "')");
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (stdin_fd_ >= 0) ::close(stdin_fd_);
+  if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
+}
+
+std::string ServerProcess::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ChildOutput run_child(const std::vector<std::string>& argv) {
+  ChildOutput result;
+  int out_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return result;
+  const pid_t pid = ::fork();
+  if (pid < 0) return result;
+  if (pid == 0) {
+    ::dup2(out_pipe[1], STDOUT_FILENO);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(out_pipe[1]);
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(out_pipe[0], buffer, sizeof buffer);
+    if (n > 0) {
+      result.out.append(buffer, static_cast<std::size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  ::close(out_pipe[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) {
+    result.status = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.status = 128 + WTERMSIG(status);
+  }
+  return result;
+}
+
+std::string find_in_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return {};
+  std::stringstream dirs(path);
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    if (dir.empty()) continue;
+    const std::string candidate = dir + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
+}  // namespace bench
