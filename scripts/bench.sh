@@ -35,6 +35,8 @@ if [ "${BENCH_CALLGRIND:-1}" != 0 ] && command -v valgrind >/dev/null 2>&1; then
 fi
 
 command_line="scripts/bench.sh${*:+ $*}"
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain 2>/dev/null | head -n1)" ]; then commit="$commit (with uncommitted changes)"; fi
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s)
@@ -56,8 +58,6 @@ cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
 compiler=$("${cxx:-c++}" --version | head -n1)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 curl_version=$(curl-config --version 2>/dev/null || echo "libcurl (version unknown)")
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain 2>/dev/null | head -n1)" ]; then commit="$commit (with uncommitted changes)"; fi
 valgrind_version=$(valgrind --version 2>/dev/null || echo "not installed")
 
 {
@@ -82,9 +82,9 @@ EOF
 | | |
 |---|---|
 | command | \`$command_line\` |
-| date | $started, $elapsed s |
+| date | $started; the cases ran for $elapsed s |
 | commit | $commit |
-| machine | $jobs cores ($(nproc --all 2>/dev/null || echo "?") online), $cpu, $(uname -sr) |
+| machine | $jobs cores available ($(nproc --all 2>/dev/null || echo "?") installed), $cpu, $(uname -sr) |
 | load average (1, 5, 15 min) | before: $load_before; after: $load_after |
 | compiler | $compiler |
 | build type | Release (\`-O3 -DNDEBUG\`), static libpolyrouter |
