@@ -26,6 +26,9 @@ struct CallOptions {
   std::chrono::milliseconds first_delta_timeout{0};
   /// Streams: fail when no byte arrived for this long after the first delta (0 = no limit).
   std::chrono::milliseconds stall_timeout{0};
+  /// Streams: the time source of the two limits above (empty = steady_clock::now). The
+  /// orchestrator passes its own clock, so an injected clock drives them too.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 /// A model a provider offers.

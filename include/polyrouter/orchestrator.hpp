@@ -66,6 +66,17 @@ class Orchestrator {
   void request_async(ChatRequest request, std::function<void(Response)> on_success,
                      std::function<void(std::exception_ptr)> on_error, const RequestOptions& options = {});
 
+  /// Streams without blocking: the walk of request_async() with the commit point of stream().
+  /// @p on_delta runs on the event-loop thread (for a pool with your own LLMClient, on the
+  /// worker thread calling it); keep it short, it must not block.
+  std::future<Response> stream_async(ChatRequest request, DeltaCallback on_delta, const RequestOptions& options = {});
+  /// Streams the answer to @p prompt without blocking.
+  std::future<Response> stream_async(std::string_view prompt, DeltaCallback on_delta,
+                                     const RequestOptions& options = {});
+  /// Callback form of stream_async(): exactly one of @p on_success / @p on_error is called.
+  void stream_async(ChatRequest request, DeltaCallback on_delta, std::function<void(Response)> on_success,
+                    std::function<void(std::exception_ptr)> on_error, const RequestOptions& options = {});
+
   /// Counters since construction.
   Stats stats() const;
   /// What has been learned: quarantined keys, cooldowns, missing models, breakers.

@@ -82,6 +82,7 @@ class AsyncRunner {
 
   struct Job {
     Walk walk;
+    DeltaCallback on_delta;  ///< set for streams
     std::function<void(Response)> on_success;
     std::function<void(std::exception_ptr)> on_error;
     bool finished = false;
@@ -98,10 +99,10 @@ class AsyncRunner {
     }
   };
 
-  void start(ChatRequest request, const RequestOptions& options, std::function<void(Response)> on_success,
-             std::function<void(std::exception_ptr)> on_error) {
-    auto job = std::make_shared<Job>(Job{Walk(engine_, std::move(request), options), std::move(on_success),
-                                         std::move(on_error), false});
+  void start(ChatRequest request, const RequestOptions& options, DeltaCallback on_delta,
+             std::function<void(Response)> on_success, std::function<void(std::exception_ptr)> on_error) {
+    auto job = std::make_shared<Job>(Job{Walk(engine_, std::move(request), options), std::move(on_delta),
+                                         std::move(on_success), std::move(on_error), false});
     {
       std::lock_guard<std::mutex> lock(active_mutex_);
       active_.insert(job);
@@ -115,15 +116,18 @@ class AsyncRunner {
     return *loop_;
   }
 
+  // What one attempt of a stream handed to the caller: after the first delta it is committed.
+  struct Delivered {
+    bool committed = false;
+    std::string partial;
+  };
+
   // Loop thread only.
   void step(const std::shared_ptr<Job>& job) {
     Walk::Step s = job->walk.next();
     switch (s.kind) {
       case Walk::Step::Kind::finished: {
-        {
-          std::lock_guard<std::mutex> lock(active_mutex_);
-          active_.erase(job);
-        }
+        forget(job);
         try {
           job->succeed(job->walk.result());
         } catch (...) {
@@ -138,45 +142,80 @@ class AsyncRunner {
     }
     const Engine::Pool& pool = engine_.pools[s.pool];
     const auto start = engine_.now();
-    if (pool.codec) {
-      detail::HttpRequest request = pool.codec->build(job->walk.request(), s.call);
-      auto codec = pool.codec;
-      loop_->start_transfer(std::move(request), [this, job, codec, call = s.call, start](detail::HttpResponse http) {
-        try {
-          job->walk.succeeded(codec->parse(http, call), start);
-        } catch (const Error& e) {
-          job->walk.failed(e, start);
-        } catch (const std::exception& e) {
-          job->walk.failed_unknown(e, start);
+    auto delivered = std::make_shared<Delivered>();
+    DeltaCallback forward;
+    if (job->on_delta) {
+      forward = [job, delivered](std::string_view delta) {
+        delivered->committed = true;
+        delivered->partial.append(delta);
+        return job->on_delta(delta);
+      };
+    }
+    // Reports the attempt's outcome to the walk and moves on; runs on the loop thread.
+    auto report = [this, job, delivered, start](const std::function<Response()>& outcome) {
+      try {
+        job->walk.succeeded(outcome(), start);
+      } catch (const Error& e) {
+        job->walk.failed(e, start, delivered->committed, std::move(delivered->partial));
+      } catch (const std::exception& e) {
+        if (delivered->committed) {  // thrown by the caller's own delta callback: theirs to see
+          forget(job);
+          job->fail(std::current_exception());
+          return;
         }
-        step(job);
+        job->walk.failed_unknown(e, start);
+      }
+      step(job);
+    };
+
+    if (pool.codec) {
+      auto codec = pool.codec;
+      if (!forward) {
+        detail::HttpRequest request = codec->build(job->walk.request(), s.call);
+        loop_->start_transfer(std::move(request), [report, codec, call = s.call](detail::HttpResponse http) {
+          report([&] { return codec->parse(http, call); });
+        });
+        return;
+      }
+      detail::HttpRequest request = codec->build_stream(job->walk.request(), s.call);
+      auto exchange =
+          std::make_shared<detail::StreamExchange>(codec->provider(), s.call, codec->stream_decoding(), forward);
+      exchange->attach(request);  // the transfer's callbacks reach the exchange the lambda keeps alive
+      loop_->start_transfer(std::move(request), [report, exchange](detail::HttpResponse http) {
+        report([&] { return exchange->finish(std::move(http)); });
       });
       return;
     }
-    run_on_worker([this, job, client = pool.client, call = s.call, start] {
-      std::function<void()> report;
+    // A user's own client blocks: it runs on a worker, and its outcome comes back to the loop.
+    run_on_worker([this, job, report, forward, client = pool.client, call = s.call] {
+      std::exception_ptr error;
+      std::shared_ptr<Response> response;
       try {
-        auto response = std::make_shared<Response>(client->complete(job->walk.request(), call));
-        report = [job, response, start] { job->walk.succeeded(std::move(*response), start); };
+        response = std::make_shared<Response>(forward ? client->stream(job->walk.request(), call, forward)
+                                                      : client->complete(job->walk.request(), call));
       } catch (...) {
-        auto error = std::current_exception();
-        report = [job, error, start] {
-          try {
-            std::rethrow_exception(error);
-          } catch (const Error& e) {
-            job->walk.failed(e, start);
-          } catch (const std::exception& e) {
-            job->walk.failed_unknown(e, start);
-          } catch (...) {
-            job->walk.failed_unknown(std::runtime_error("unknown exception"), start);
-          }
-        };
+        error = std::current_exception();
       }
-      loop_->post([this, job, report] {
-        report();
-        step(job);
+      loop_->post([report, response, error] {
+        report([&]() -> Response {
+          if (error) {
+            try {
+              std::rethrow_exception(error);
+            } catch (const std::exception&) {
+              throw;
+            } catch (...) {
+              throw std::runtime_error("unknown exception");
+            }
+          }
+          return std::move(*response);
+        });
       });
     });
+  }
+
+  void forget(const std::shared_ptr<Job>& job) {
+    std::lock_guard<std::mutex> lock(active_mutex_);
+    active_.erase(job);
   }
 
   void run_on_worker(std::function<void()> task) {
@@ -244,13 +283,24 @@ Response Orchestrator::stream(std::string_view prompt, const DeltaCallback& on_d
   return stream(ChatRequest::from_prompt(std::string(prompt)), on_delta, options);
 }
 
-std::future<Response> Orchestrator::request_async(ChatRequest request, const RequestOptions& options) {
+namespace {
+
+// The future form of an asynchronous call, on top of its callback form.
+template <typename Start>
+std::future<Response> as_future(Start start) {
   auto promise = std::make_shared<std::promise<Response>>();
   std::future<Response> future = promise->get_future();
-  impl_->async.start(
-      std::move(request), options, [promise](Response r) { promise->set_value(std::move(r)); },
-      [promise](std::exception_ptr e) { promise->set_exception(std::move(e)); });
+  start([promise](Response r) { promise->set_value(std::move(r)); },
+        [promise](std::exception_ptr e) { promise->set_exception(std::move(e)); });
   return future;
+}
+
+}  // namespace
+
+std::future<Response> Orchestrator::request_async(ChatRequest request, const RequestOptions& options) {
+  return as_future([&](auto on_success, auto on_error) {
+    impl_->async.start(std::move(request), options, nullptr, std::move(on_success), std::move(on_error));
+  });
 }
 
 std::future<Response> Orchestrator::request_async(std::string_view prompt, const RequestOptions& options) {
@@ -259,7 +309,24 @@ std::future<Response> Orchestrator::request_async(std::string_view prompt, const
 
 void Orchestrator::request_async(ChatRequest request, std::function<void(Response)> on_success,
                                  std::function<void(std::exception_ptr)> on_error, const RequestOptions& options) {
-  impl_->async.start(std::move(request), options, std::move(on_success), std::move(on_error));
+  impl_->async.start(std::move(request), options, nullptr, std::move(on_success), std::move(on_error));
+}
+
+std::future<Response> Orchestrator::stream_async(ChatRequest request, DeltaCallback on_delta,
+                                                 const RequestOptions& options) {
+  return as_future([&](auto on_success, auto on_error) {
+    impl_->async.start(std::move(request), options, std::move(on_delta), std::move(on_success), std::move(on_error));
+  });
+}
+
+std::future<Response> Orchestrator::stream_async(std::string_view prompt, DeltaCallback on_delta,
+                                                 const RequestOptions& options) {
+  return stream_async(ChatRequest::from_prompt(std::string(prompt)), std::move(on_delta), options);
+}
+
+void Orchestrator::stream_async(ChatRequest request, DeltaCallback on_delta, std::function<void(Response)> on_success,
+                                std::function<void(std::exception_ptr)> on_error, const RequestOptions& options) {
+  impl_->async.start(std::move(request), options, std::move(on_delta), std::move(on_success), std::move(on_error));
 }
 
 Stats Orchestrator::stats() const {

@@ -78,6 +78,10 @@ Walk::Step Walk::next() {
     step.call.connect_timeout = std::min(engine_.config.timeouts.connect, step.call.timeout);
     step.call.first_delta_timeout = engine_.config.timeouts.first_delta;
     step.call.stall_timeout = engine_.config.timeouts.stall;
+    // Only streams read the clock, and only an injected one needs passing on.
+    if (engine_.config.clock.now && (step.call.first_delta_timeout.count() > 0 || step.call.stall_timeout.count() > 0)) {
+      step.call.clock = engine_.config.clock.now;
+    }
     if (retry_ == 0 && !attempts_.empty() && attempts_.back().outcome != AttemptOutcome::success) {
       engine_.fallbacks.fetch_add(1, std::memory_order_relaxed);
       if (engine_.config.events.on_fallback) engine_.config.events.on_fallback(attempts_.back());

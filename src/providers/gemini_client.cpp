@@ -53,6 +53,52 @@ Response chat_response(const detail::HttpResponse& http, const CallOptions& opti
   return std::move(decoded.response);
 }
 
+detail::HttpRequest stream_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
+                                   const CallOptions& options) {
+  detail::HttpRequest request =
+      base_request(api_base + "/models/" + options.model + ":streamGenerateContent?alt=sse", options, http);
+  request.headers.emplace_back("Content-Type: application/json");
+  request.body = detail::gemini::encode_request(chat).dump();
+  return request;
+}
+
+// Partial GenerateContentResponses; Gemini has no [DONE]: the last event carries a finishReason.
+class GeminiStreamDecoding final : public detail::StreamDecoding {
+ public:
+  std::string add(const detail::SseEvent& event, const detail::HttpResponse& http,
+                  const CallOptions& options) override {
+    const nlohmann::json json = detail::parse_event(Provider::gemini, options, event, http);
+    if (json.is_null()) return {};
+    try {
+      return decoder_.add(json);
+    } catch (const std::invalid_argument& e) {
+      ErrorContext context = detail::make_context(Provider::gemini, options, &http);
+      context.body_excerpt = detail::excerpt(event.data, options.api_key);
+      throw InvalidJsonResponseError(std::string("malformed event in the stream: ") + e.what(), std::move(context));
+    }
+  }
+
+  Response finish(const detail::HttpResponse& http, const CallOptions& options, bool cancelled) override {
+    detail::gemini::Decoded decoded = decoder_.finish();
+    if (cancelled) {
+      decoded.response.raw_finish_reason = "cancelled";
+      decoded.response.finish_reason = FinishReason::other;
+    } else if (!decoder_.finished()) {
+      detail::throw_cut_stream(Provider::gemini, options, http, "stream ended before a finishReason");
+    } else if (!decoded.blocked_reason.empty() && decoded.response.text.empty()) {
+      ErrorContext context = detail::make_context(Provider::gemini, options, &http);
+      context.provider_code = decoded.blocked_reason;
+      throw ContentFilteredError("blocked by the provider (" + decoded.blocked_reason + ")", std::move(context));
+    }
+    decoded.response.provider = Provider::gemini;
+    decoded.response.model = options.model;
+    return std::move(decoded.response);
+  }
+
+ private:
+  detail::gemini::StreamDecoder decoder_;
+};
+
 class GeminiCodec final : public detail::WireCodec {
  public:
   GeminiCodec(std::string api_base, HttpOptions http) : api_base_(std::move(api_base)), http_(std::move(http)) {}
@@ -63,6 +109,12 @@ class GeminiCodec final : public detail::WireCodec {
   Response parse(const detail::HttpResponse& response, const CallOptions& options) const override {
     return chat_response(response, options);
   }
+  detail::HttpRequest build_stream(const ChatRequest& request, const CallOptions& options) const override {
+    return stream_request(api_base_, http_, request, options);
+  }
+  std::unique_ptr<detail::StreamDecoding> stream_decoding() const override {
+    return std::make_unique<GeminiStreamDecoding>();
+  }
 
  private:
   std::string api_base_;
@@ -70,7 +122,6 @@ class GeminiCodec final : public detail::WireCodec {
 };
 
 }  // namespace
-
 namespace detail {
 std::shared_ptr<const WireCodec> make_gemini_codec(std::string api_base, HttpOptions http) {
   return std::make_shared<GeminiCodec>(std::move(api_base), std::move(http));
@@ -86,45 +137,10 @@ Response GeminiClient::complete(const ChatRequest& chat, const CallOptions& opti
 }
 
 Response GeminiClient::stream(const ChatRequest& chat, const CallOptions& options, const DeltaCallback& on_delta) {
-  detail::HttpRequest request =
-      base_request(api_base_ + "/models/" + options.model + ":streamGenerateContent?alt=sse", options, http_);
-  request.headers.emplace_back("Content-Type: application/json");
-  request.body = detail::gemini::encode_request(chat).dump();
-
-  detail::gemini::StreamDecoder decoder;
-  detail::HttpResponse http;
-  bool delta_seen = false;
-  auto on_event = [&](const detail::SseEvent& event) {
-    const nlohmann::json json = detail::parse_event(Provider::gemini, options, event, http);
-    if (json.is_null()) return detail::EventVerdict::more;
-    std::string delta;
-    try {
-      delta = decoder.add(json);
-    } catch (const std::invalid_argument& e) {
-      ErrorContext context = detail::make_context(Provider::gemini, options, &http);
-      context.body_excerpt = detail::excerpt(event.data, options.api_key);
-      throw InvalidJsonResponseError(std::string("malformed event in the stream: ") + e.what(), std::move(context));
-    }
-    if (delta.empty()) return detail::EventVerdict::more;
-    delta_seen = true;
-    return on_delta(delta) ? detail::EventVerdict::more : detail::EventVerdict::cancel;
-  };
-  detail::StreamResult result = detail::run_stream(Provider::gemini, options, std::move(request), on_event, delta_seen);
-  detail::gemini::Decoded decoded = decoder.finish();
-  if (result.cancelled) {
-    decoded.response.raw_finish_reason = "cancelled";
-    decoded.response.finish_reason = FinishReason::other;
-  } else if (!decoder.finished()) {
-    // Gemini has no [DONE]: a stream that stops before a finishReason was cut.
-    detail::throw_cut_stream(Provider::gemini, options, result.http, "stream ended before a finishReason");
-  } else if (!decoded.blocked_reason.empty() && decoded.response.text.empty()) {
-    ErrorContext context = detail::make_context(Provider::gemini, options, &result.http);
-    context.provider_code = decoded.blocked_reason;
-    throw ContentFilteredError("blocked by the provider (" + decoded.blocked_reason + ")", std::move(context));
-  }
-  decoded.response.provider = Provider::gemini;
-  decoded.response.model = options.model;
-  return std::move(decoded.response);
+  detail::HttpRequest request = stream_request(api_base_, http_, chat, options);
+  detail::StreamExchange exchange(Provider::gemini, options, std::make_unique<GeminiStreamDecoding>(), on_delta);
+  exchange.attach(request);
+  return exchange.finish(detail::perform(request));
 }
 
 std::vector<ModelInfo> GeminiClient::list_models(const CallOptions& options) {

@@ -46,6 +46,52 @@ Response chat_response(Provider provider, const detail::HttpResponse& http, cons
   }
 }
 
+detail::HttpRequest stream_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
+                                   const CallOptions& options) {
+  detail::HttpRequest request = base_request(api_base + "/chat/completions", options, http);
+  request.headers.emplace_back("Content-Type: application/json");
+  nlohmann::json body = detail::openai::encode_request(chat, options.model);
+  body["stream"] = true;
+  if (!body.contains("stream_options")) body["stream_options"] = {{"include_usage", true}};
+  request.body = body.dump();
+  return request;
+}
+
+// chat.completion.chunk events, ended by data: [DONE].
+class OpenAIStreamDecoding final : public detail::StreamDecoding {
+ public:
+  explicit OpenAIStreamDecoding(Provider provider) : provider_(provider) {}
+
+  std::string add(const detail::SseEvent& event, const detail::HttpResponse& http,
+                  const CallOptions& options) override {
+    if (event.data == "[DONE]") {
+      done_ = true;
+      return {};
+    }
+    const nlohmann::json chunk = detail::parse_event(provider_, options, event, http);
+    if (chunk.is_null()) return {};
+    return decoder_.add(chunk);
+  }
+
+  Response finish(const detail::HttpResponse& http, const CallOptions& options, bool cancelled) override {
+    Response response = decoder_.finish();
+    if (cancelled) {
+      response.raw_finish_reason = "cancelled";
+      response.finish_reason = FinishReason::other;
+    } else if (!done_) {
+      detail::throw_cut_stream(provider_, options, http, "stream ended before data: [DONE]");
+    }
+    response.provider = provider_;
+    response.model = options.model;
+    return response;
+  }
+
+ private:
+  Provider provider_;
+  detail::openai::StreamDecoder decoder_;
+  bool done_ = false;
+};
+
 class OpenAICodec final : public detail::WireCodec {
  public:
   OpenAICodec(std::string api_base, Provider provider, HttpOptions http)
@@ -57,6 +103,12 @@ class OpenAICodec final : public detail::WireCodec {
   Response parse(const detail::HttpResponse& response, const CallOptions& options) const override {
     return chat_response(provider_, response, options);
   }
+  detail::HttpRequest build_stream(const ChatRequest& request, const CallOptions& options) const override {
+    return stream_request(api_base_, http_, request, options);
+  }
+  std::unique_ptr<detail::StreamDecoding> stream_decoding() const override {
+    return std::make_unique<OpenAIStreamDecoding>(provider_);
+  }
 
  private:
   std::string api_base_;
@@ -65,7 +117,6 @@ class OpenAICodec final : public detail::WireCodec {
 };
 
 }  // namespace
-
 namespace detail {
 std::shared_ptr<const WireCodec> make_openai_codec(std::string api_base, Provider provider, HttpOptions http) {
   return std::make_shared<OpenAICodec>(std::move(api_base), provider, std::move(http));
@@ -92,40 +143,10 @@ Response OpenAICompatibleClient::complete(const ChatRequest& chat, const CallOpt
 
 Response OpenAICompatibleClient::stream(const ChatRequest& chat, const CallOptions& options,
                                         const DeltaCallback& on_delta) {
-  detail::HttpRequest request = base_request(api_base_ + "/chat/completions", options, http_);
-  request.headers.emplace_back("Content-Type: application/json");
-  nlohmann::json body = detail::openai::encode_request(chat, options.model);
-  body["stream"] = true;
-  if (!body.contains("stream_options")) body["stream_options"] = {{"include_usage", true}};
-  request.body = body.dump();
-
-  detail::openai::StreamDecoder decoder;
-  detail::HttpResponse http;  // status and headers, for error context
-  bool done = false;
-  bool delta_seen = false;
-  auto on_event = [&](const detail::SseEvent& event) {
-    if (event.data == "[DONE]") {
-      done = true;
-      return detail::EventVerdict::more;
-    }
-    const nlohmann::json chunk = detail::parse_event(provider_, options, event, http);
-    if (chunk.is_null()) return detail::EventVerdict::more;
-    const std::string delta = decoder.add(chunk);
-    if (delta.empty()) return detail::EventVerdict::more;
-    delta_seen = true;
-    return on_delta(delta) ? detail::EventVerdict::more : detail::EventVerdict::cancel;
-  };
-  detail::StreamResult result = detail::run_stream(provider_, options, std::move(request), on_event, delta_seen);
-  Response response = decoder.finish();
-  if (result.cancelled) {
-    response.raw_finish_reason = "cancelled";
-    response.finish_reason = FinishReason::other;
-  } else if (!done) {
-    detail::throw_cut_stream(provider_, options, result.http, "stream ended before data: [DONE]");
-  }
-  response.provider = provider_;
-  response.model = options.model;
-  return response;
+  detail::HttpRequest request = stream_request(api_base_, http_, chat, options);
+  detail::StreamExchange exchange(provider_, options, std::make_unique<OpenAIStreamDecoding>(provider_), on_delta);
+  exchange.attach(request);
+  return exchange.finish(detail::perform(request));
 }
 
 std::vector<ModelInfo> OpenAICompatibleClient::list_models(const CallOptions& options) {

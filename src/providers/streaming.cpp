@@ -1,71 +1,74 @@
 #include "providers/streaming.hpp"
 
-#include <chrono>
-#include <exception>
-
-#include "logging.hpp"
 #include "polyrouter/mask.hpp"
 #include "providers/error_body.hpp"
 
 namespace polyrouter::detail {
 
-using Clock = std::chrono::steady_clock;
+StreamExchange::StreamExchange(Provider provider, CallOptions options, std::unique_ptr<StreamDecoding> decoding,
+                               DeltaCallback on_delta)
+    : provider_(provider),
+      options_(std::move(options)),
+      decoding_(std::move(decoding)),
+      on_delta_(std::move(on_delta)),
+      reader_([this](const SseEvent& event) { return on_event(event); }) {}
 
-StreamResult run_stream(Provider provider, const CallOptions& options, HttpRequest request,
-                        const std::function<EventVerdict(const SseEvent&)>& on_event, const bool& delta_seen) {
-  std::exception_ptr failure;  // thrown inside a libcurl callback: carried out, rethrown after
-  bool cancelled = false;
-  enum class Limit { none, first_delta, stall } limit_hit = Limit::none;
-  const auto start = Clock::now();
-  auto last_data = start;
-
-  SseReader reader([&](const SseEvent& event) {
-    try {
-      if (on_event(event) == EventVerdict::cancel) {
-        cancelled = true;
-        return false;
-      }
-      return true;
-    } catch (...) {
-      failure = std::current_exception();
-      return false;
-    }
-  });
-  request.on_body = [&](std::string_view bytes) {
-    last_data = Clock::now();
-    return reader.feed(bytes);
+void StreamExchange::attach(HttpRequest& request) {
+  start_ = last_data_ = now();
+  request.on_body = [this](std::string_view bytes) {
+    last_data_ = now();
+    return reader_.feed(bytes);
   };
-  request.on_progress = [&] {
-    const auto now = Clock::now();
-    if (!delta_seen && options.first_delta_timeout.count() > 0 && now - start > options.first_delta_timeout) {
-      limit_hit = Limit::first_delta;
-      return false;
-    }
-    if (delta_seen && options.stall_timeout.count() > 0 && now - last_data > options.stall_timeout) {
-      limit_hit = Limit::stall;
-      return false;
-    }
-    return true;
-  };
+  request.on_progress = [this] { return on_progress(); };
   request.headers.emplace_back("Accept: text/event-stream");
+}
 
-  HttpResponse http = perform(request);
-  if (failure) std::rethrow_exception(failure);
-  if (limit_hit != Limit::none) {
-    ErrorContext context = make_context(provider, options, &http);
+bool StreamExchange::on_event(const SseEvent& event) {
+  try {
+    const std::string delta = decoding_->add(event, meta_, options_);
+    if (delta.empty()) return true;
+    delta_seen_ = true;
+    if (on_delta_(delta)) return true;
+    cancelled_ = true;
+  } catch (...) {
+    failure_ = std::current_exception();
+  }
+  return false;
+}
+
+bool StreamExchange::on_progress() {
+  if (options_.first_delta_timeout.count() <= 0 && options_.stall_timeout.count() <= 0) return true;
+  const TimePoint t = now();
+  if (!delta_seen_ && options_.first_delta_timeout.count() > 0 && t - start_ > options_.first_delta_timeout) {
+    limit_hit_ = Limit::first_delta;
+    return false;
+  }
+  if (delta_seen_ && options_.stall_timeout.count() > 0 && t - last_data_ > options_.stall_timeout) {
+    limit_hit_ = Limit::stall;
+    return false;
+  }
+  return true;
+}
+
+Response StreamExchange::finish(HttpResponse http) {
+  meta_ = std::move(http);
+  if (failure_) std::rethrow_exception(failure_);
+  if (limit_hit_ != Limit::none) {
+    ErrorContext context = make_context(provider_, options_, &meta_);
     context.transport = TransportFailure::timeout;
-    throw TimeoutError(limit_hit == Limit::first_delta
-                           ? "no first delta within " + std::to_string(options.first_delta_timeout.count()) + " ms"
-                           : "stream stalled for " + std::to_string(options.stall_timeout.count()) + " ms",
+    throw TimeoutError(limit_hit_ == Limit::first_delta
+                           ? "no first delta within " + std::to_string(options_.first_delta_timeout.count()) + " ms"
+                           : "stream stalled for " + std::to_string(options_.stall_timeout.count()) + " ms",
                        std::move(context));
   }
-  if (cancelled) return {true, std::move(http)};
-  if (http.failure != TransportFailure::none) throw_for_transport(provider, options, http);
-  if (http.status < 200 || http.status >= 300) throw_for_status(provider, options, http);
-  // The body ended: whatever is buffered is the last event.
-  reader.finish();
-  if (failure) std::rethrow_exception(failure);
-  return {cancelled, std::move(http)};
+  if (!cancelled_) {
+    if (meta_.failure != TransportFailure::none) throw_for_transport(provider_, options_, meta_);
+    if (meta_.status < 200 || meta_.status >= 300) throw_for_status(provider_, options_, meta_);
+    // The body ended: whatever is buffered is the last event.
+    reader_.finish();
+    if (failure_) std::rethrow_exception(failure_);
+  }
+  return decoding_->finish(meta_, options_, cancelled_);
 }
 
 nlohmann::json parse_event(Provider provider, const CallOptions& options, const SseEvent& event,

@@ -1,8 +1,14 @@
 #pragma once
-// Running a streamed exchange (private): SSE framing, time-to-first-delta and stall limits,
+// A streamed exchange (private): SSE framing, time-to-first-delta and stall limits,
 // cancellation, and errors raised while parsing events carried out of libcurl's callbacks.
+// The same StreamExchange runs under the blocking transport and under the event loop.
 
-#include <functional>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "http/sse.hpp"
 #include "http/transport.hpp"
@@ -10,24 +16,58 @@
 
 namespace polyrouter::detail {
 
-/// What the event handler tells the stream.
-enum class EventVerdict { more, cancel };
-
-struct StreamResult {
-  bool cancelled = false;  ///< the caller stopped it
-  HttpResponse http;       ///< status and headers (the body went to the handler)
+/// One provider's stream format: events in, text deltas out, the answer at the end.
+class StreamDecoding {
+ public:
+  virtual ~StreamDecoding() = default;
+  /// The text delta @p event carries (may be empty).
+  /// @throws the typed error of an error event or a malformed chunk.
+  virtual std::string add(const SseEvent& event, const HttpResponse& http, const CallOptions& options) = 0;
+  /// The answer once the body ended; @p cancelled when the caller stopped the stream.
+  /// @throws ProviderUnavailableError when the stream ended without its terminator.
+  virtual Response finish(const HttpResponse& http, const CallOptions& options, bool cancelled) = 0;
 };
 
-/// Performs @p request as a stream. Each SSE event goes to @p on_event, which may throw a typed
-/// error (an error event) or ask to cancel. @p delta_seen tells whether a text delta has been
-/// handed over yet (the time-to-first-delta limit applies before, the stall limit after).
-/// @throws the typed error for error statuses, transport failures, TTFT and stall timeouts,
-///         and whatever @p on_event threw.
-StreamResult run_stream(Provider provider, const CallOptions& options, HttpRequest request,
-                        const std::function<EventVerdict(const SseEvent&)>& on_event, const bool& delta_seen);
+/// Drives one streamed transfer, whoever performs it: attach() wires it into the request,
+/// the transport runs the request, finish() turns the outcome into the answer or the error.
+class StreamExchange {
+ public:
+  StreamExchange(Provider provider, CallOptions options, std::unique_ptr<StreamDecoding> decoding,
+                 DeltaCallback on_delta);
+  StreamExchange(const StreamExchange&) = delete;
+  StreamExchange& operator=(const StreamExchange&) = delete;
+
+  /// Routes @p request's body through this exchange; it must outlive the transfer.
+  void attach(HttpRequest& request);
+  /// @throws the typed error for error statuses, transport failures, TTFT and stall limits,
+  ///         error events, cut streams, and whatever the delta callback threw.
+  Response finish(HttpResponse http);
+
+ private:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  TimePoint now() const { return options_.clock ? options_.clock() : std::chrono::steady_clock::now(); }
+  bool on_event(const SseEvent& event);
+  bool on_progress();
+
+  enum class Limit { none, first_delta, stall };
+
+  Provider provider_;
+  CallOptions options_;
+  std::unique_ptr<StreamDecoding> decoding_;
+  DeltaCallback on_delta_;
+  SseReader reader_;
+  HttpResponse meta_;  ///< status and headers for error context (the body goes to the decoder)
+  std::exception_ptr failure_;  ///< thrown inside a libcurl callback: carried out, rethrown after
+  bool cancelled_ = false;
+  bool delta_seen_ = false;
+  Limit limit_hit_ = Limit::none;
+  TimePoint start_{};
+  TimePoint last_data_{};
+};
 
 /// @throws if @p event is an error event: `event: error`, or data / raw text holding a
-///         top-level "error" object. Returns the parsed JSON of a data event otherwise.
+///         top-level "error" object. Returns the parsed JSON of a data event otherwise, or
+///         null for unframed text that is not an error.
 nlohmann::json parse_event(Provider provider, const CallOptions& options, const SseEvent& event,
                            const HttpResponse& http);
 

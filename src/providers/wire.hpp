@@ -7,6 +7,7 @@
 #include <string>
 
 #include "http/transport.hpp"
+#include "providers/streaming.hpp"
 #include "polyrouter/llm_client.hpp"
 
 namespace polyrouter::detail {
@@ -19,6 +20,10 @@ class WireCodec {
   virtual HttpRequest build(const ChatRequest& request, const CallOptions& options) const = 0;
   /// The answer to build()'s request. @throws every typed error the exchange can produce.
   virtual Response parse(const HttpResponse& response, const CallOptions& options) const = 0;
+  /// The streaming chat request.
+  virtual HttpRequest build_stream(const ChatRequest& request, const CallOptions& options) const = 0;
+  /// The decoder for build_stream()'s events.
+  virtual std::unique_ptr<StreamDecoding> stream_decoding() const = 0;
 };
 
 std::shared_ptr<const WireCodec> make_openai_codec(std::string api_base, Provider provider, HttpOptions http);

@@ -932,6 +932,7 @@ TEST_CASE("hits are counted per provider and key and model", "[sim][stats]") {
 
   const json expected = {
       {"total", 5},
+      {"connections", 5},  // one client per call in these helpers
       {"hits",
        {{{"provider", "cerebras"}, {"key", "c1"}, {"model", ""}, {"count", 1}},
         {{"provider", "gemini"}, {"key", "g1"}, {"model", "gemini-2.5-flash"}, {"count", 1}},
@@ -945,7 +946,21 @@ TEST_CASE("hits are counted per provider and key and model", "[sim][stats]") {
   SECTION("reset() zeroes the counters") {
     sim.reset();
     CHECK(sim.hits() == 0);
-    CHECK(sim.stats() == json{{"total", 0}, {"hits", json::array()}});
+    CHECK(sim.stats() == json{{"total", 0}, {"connections", 0}, {"hits", json::array()}});
+  }
+  SECTION("requests over one keep-alive connection count one connection") {
+    sim.reset();
+    httplib::Client client(sim.url());
+    client.set_keep_alive(true);
+    const httplib::Headers auth{{"Authorization", "Bearer k1"}};
+    const std::string body = R"({"model":"openai/gpt-oss-120b","messages":[{"role":"user","content":"hi"}]})";
+    for (int i = 0; i < 3; ++i) {
+      auto res = client.Post("/openai/v1/chat/completions", auth, body, "application/json");
+      REQUIRE(res);
+      CHECK(res->status == 200);
+    }
+    CHECK(sim.stats()["total"] == 3);
+    CHECK(sim.stats()["connections"] == 1);
   }
   SECTION("POST /_sim/reset zeroes the counters") {
     CHECK(send(sim, "POST", "/_sim/reset").status == 200);

@@ -33,6 +33,7 @@ class StreamServer {
         std::lock_guard<std::mutex> lock(mutex_);
         ++requests_;
         paths_.push_back(req.path);
+        request_cv_.notify_all();
       }
       if (status_ != 200) {
         res.status = status_;
@@ -98,6 +99,11 @@ class StreamServer {
     std::unique_lock<std::mutex> lock(mutex_);
     return done_cv_.wait_for(lock, limit, [this] { return client_went_away_; });
   }
+  /// Waits (bounded) until @p n requests arrived.
+  bool wait_for_requests(int n, std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return request_cv_.wait_for(lock, limit, [&] { return requests_ >= n; });
+  }
   int requests() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return requests_;
@@ -118,7 +124,7 @@ class StreamServer {
   int status_ = 200;
   std::string error_body_;
   mutable std::mutex mutex_;
-  std::condition_variable gate_cv_, done_cv_, stop_cv_;
+  std::condition_variable gate_cv_, done_cv_, stop_cv_, request_cv_;
   bool gate_open_ = false, gate_opened_in_time_ = false, stopping_ = false, client_went_away_ = false;
   int requests_ = 0;
   std::vector<std::string> paths_;

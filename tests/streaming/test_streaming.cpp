@@ -15,70 +15,13 @@
 #include <polyrouter/polyrouter.hpp>
 #include <polyrouter/sim/simulator.hpp>
 
-#include "stream_server.hpp"
+#include "../orchestrator/fake_clock.hpp"
+#include "stream_helpers.hpp"
 
 using namespace polyrouter;
 using namespace std::chrono_literals;
 using nlohmann::json;
-using test::Ending;
-using test::Piece;
-using test::sse;
-using test::StreamServer;
-
-namespace {
-
-std::string chunk(const std::string& content, const char* finish = nullptr) {
-  json c{{"id", "chatcmpl-1"}, {"object", "chat.completion.chunk"},
-         {"choices", {{{"index", 0}, {"delta", {{"content", content}}}, {"finish_reason", finish ? json(finish) : json(nullptr)}}}}};
-  return sse(c.dump());
-}
-
-std::string gemini_event(const std::string& text, const char* finish = nullptr) {
-  json candidate{{"content", {{"role", "model"}, {"parts", {{{"text", text}}}}}}, {"index", 0}};
-  if (finish) candidate["finishReason"] = finish;
-  json e{{"candidates", {candidate}},
-         {"usageMetadata", {{"promptTokenCount", 3}, {"candidatesTokenCount", 2}, {"totalTokenCount", 5}}}};
-  return sse(e.dump());
-}
-
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(POLYROUTER_FIXTURES_DIR) + "/" + name, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-PoolConfig pool_at(Provider provider, const std::string& url, std::string model = "m") {
-  PoolConfig p{provider, {std::move(model)}, {"test-key-" + std::string(to_string(provider))}};
-  p.base_url = url;
-  return p;
-}
-
-OrchestratorConfig config_for(std::vector<PoolConfig> pools) {
-  OrchestratorConfig c;
-  c.pools = std::move(pools);
-  c.retry.max_retries = 0;
-  c.timeouts.attempt = 10s;
-  return c;
-}
-
-// Collects deltas.
-struct Collector {
-  std::vector<std::string> deltas;
-  std::string text() const {
-    std::string out;
-    for (const auto& d : deltas) out += d;
-    return out;
-  }
-  DeltaCallback callback() {
-    return [this](std::string_view d) {
-      deltas.emplace_back(d);
-      return true;
-    };
-  }
-};
-
-}  // namespace
+using namespace polyrouter::test;
 
 TEST_CASE("deltas reach the caller before the server finishes the stream", "[stream]") {
   for (Provider provider : {Provider::groq, Provider::gemini}) {
@@ -112,7 +55,7 @@ TEST_CASE("a stream's final chunk carries usage and tool calls are assembled", "
     const Response r = orchestrator.stream("hi", c.callback());
     CHECK(r.text == c.text());
     CHECK_FALSE(r.text.empty());
-    CHECK(c.deltas.size() >= 2);
+    CHECK(c.deltas().size() >= 2);
     CHECK(r.usage.total_tokens > 0);
     CHECK(r.finish_reason == FinishReason::stop);
   }
@@ -288,7 +231,65 @@ TEST_CASE("streams fail over on the simulator's rate limits and answer", "[strea
   Collector c;
   const Response r = orchestrator.stream("hi", c.callback());
   CHECK(r.provider == Provider::gemini);
-  CHECK(c.deltas.size() >= 2);
+  CHECK(c.deltas().size() >= 2);
   CHECK(c.text() == r.text);
   CHECK(r.attempts.front().outcome == AttemptOutcome::rate_limited);
+}
+
+// The two stream limits read the orchestrator's clock, so an injected clock decides them: the
+// server holds its events far longer than the real time these tests take, and the limits are
+// an hour of fake time, which only the test's advance() can reach.
+TEST_CASE("the time-to-first-delta limit follows the injected clock", "[stream][failover][clock]") {
+  StreamServer silent;
+  silent.script({{chunk("too late", "stop"), /*wait_for_gate=*/true}, {sse("[DONE]")}});
+  StreamServer fallback;
+  fallback.script({{chunk("saved", "stop")}, {sse("[DONE]")}});
+  FakeClock clock;
+  OrchestratorConfig config = config_for({pool_at(Provider::groq, silent.url()), pool_at(Provider::cerebras, fallback.url())});
+  config.clock = clock.clock();
+  config.timeouts.total = 100h;
+  config.timeouts.first_delta = 1h;
+  Orchestrator orchestrator(config);
+
+  auto answer = std::async(std::launch::async, [&] { return orchestrator.stream("hi", [](std::string_view) { return true; }); });
+  REQUIRE(silent.wait_for_requests(1, 5s));
+  CHECK(answer.wait_for(50ms) == std::future_status::timeout);  // real time alone does not trip it
+  clock.advance(2h);
+  REQUIRE(answer.wait_for(5s) == std::future_status::ready);
+  const Response r = answer.get();
+  CHECK(r.text == "saved");
+  REQUIRE(r.attempts.size() == 2);
+  CHECK(r.attempts[0].outcome == AttemptOutcome::timeout);
+  CHECK_FALSE(silent.gate_opened_in_time());
+}
+
+TEST_CASE("the stall limit follows the injected clock", "[stream][interrupted][clock]") {
+  StreamServer server;
+  server.script({{chunk("Hello")}, {chunk(" wor")}, {chunk("ld", "stop"), /*wait_for_gate=*/true}, {sse("[DONE]")}});
+  FakeClock clock;
+  OrchestratorConfig config = config_for({pool_at(Provider::groq, server.url())});
+  config.clock = clock.clock();
+  config.timeouts.total = 100h;
+  config.timeouts.stall = 1h;
+  Orchestrator orchestrator(config);
+
+  std::promise<void> second_delta;
+  int deltas = 0;
+  auto answer = std::async(std::launch::async, [&] {
+    return orchestrator.stream("hi", [&](std::string_view) {
+      if (++deltas == 2) second_delta.set_value();
+      return true;
+    });
+  });
+  REQUIRE(second_delta.get_future().wait_for(5s) == std::future_status::ready);
+  CHECK(answer.wait_for(50ms) == std::future_status::timeout);
+  clock.advance(2h);
+  REQUIRE(answer.wait_for(5s) == std::future_status::ready);
+  try {
+    answer.get();
+    FAIL("expected StreamInterruptedError");
+  } catch (const StreamInterruptedError& e) {
+    CHECK(e.partial_text() == "Hello wor");
+    CHECK(e.attempts().at(0).outcome == AttemptOutcome::timeout);
+  }
 }

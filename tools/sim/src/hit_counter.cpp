@@ -2,11 +2,15 @@
 
 namespace polyrouter::sim::detail {
 
-void HitCounter::count(std::string_view provider, std::string_view key, std::string_view model) {
+void HitCounter::count(std::string_view provider, std::string_view key, std::string_view model, int client_port) {
   ++counts_[{std::string(provider), std::string(key), std::string(model)}];
+  client_ports_.insert(client_port);
 }
 
-void HitCounter::reset() { counts_.clear(); }
+void HitCounter::reset() {
+  counts_.clear();
+  client_ports_.clear();
+}
 
 nlohmann::json HitCounter::stats() const {
   auto hits = nlohmann::json::array();
@@ -16,7 +20,7 @@ nlohmann::json HitCounter::stats() const {
     hits.push_back({{"provider", provider}, {"key", key}, {"model", model}, {"count", count}});
     total += count;
   }
-  return {{"total", total}, {"hits", std::move(hits)}};
+  return {{"total", total}, {"connections", client_ports_.size()}, {"hits", std::move(hits)}};
 }
 
 std::size_t HitCounter::hits(std::string_view provider, std::string_view key,

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -15,9 +16,11 @@ namespace polyrouter::sim::detail {
 
 class HitCounter {
  public:
-  void count(std::string_view provider, std::string_view key, std::string_view model);
+  /// One request from @p client_port (the client's end of its TCP connection).
+  void count(std::string_view provider, std::string_view key, std::string_view model, int client_port);
   void reset();
-  /// {"total": N, "hits": [{provider, key, model, count}, ...]} sorted by provider, key, model.
+  /// {"total": N, "connections": C, "hits": [{provider, key, model, count}, ...]} sorted by
+  /// provider, key, model. C counts the distinct client connections the requests came on.
   nlohmann::json stats() const;
   /// Hits matching every non-empty filter.
   std::size_t hits(std::string_view provider, std::string_view key, std::string_view model) const;
@@ -25,6 +28,7 @@ class HitCounter {
  private:
   // std::map keeps the stats output sorted and therefore deterministic.
   std::map<std::tuple<std::string, std::string, std::string>, std::size_t> counts_;
+  std::set<int> client_ports_;  // loopback only: a port names one connection
 };
 
 }  // namespace polyrouter::sim::detail

@@ -124,13 +124,13 @@ struct Simulator::Impl {
     rules.reset_uses();
   }
 
-  void serve(Call call, httplib::Response& response) {
+  void serve(const httplib::Request& request, Call call, httplib::Response& response) {
     std::optional<detail::Rule> rule;
     std::shared_ptr<const detail::Scenario> current;
     {
       std::lock_guard lock(mutex);
       call.serial = next_serial++;
-      hits.count(detail::provider_name(call.provider), call.key, call.model);
+      hits.count(detail::provider_name(call.provider), call.key, call.model, request.remote_port);
       // Requests without credentials are refused before any rule is consulted (or used up).
       if (!call.key.empty()) rule = rules.take(call.provider, call.key, call.model);
       current = scenario;
@@ -148,23 +148,23 @@ struct Simulator::Impl {
     using Request = httplib::Request;
     using Response = httplib::Response;
     server.Post("/openai/v1/chat/completions", [this](const Request& req, Response& res) {
-      serve(read_chat_call(Provider::groq, req), res);
+      serve(req, read_chat_call(Provider::groq, req), res);
     });
     server.Get("/openai/v1/models", [this](const Request& req, Response& res) {
-      serve(read_models_call(Provider::groq, req), res);
+      serve(req, read_models_call(Provider::groq, req), res);
     });
     server.Post("/v1/chat/completions", [this](const Request& req, Response& res) {
-      serve(read_chat_call(Provider::cerebras, req), res);
+      serve(req, read_chat_call(Provider::cerebras, req), res);
     });
     server.Get("/v1/models", [this](const Request& req, Response& res) {
-      serve(read_models_call(Provider::cerebras, req), res);
+      serve(req, read_models_call(Provider::cerebras, req), res);
     });
     server.Post(R"(/v1beta/models/([^/:]+):generateContent)",
-                [this](const Request& req, Response& res) { serve(read_gemini_call(req, false), res); });
+                [this](const Request& req, Response& res) { serve(req, read_gemini_call(req, false), res); });
     server.Post(R"(/v1beta/models/([^/:]+):streamGenerateContent)",
-                [this](const Request& req, Response& res) { serve(read_gemini_call(req, true), res); });
+                [this](const Request& req, Response& res) { serve(req, read_gemini_call(req, true), res); });
     server.Get("/v1beta/models", [this](const Request& req, Response& res) {
-      serve(read_models_call(Provider::gemini, req), res);
+      serve(req, read_models_call(Provider::gemini, req), res);
     });
 
     server.Get("/_sim/stats", [this](const Request&, Response& res) {
