@@ -11,6 +11,8 @@
 #   every key x model (`polyrouter check`), lists the models, and stops the simulator.
 #
 #   scripts/demo.sh                  builds into build/demo (POLYROUTER_DEMO_BUILD_DIR overrides)
+#   POLYROUTER_DEMO_PREBUILT=<build tree> scripts/demo.sh
+#                                    uses the binaries already built there (the test suite does)
 #
 # Real keys in your environment never reach the simulator: every command runs in an environment
 # this script builds from scratch. With real keys, the same binary talks to the real providers:
@@ -36,18 +38,23 @@ die() {
 
 # --- 1. dependencies and build -------------------------------------------------------------
 section "1. Dependencies and build"
-"$root/scripts/deps.sh"
-mkdir -p "$build"
-log="$build/demo-build.log"
-note "building polyrouter (the CLI) and polyrouter-sim in $build (Release; log: $log)"
-{
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
-    -DPOLYROUTER_BUILD_TESTS=OFF -DPOLYROUTER_BUILD_BENCH=OFF -DPOLYROUTER_BUILD_EXAMPLES=OFF &&
-    cmake --build "$build" -j"$jobs" --target polyrouter-sim polyrouter_cli
-} >"$log" 2>&1 || {
-  tail -n 40 "$log" >&2
-  die "the build failed (full log: $log)"
-}
+if [[ -n "${POLYROUTER_DEMO_PREBUILT:-}" ]]; then
+  build="$POLYROUTER_DEMO_PREBUILT"
+  note "using the binaries already built in $build"
+else
+  "$root/scripts/deps.sh"
+  mkdir -p "$build"
+  log="$build/demo-build.log"
+  note "building polyrouter (the CLI) and polyrouter-sim in $build (Release; log: $log)"
+  {
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+      -DPOLYROUTER_BUILD_TESTS=OFF -DPOLYROUTER_BUILD_BENCH=OFF -DPOLYROUTER_BUILD_EXAMPLES=OFF &&
+      cmake --build "$build" -j"$jobs" --target polyrouter-sim polyrouter_cli
+  } >"$log" 2>&1 || {
+    tail -n 40 "$log" >&2
+    die "the build failed (full log: $log)"
+  }
+fi
 cli="$build/tools/cli/polyrouter"
 sim="$build/tools/sim/polyrouter-sim"
 [[ -x "$cli" && -x "$sim" ]] || die "build finished but $cli or $sim is missing"
