@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "polyrouter/llm_client.hpp"
@@ -147,5 +148,9 @@ struct EnvOptions {
 /// CEREBRAS_API_KEY0.., *_BASE_URL, and the JSON config file.
 /// @throws ConfigError naming the file and field; NoApiKeysError when no key is found.
 OrchestratorConfig config_from_env(const EnvOptions& options = {});
+
+/// How a pool's name appears in its environment variables: "groq" -> "GROQ", "my-llm" ->
+/// "MY_LLM" (read as MY_LLM_API_KEY0.., MY_LLM_BASE_URL).
+std::string env_var_prefix(std::string_view pool_name);
 
 }  // namespace polyrouter

@@ -9,7 +9,7 @@
 namespace polyrouter::detail {
 namespace {
 
-std::string trim(const std::string& s) {
+std::string strip_blanks(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return {};
   const auto e = s.find_last_not_of(" \t\r");
@@ -36,14 +36,14 @@ std::vector<std::pair<std::string, std::string>> parse_dotenv(const std::string&
   };
   while (std::getline(in, raw)) {
     ++number;
-    std::string line = trim(raw);
+    std::string line = strip_blanks(raw);
     if (line.empty() || line[0] == '#') continue;
-    if (line.rfind("export ", 0) == 0) line = trim(line.substr(7));
+    if (line.rfind("export ", 0) == 0) line = strip_blanks(line.substr(7));
     const auto eq = line.find('=');
     if (eq == std::string::npos) fail("expected NAME=value");
-    const std::string name = trim(line.substr(0, eq));
+    const std::string name = strip_blanks(line.substr(0, eq));
     if (!valid_name(name)) fail("invalid variable name '" + name + "'");
-    std::string value = trim(line.substr(eq + 1));
+    std::string value = strip_blanks(line.substr(eq + 1));
     if (!value.empty() && (value[0] == '"' || value[0] == '\'')) {
       const char quote = value[0];
       std::string parsed;
@@ -63,11 +63,11 @@ std::vector<std::pair<std::string, std::string>> parse_dotenv(const std::string&
         parsed += c;
       }
       if (!closed) fail("unterminated quote in value of " + name);
-      const std::string rest = trim(value.substr(i + 1));
+      const std::string rest = strip_blanks(value.substr(i + 1));
       if (!rest.empty() && rest[0] != '#') fail("unexpected text after the quoted value of " + name);
       value = parsed;
     } else if (const auto hash = value.find(" #"); hash != std::string::npos) {
-      value = trim(value.substr(0, hash));  // inline comment after an unquoted value
+      value = strip_blanks(value.substr(0, hash));  // inline comment after an unquoted value
     }
     out.emplace_back(name, value);
   }

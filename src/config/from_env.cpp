@@ -30,12 +30,6 @@ const std::vector<std::string>& default_models(Provider p) {
   }
 }
 
-std::string upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
-  return out;
-}
-
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
 // The process environment over the .env file: the environment wins.
@@ -79,6 +73,14 @@ class Variables {
 };
 
 }  // namespace
+
+std::string env_var_prefix(std::string_view pool_name) {
+  std::string out(pool_name);
+  for (char& c : out) {
+    c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_';
+  }
+  return out;
+}
 
 OrchestratorConfig config_from_env(const EnvOptions& options) {
   const Variables vars(options.env_file.empty() ? std::vector<std::pair<std::string, std::string>>{}
@@ -128,7 +130,7 @@ OrchestratorConfig config_from_env(const EnvOptions& options) {
     pool.provider = section->provider.value_or(Provider::openai_compatible);
     pool.models = section->models.value_or(default_models(pool.provider));
     pool.shared_quota = section->shared_quota.value_or(false);
-    const std::string prefix = upper(section->name);
+    const std::string prefix = env_var_prefix(section->name);
     // Like the official SDKs: the environment's *_BASE_URL wins over the file.
     pool.base_url = vars.get(prefix + "_BASE_URL").value_or(section->base_url.value_or(""));
     pool.keys = vars.keys(prefix + "_API_KEY");

@@ -54,9 +54,6 @@ TransportFailure classify(CURLcode code) {
 struct EasyDeleter {
   void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
 };
-struct SlistDeleter {
-  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
-};
 
 CURL* thread_handle() {
   thread_local std::unique_ptr<CURL, EasyDeleter> handle;
@@ -71,6 +68,10 @@ CURL* thread_handle() {
 }
 
 }  // namespace
+
+struct SlistDeleter {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
 
 struct Exchange::State {
   const HttpRequest* request;
@@ -221,6 +222,11 @@ std::string_view HttpResponse::header(std::string_view lower_case_name) const {
     if (name == lower_case_name) return value;
   }
   return {};
+}
+
+std::string without_trailing_slash(std::string_view url) {
+  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+  return std::string(url);
 }
 
 std::string url_escape(std::string_view text) {

@@ -67,6 +67,9 @@ class Exchange {
 /// they come back as HttpResponse::failure.
 HttpResponse perform(const HttpRequest& request);
 
+/// @p url without trailing slashes, so paths can be appended with one.
+std::string without_trailing_slash(std::string_view url);
+
 /// @p text percent-encoded for use in a URL query.
 std::string url_escape(std::string_view text);
 

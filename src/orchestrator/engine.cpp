@@ -7,12 +7,6 @@
 namespace polyrouter::detail {
 namespace {
 
-std::string upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
-  return out;
-}
-
 void validate(const OrchestratorConfig& c) {
   if (c.pools.empty()) throw ConfigError("no provider pools configured");
   if (c.retry.max_retries < 0) throw ConfigError("retry.max_retries must be >= 0");
@@ -47,7 +41,7 @@ Engine::Engine(OrchestratorConfig c)
     if (p.name.empty()) p.name = std::string(to_string(p.provider));
     if (p.models.empty()) throw NoModelError("pool '" + p.name + "' has no model");
     if (p.keys.empty()) throw NoApiKeysError("pool '" + p.name + "' has no API key");
-    const std::string prefix = upper(p.name) + "_API_KEY";
+    const std::string prefix = env_var_prefix(p.name) + "_API_KEY";
     for (std::size_t i = 0; i < p.keys.size(); ++i) {
       if (p.keys[i].label.empty()) p.keys[i].label = prefix + std::to_string(i);
     }

@@ -10,12 +10,7 @@
 namespace polyrouter {
 namespace {
 
-std::string without_trailing_slash(std::string_view url) {
-  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
-  return std::string(url);
-}
-
-detail::HttpRequest base_request(std::string url, const CallOptions& options, const HttpOptions& http) {
+detail::HttpRequest gemini_base_request(std::string url, const CallOptions& options, const HttpOptions& http) {
   detail::HttpRequest request;
   request.url = std::move(url);
   request.timeout = options.timeout;
@@ -27,15 +22,15 @@ detail::HttpRequest base_request(std::string url, const CallOptions& options, co
   return request;
 }
 
-detail::HttpRequest chat_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
+detail::HttpRequest gemini_chat_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
                                  const CallOptions& options) {
-  detail::HttpRequest request = base_request(api_base + "/models/" + options.model + ":generateContent", options, http);
+  detail::HttpRequest request = gemini_base_request(api_base + "/models/" + options.model + ":generateContent", options, http);
   request.headers.emplace_back("Content-Type: application/json");
   request.body = detail::gemini::encode_request(chat).dump();
   return request;
 }
 
-Response chat_response(const detail::HttpResponse& http, const CallOptions& options) {
+Response gemini_chat_response(const detail::HttpResponse& http, const CallOptions& options) {
   const nlohmann::json body = detail::success_json(Provider::gemini, options, http);
   detail::gemini::Decoded decoded;
   try {
@@ -53,10 +48,10 @@ Response chat_response(const detail::HttpResponse& http, const CallOptions& opti
   return std::move(decoded.response);
 }
 
-detail::HttpRequest stream_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
+detail::HttpRequest gemini_stream_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
                                    const CallOptions& options) {
   detail::HttpRequest request =
-      base_request(api_base + "/models/" + options.model + ":streamGenerateContent?alt=sse", options, http);
+      gemini_base_request(api_base + "/models/" + options.model + ":streamGenerateContent?alt=sse", options, http);
   request.headers.emplace_back("Content-Type: application/json");
   request.body = detail::gemini::encode_request(chat).dump();
   return request;
@@ -104,13 +99,13 @@ class GeminiCodec final : public detail::WireCodec {
   GeminiCodec(std::string api_base, HttpOptions http) : api_base_(std::move(api_base)), http_(std::move(http)) {}
   Provider provider() const noexcept override { return Provider::gemini; }
   detail::HttpRequest build(const ChatRequest& request, const CallOptions& options) const override {
-    return chat_request(api_base_, http_, request, options);
+    return gemini_chat_request(api_base_, http_, request, options);
   }
   Response parse(const detail::HttpResponse& response, const CallOptions& options) const override {
-    return chat_response(response, options);
+    return gemini_chat_response(response, options);
   }
   detail::HttpRequest build_stream(const ChatRequest& request, const CallOptions& options) const override {
-    return stream_request(api_base_, http_, request, options);
+    return gemini_stream_request(api_base_, http_, request, options);
   }
   std::unique_ptr<detail::StreamDecoding> stream_decoding() const override {
     return std::make_unique<GeminiStreamDecoding>();
@@ -129,15 +124,15 @@ std::shared_ptr<const WireCodec> make_gemini_codec(std::string api_base, HttpOpt
 }  // namespace detail
 
 GeminiClient::GeminiClient(std::string_view root, HttpOptions http)
-    : api_base_(without_trailing_slash(root) + "/v1beta"), http_(std::move(http)) {}
+    : api_base_(detail::without_trailing_slash(root) + "/v1beta"), http_(std::move(http)) {}
 
 Response GeminiClient::complete(const ChatRequest& chat, const CallOptions& options) {
-  const detail::HttpRequest request = chat_request(api_base_, http_, chat, options);
-  return chat_response(detail::perform_logged(Provider::gemini, options, request), options);
+  const detail::HttpRequest request = gemini_chat_request(api_base_, http_, chat, options);
+  return gemini_chat_response(detail::perform_logged(Provider::gemini, options, request), options);
 }
 
 Response GeminiClient::stream(const ChatRequest& chat, const CallOptions& options, const DeltaCallback& on_delta) {
-  detail::HttpRequest request = stream_request(api_base_, http_, chat, options);
+  detail::HttpRequest request = gemini_stream_request(api_base_, http_, chat, options);
   detail::StreamExchange exchange(Provider::gemini, options, std::make_unique<GeminiStreamDecoding>(), on_delta);
   exchange.attach(request);
   return exchange.finish(detail::perform(request));
@@ -150,7 +145,7 @@ std::vector<ModelInfo> GeminiClient::list_models(const CallOptions& options) {
   for (int page = 0; page < 100; ++page) {
     std::string url = api_base_ + "/models?pageSize=1000";
     if (!page_token.empty()) url += "&pageToken=" + detail::url_escape(page_token);
-    detail::HttpRequest request = base_request(std::move(url), options, http_);
+    detail::HttpRequest request = gemini_base_request(std::move(url), options, http_);
     request.method = "GET";
     const detail::HttpResponse http = detail::perform_logged(Provider::gemini, options, request);
     const nlohmann::json body = detail::success_json(Provider::gemini, options, http);

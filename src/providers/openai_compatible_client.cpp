@@ -10,12 +10,7 @@
 namespace polyrouter {
 namespace {
 
-std::string without_trailing_slash(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
-}
-
-detail::HttpRequest base_request(const std::string& url, const CallOptions& options, const HttpOptions& http) {
+detail::HttpRequest openai_base_request(const std::string& url, const CallOptions& options, const HttpOptions& http) {
   detail::HttpRequest request;
   request.url = url;
   request.timeout = options.timeout;
@@ -26,15 +21,15 @@ detail::HttpRequest base_request(const std::string& url, const CallOptions& opti
   return request;
 }
 
-detail::HttpRequest chat_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
+detail::HttpRequest openai_chat_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
                                  const CallOptions& options) {
-  detail::HttpRequest request = base_request(api_base + "/chat/completions", options, http);
+  detail::HttpRequest request = openai_base_request(api_base + "/chat/completions", options, http);
   request.headers.emplace_back("Content-Type: application/json");
   request.body = detail::openai::encode_request(chat, options.model).dump();
   return request;
 }
 
-Response chat_response(Provider provider, const detail::HttpResponse& http, const CallOptions& options) {
+Response openai_chat_response(Provider provider, const detail::HttpResponse& http, const CallOptions& options) {
   const nlohmann::json body = detail::success_json(provider, options, http);
   try {
     Response response = detail::openai::decode_response(body);
@@ -46,9 +41,9 @@ Response chat_response(Provider provider, const detail::HttpResponse& http, cons
   }
 }
 
-detail::HttpRequest stream_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
+detail::HttpRequest openai_stream_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
                                    const CallOptions& options) {
-  detail::HttpRequest request = base_request(api_base + "/chat/completions", options, http);
+  detail::HttpRequest request = openai_base_request(api_base + "/chat/completions", options, http);
   request.headers.emplace_back("Content-Type: application/json");
   nlohmann::json body = detail::openai::encode_request(chat, options.model);
   body["stream"] = true;
@@ -98,13 +93,13 @@ class OpenAICodec final : public detail::WireCodec {
       : api_base_(std::move(api_base)), provider_(provider), http_(std::move(http)) {}
   Provider provider() const noexcept override { return provider_; }
   detail::HttpRequest build(const ChatRequest& request, const CallOptions& options) const override {
-    return chat_request(api_base_, http_, request, options);
+    return openai_chat_request(api_base_, http_, request, options);
   }
   Response parse(const detail::HttpResponse& response, const CallOptions& options) const override {
-    return chat_response(provider_, response, options);
+    return openai_chat_response(provider_, response, options);
   }
   detail::HttpRequest build_stream(const ChatRequest& request, const CallOptions& options) const override {
-    return stream_request(api_base_, http_, request, options);
+    return openai_stream_request(api_base_, http_, request, options);
   }
   std::unique_ptr<detail::StreamDecoding> stream_decoding() const override {
     return std::make_unique<OpenAIStreamDecoding>(provider_);
@@ -124,33 +119,33 @@ std::shared_ptr<const WireCodec> make_openai_codec(std::string api_base, Provide
 }  // namespace detail
 
 OpenAICompatibleClient::OpenAICompatibleClient(std::string api_base, Provider provider, HttpOptions http)
-    : api_base_(without_trailing_slash(std::move(api_base))), provider_(provider), http_(std::move(http)) {}
+    : api_base_(detail::without_trailing_slash(api_base)), provider_(provider), http_(std::move(http)) {}
 
 OpenAICompatibleClient OpenAICompatibleClient::groq(std::string_view root, HttpOptions http) {
-  return OpenAICompatibleClient(without_trailing_slash(std::string(root)) + "/openai/v1", Provider::groq,
+  return OpenAICompatibleClient(detail::without_trailing_slash(std::string(root)) + "/openai/v1", Provider::groq,
                                 std::move(http));
 }
 
 OpenAICompatibleClient OpenAICompatibleClient::cerebras(std::string_view root, HttpOptions http) {
-  return OpenAICompatibleClient(without_trailing_slash(std::string(root)) + "/v1", Provider::cerebras,
+  return OpenAICompatibleClient(detail::without_trailing_slash(std::string(root)) + "/v1", Provider::cerebras,
                                 std::move(http));
 }
 
 Response OpenAICompatibleClient::complete(const ChatRequest& chat, const CallOptions& options) {
-  const detail::HttpRequest request = chat_request(api_base_, http_, chat, options);
-  return chat_response(provider_, detail::perform_logged(provider_, options, request), options);
+  const detail::HttpRequest request = openai_chat_request(api_base_, http_, chat, options);
+  return openai_chat_response(provider_, detail::perform_logged(provider_, options, request), options);
 }
 
 Response OpenAICompatibleClient::stream(const ChatRequest& chat, const CallOptions& options,
                                         const DeltaCallback& on_delta) {
-  detail::HttpRequest request = stream_request(api_base_, http_, chat, options);
+  detail::HttpRequest request = openai_stream_request(api_base_, http_, chat, options);
   detail::StreamExchange exchange(provider_, options, std::make_unique<OpenAIStreamDecoding>(provider_), on_delta);
   exchange.attach(request);
   return exchange.finish(detail::perform(request));
 }
 
 std::vector<ModelInfo> OpenAICompatibleClient::list_models(const CallOptions& options) {
-  detail::HttpRequest request = base_request(api_base_ + "/models", options, http_);
+  detail::HttpRequest request = openai_base_request(api_base_ + "/models", options, http_);
   request.method = "GET";
   const detail::HttpResponse http = detail::perform_logged(provider_, options, request);
   const nlohmann::json body = detail::success_json(provider_, options, http);

@@ -10,6 +10,7 @@
 
 #include "fixtures.hpp"
 #include "polyrouter/polyrouter.hpp"
+#include "client_helpers.hpp"
 #include "test_server.hpp"
 
 using namespace polyrouter;
@@ -19,6 +20,10 @@ using polyrouter::test::catch_as;
 using polyrouter::test::Reply;
 using polyrouter::test::TestServer;
 namespace pt = polyrouter::test;
+using pt::hello;
+using pt::options_for;
+using pt::starts_with;
+using pt::str;
 
 namespace {
 
@@ -34,12 +39,6 @@ CallOptions gemini_options(std::string model = "gemini-2.5-flash") {
   o.connect_timeout = 2s;
   return o;
 }
-
-ChatRequest hello() { return ChatRequest::from_prompt("Hello"); }
-
-std::string str(std::string_view s) { return std::string(s); }
-
-bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
 void check_no_leak(const Error& e) {
   INFO("what(): " << e.what());
@@ -85,10 +84,6 @@ json google_error(int code, const std::string& status, const std::string& messag
   if (!details.is_null()) error["details"] = std::move(details);
   return {{"error", std::move(error)}};
 }
-
-const json kWeatherParameters = {{"type", "object"},
-                                 {"properties", {{"city", {{"type", "string"}}}}},
-                                 {"required", {"city"}}};
 
 }  // namespace
 
@@ -143,7 +138,7 @@ TEST_CASE("Gemini request: roles, generationConfig, tools and extras as in gemin
   request.seed = 42;
   request.response_format = ResponseFormat::json_schema(
       "answer", {{"type", "object"}, {"properties", {{"answer", {{"type", "string"}}}}}, {"required", {"answer"}}});
-  request.tools = {Tool{"get_weather", "Current weather for a city", kWeatherParameters}};
+  request.tools = {Tool{"get_weather", "Current weather for a city", pt::weather_parameters()}};
   request.tool_choice = ToolChoice::automatic();
   request.extra = {{"safetySettings", expected["safetySettings"]}};
 
@@ -158,7 +153,7 @@ TEST_CASE("Gemini request: roles, generationConfig, tools and extras as in gemin
   CHECK(sent["tools"] == json::array({{{"functionDeclarations",
                                         json::array({{{"name", "get_weather"},
                                                       {"description", "Current weather for a city"},
-                                                      {"parametersJsonSchema", kWeatherParameters}}})}}}));
+                                                      {"parametersJsonSchema", pt::weather_parameters()}}})}}}));
   // Nothing of the OpenAI shape leaks into the Gemini body.
   for (const char* field : {"model", "messages", "max_completion_tokens", "tool_choice", "response_format"}) {
     INFO(field);
@@ -218,7 +213,7 @@ TEST_CASE("Gemini request: JSON mode and tool modes", "[gemini][request]") {
     client.complete(request, gemini_options());
     CHECK(server.last().json()["generationConfig"] == json{{"responseMimeType", "application/json"}});
   }
-  request.tools = {Tool{"get_weather", "", kWeatherParameters}};
+  request.tools = {Tool{"get_weather", "", pt::weather_parameters()}};
   SECTION("required is ANY") {
     request.tool_choice = ToolChoice::required();
     client.complete(request, gemini_options());
@@ -240,7 +235,7 @@ TEST_CASE("Gemini request: JSON mode and tool modes", "[gemini][request]") {
     const json sent = server.last().json();
     CHECK_FALSE(sent.contains("toolConfig"));
     CHECK(sent["tools"][0]["functionDeclarations"][0] ==
-          json{{"name", "get_weather"}, {"parametersJsonSchema", kWeatherParameters}});
+          json{{"name", "get_weather"}, {"parametersJsonSchema", pt::weather_parameters()}});
   }
 }
 

@@ -14,22 +14,22 @@ namespace pt = polyrouter::test;
 namespace {
 
 const std::string kEllipsis = "\xE2\x80\xA6";  // "…"
-const std::string kGroqKey = pt::fake_key("gsk_", 48, 401);
-const std::string kCerebrasKey = pt::fake_key("csk-", 40, 402);
-const std::string kGeminiKey = pt::fake_key("AIza", 35, 403);
-const std::string kOpenAIKey = pt::fake_key("sk-proj-", 48, 404);
-const std::string kXaiKey = pt::fake_key("xai-", 40, 405);
+const std::string kGroqSample = pt::fake_key("gsk_", 48, 401);
+const std::string kCerebrasSample = pt::fake_key("csk-", 40, 402);
+const std::string kGeminiSample = pt::fake_key("AIza", 35, 403);
+const std::string kOpenAISample = pt::fake_key("sk-proj-", 48, 404);
+const std::string kXaiSample = pt::fake_key("xai-", 40, 405);
 
 std::string last4(const std::string& key) { return key.substr(key.size() - 4); }
 
 }  // namespace
 
 TEST_CASE("mask_key shows the provider prefix and the last four characters", "[mask]") {
-  CHECK(mask_key(kGroqKey) == "gsk_" + kEllipsis + last4(kGroqKey));
-  CHECK(mask_key(kCerebrasKey) == "csk-" + kEllipsis + last4(kCerebrasKey));
-  CHECK(mask_key(kGeminiKey) == "AIza" + kEllipsis + last4(kGeminiKey));
-  CHECK(mask_key(kOpenAIKey) == "sk-" + kEllipsis + last4(kOpenAIKey));
-  CHECK(mask_key(kXaiKey) == "xai-" + kEllipsis + last4(kXaiKey));
+  CHECK(mask_key(kGroqSample) == "gsk_" + kEllipsis + last4(kGroqSample));
+  CHECK(mask_key(kCerebrasSample) == "csk-" + kEllipsis + last4(kCerebrasSample));
+  CHECK(mask_key(kGeminiSample) == "AIza" + kEllipsis + last4(kGeminiSample));
+  CHECK(mask_key(kOpenAISample) == "sk-" + kEllipsis + last4(kOpenAISample));
+  CHECK(mask_key(kXaiSample) == "xai-" + kEllipsis + last4(kXaiSample));
   CHECK(mask_key("local-secret-0123456789abcdef") == kEllipsis + "cdef");
 }
 
@@ -44,7 +44,7 @@ TEST_CASE("mask_key of short keys shows at most two characters", "[mask]") {
 }
 
 TEST_CASE("A masked key never holds enough of the key to leak it", "[mask]") {
-  for (const std::string& key : {kGroqKey, kCerebrasKey, kGeminiKey, kOpenAIKey, kXaiKey}) {
+  for (const std::string& key : {kGroqSample, kCerebrasSample, kGeminiSample, kOpenAISample, kXaiSample}) {
     INFO(key);
     CHECK_FALSE(pt::leaks_key(mask_key(key), key));
     CHECK(mask_key(key).size() < key.size());
@@ -61,14 +61,14 @@ TEST_CASE("redact replaces every occurrence of the secret", "[mask][redact]") {
 }
 
 TEST_CASE("redact masks key-shaped text even without the secret", "[mask][redact]") {
-  CHECK(redact("Incorrect API key provided: " + kGroqKey + ". See docs.") ==
-        "Incorrect API key provided: " + mask_key(kGroqKey) + ". See docs.");
-  CHECK(redact(R"({"api_key":")" + kCerebrasKey + R"("})") == R"({"api_key":")" + mask_key(kCerebrasKey) + R"("})");
-  CHECK(redact("GET /v1beta/models?key=" + kGeminiKey + "&pageSize=5") ==
-        "GET /v1beta/models?key=" + mask_key(kGeminiKey) + "&pageSize=5");
-  CHECK(redact("Authorization: Bearer " + kOpenAIKey) == "Authorization: Bearer " + mask_key(kOpenAIKey));
-  CHECK(redact("xai " + kXaiKey) == "xai " + mask_key(kXaiKey));
-  for (const std::string& key : {kGroqKey, kCerebrasKey, kGeminiKey, kOpenAIKey, kXaiKey}) {
+  CHECK(redact("Incorrect API key provided: " + kGroqSample + ". See docs.") ==
+        "Incorrect API key provided: " + mask_key(kGroqSample) + ". See docs.");
+  CHECK(redact(R"({"api_key":")" + kCerebrasSample + R"("})") == R"({"api_key":")" + mask_key(kCerebrasSample) + R"("})");
+  CHECK(redact("GET /v1beta/models?key=" + kGeminiSample + "&pageSize=5") ==
+        "GET /v1beta/models?key=" + mask_key(kGeminiSample) + "&pageSize=5");
+  CHECK(redact("Authorization: Bearer " + kOpenAISample) == "Authorization: Bearer " + mask_key(kOpenAISample));
+  CHECK(redact("xai " + kXaiSample) == "xai " + mask_key(kXaiSample));
+  for (const std::string& key : {kGroqSample, kCerebrasSample, kGeminiSample, kOpenAISample, kXaiSample}) {
     INFO(key);
     CHECK_FALSE(pt::leaks_key(redact("prefix " + key + " suffix"), key));
     CHECK_FALSE(pt::leaks_key(redact("prefix " + key + " suffix", key), key));
@@ -89,8 +89,8 @@ TEST_CASE("redact leaves ordinary words alone", "[mask][redact]") {
 }
 
 TEST_CASE("redact is idempotent", "[mask][redact]") {
-  const std::string text = "keys " + kGroqKey + " and " + kGeminiKey + " end";
-  const std::string once = redact(text, kGroqKey);
-  CHECK(redact(once, kGroqKey) == once);
+  const std::string text = "keys " + kGroqSample + " and " + kGeminiSample + " end";
+  const std::string once = redact(text, kGroqSample);
+  CHECK(redact(once, kGroqSample) == once);
   CHECK(redact(once) == once);
 }

@@ -13,6 +13,7 @@
 
 #include "fixtures.hpp"
 #include "polyrouter/polyrouter.hpp"
+#include "client_helpers.hpp"
 #include "test_server.hpp"
 
 using namespace polyrouter;
@@ -22,22 +23,16 @@ using polyrouter::test::catch_as;
 using polyrouter::test::Reply;
 using polyrouter::test::TestServer;
 namespace pt = polyrouter::test;
+using pt::hello;
+using pt::options_for;
+using pt::starts_with;
+using pt::str;
 
 namespace {
 
 const std::string kGroqKey = pt::fake_key("gsk_", 48, 101);
 const std::string kCerebrasKey = pt::fake_key("csk-", 40, 102);
 const std::string kOpenAIKey = pt::fake_key("sk-proj-", 48, 103);
-
-CallOptions options_for(std::string model, std::string key, std::string label) {
-  CallOptions o;
-  o.model = std::move(model);
-  o.api_key = std::move(key);
-  o.key_label = std::move(label);
-  o.timeout = 10s;  // far above any answer here; bounds a hung test
-  o.connect_timeout = 2s;
-  return o;
-}
 
 CallOptions groq_options(std::string model = "openai/gpt-oss-120b") {
   return options_for(std::move(model), kGroqKey, "GROQ_API_KEY0");
@@ -48,12 +43,6 @@ CallOptions cerebras_options(std::string model = "gpt-oss-120b") {
 CallOptions openai_options(std::string model = "gpt-4.1-mini") {
   return options_for(std::move(model), kOpenAIKey, "OPENAI_API_KEY");
 }
-
-ChatRequest hello() { return ChatRequest::from_prompt("Hello"); }
-
-std::string str(std::string_view s) { return std::string(s); }
-
-bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
 void check_no_leak(const Error& e, const std::string& key) {
   INFO("what(): " << e.what());
@@ -99,10 +88,6 @@ std::string http_date_in(std::chrono::seconds from_now) {
   const std::size_t n = std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   return std::string(buffer, n);
 }
-
-const json kWeatherParameters = {{"type", "object"},
-                                 {"properties", {{"city", {{"type", "string"}}}}},
-                                 {"required", {"city"}}};
 
 const std::string kCloudflare502 =
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -166,7 +151,7 @@ TEST_CASE("Groq request: every ChatRequest field is encoded as the OpenAI wire f
                  {"properties", {{"answer", {{"type", "string"}}}}},
                  {"required", {"answer"}},
                  {"additionalProperties", false}});
-  request.tools = {Tool{"get_weather", "Current weather for a city", kWeatherParameters}};
+  request.tools = {Tool{"get_weather", "Current weather for a city", pt::weather_parameters()}};
   request.tool_choice = ToolChoice::automatic();
 
   client.complete(request, groq_options());
@@ -209,7 +194,7 @@ TEST_CASE("Groq request: tool_choice modes", "[groq][request]") {
   TestServer server(Reply::fixture("groq_ok.json"));
   auto client = OpenAICompatibleClient::groq(server.url());
   ChatRequest request = ChatRequest::from_prompt("Weather?");
-  request.tools = {Tool{"get_weather", "", kWeatherParameters}};
+  request.tools = {Tool{"get_weather", "", pt::weather_parameters()}};
 
   SECTION("none") {
     request.tool_choice = ToolChoice::none();
@@ -231,7 +216,7 @@ TEST_CASE("Groq request: tool_choice modes", "[groq][request]") {
     const json sent = server.last().json();
     CHECK_FALSE(sent.contains("tool_choice"));
     CHECK(sent["tools"] == json::array({{{"type", "function"},
-                                         {"function", {{"name", "get_weather"}, {"parameters", kWeatherParameters}}}}}));
+                                         {"function", {{"name", "get_weather"}, {"parameters", pt::weather_parameters()}}}}}));
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "fixtures.hpp"
 #include "polyrouter/polyrouter.hpp"
+#include "client_helpers.hpp"
 #include "test_server.hpp"
 
 using namespace polyrouter;
@@ -20,6 +21,10 @@ using polyrouter::test::catch_as;
 using polyrouter::test::Reply;
 using polyrouter::test::TestServer;
 namespace pt = polyrouter::test;
+using pt::hello;
+using pt::options_for;
+using pt::starts_with;
+using pt::str;
 
 namespace {
 
@@ -35,16 +40,6 @@ struct Family {
   json wrong_shape;  ///< valid JSON object, but not an answer of this protocol
 };
 
-CallOptions options_for(std::string model, std::string key, std::string label) {
-  CallOptions o;
-  o.model = std::move(model);
-  o.api_key = std::move(key);
-  o.key_label = std::move(label);
-  o.timeout = 10s;
-  o.connect_timeout = 2s;
-  return o;
-}
-
 std::vector<Family> families() {
   return {
       {"groq",
@@ -59,8 +54,6 @@ std::vector<Family> families() {
        json{{"usageMetadata", {{"promptTokenCount", 1}}}, {"modelVersion", "gemini-2.5-flash"}}},
   };
 }
-
-std::string str(std::string_view s) { return std::string(s); }
 
 void check_transport_error(const Error& e, ErrorKind kind, TransportFailure failure, const CallOptions& o) {
   INFO("what(): " << e.what());

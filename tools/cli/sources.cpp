@@ -9,15 +9,6 @@
 namespace polyrouter::cli {
 namespace {
 
-std::string upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
-                                                    : '_';
-  }
-  return out;
-}
-
 std::string lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -46,7 +37,7 @@ void select_pools(OrchestratorConfig& config, const std::vector<std::string>& na
       for (const PoolConfig& p : config.pools) known += (known.empty() ? "" : ", ") + p.name;
       for (const PoolConfig& p : kept) known += (known.empty() ? "" : ", ") + p.name;
       throw UsageError("--provider " + wanted + ": no such provider is configured (configured: " + known +
-                       "; a provider without a key, e.g. no " + upper(wanted) + "_API_KEY0, is left out)");
+                       "; a provider without a key, e.g. no " + env_var_prefix(wanted) + "_API_KEY0, is left out)");
     }
     kept.push_back(std::move(*it));
     config.pools.erase(it);
@@ -71,7 +62,7 @@ OrchestratorConfig load_config(const SourceOptions& options) {
   // As the orchestrator names them, so check and models show the same labels.
   for (PoolConfig& pool : config.pools) {
     if (pool.name.empty()) pool.name = std::string(to_string(pool.provider));
-    const std::string prefix = upper(pool.name) + "_API_KEY";
+    const std::string prefix = env_var_prefix(pool.name) + "_API_KEY";
     for (std::size_t i = 0; i < pool.keys.size(); ++i) {
       if (pool.keys[i].label.empty()) pool.keys[i].label = prefix + std::to_string(i);
     }

@@ -12,7 +12,7 @@ using nlohmann::json;
 constexpr double kDayReset = 33011.382867097855;
 constexpr double kMinuteReset = 11.382867097854614;
 
-Reply json_reply(int status, const json& body) {
+Reply cerebras_json_reply(int status, const json& body) {
   Reply reply;
   reply.status = status;
   reply.body = body.dump();
@@ -22,7 +22,7 @@ Reply json_reply(int status, const json& body) {
 
 Reply flat_error(int status, std::string_view message, std::string_view type, json param,
                  json code) {
-  return json_reply(status, {{"message", message},
+  return cerebras_json_reply(status, {{"message", message},
                              {"type", type},
                              {"param", std::move(param)},
                              {"code", std::move(code)}});
@@ -39,7 +39,7 @@ void add_rate_headers(Reply& reply, std::string remaining_requests, std::string 
                         {"x-ratelimit-reset-tokens-minute", float_seconds(reset_tokens)}});
 }
 
-json usage(const Answer& answer, std::size_t completion_tokens) {
+json cerebras_usage(const Answer& answer, std::size_t completion_tokens) {
   return {{"prompt_tokens", answer.prompt_tokens},
           {"completion_tokens", completion_tokens},
           {"total_tokens", answer.prompt_tokens + completion_tokens},
@@ -67,7 +67,7 @@ class CerebrasWire final : public OpenAiCompatibleWire {
   Provider provider() const override { return Provider::cerebras; }
 
   // No Authorization header at all: FastAPI's 403 (protocols.md §3.1).
-  Reply missing_key() const override { return json_reply(403, {{"detail", "Not authenticated"}}); }
+  Reply missing_key() const override { return cerebras_json_reply(403, {{"detail", "Not authenticated"}}); }
 
   Reply invalid_key() const override {
     return flat_error(401, "Wrong API Key", "invalid_request_error", "api_key", "wrong_api_key");
@@ -106,9 +106,9 @@ class CerebrasWire final : public OpenAiCompatibleWire {
   Reply completion(const Answer& answer) const override {
     auto body = completion_body(answer);
     body["choices"][0].erase("logprobs");
-    body["usage"] = usage(answer, completion_tokens(answer));
+    body["usage"] = cerebras_usage(answer, completion_tokens(answer));
     body["time_info"] = time_info();
-    auto reply = json_reply(200, body);
+    auto reply = cerebras_json_reply(200, body);
     add_rate_headers(reply, "14397", "59905", kDayReset, kMinuteReset);
     return reply;
   }
@@ -127,7 +127,7 @@ class CerebrasWire final : public OpenAiCompatibleWire {
     }
     auto usage_chunk = chunk(answer, json::object(), nullptr);
     usage_chunk["choices"] = json::array();
-    usage_chunk["usage"] = usage(answer, completion_tokens(answer));
+    usage_chunk["usage"] = cerebras_usage(answer, completion_tokens(answer));
     usage_chunk["time_info"] = time_info();
     body.events.push_back(std::move(usage_chunk));
     return body;
@@ -149,7 +149,7 @@ class CerebrasWire final : public OpenAiCompatibleWire {
       data.push_back(
           {{"id", id}, {"object", "model"}, {"created", 1700000000}, {"owned_by", "Cerebras"}});
     }
-    auto reply = json_reply(200, {{"object", "list"}, {"data", std::move(data)}});
+    auto reply = cerebras_json_reply(200, {{"object", "list"}, {"data", std::move(data)}});
     add_rate_headers(reply, "14397", "59905", kDayReset, kMinuteReset);
     return reply;
   }

@@ -12,7 +12,7 @@ constexpr const char* kOrganization = "org_01simsimsimsimsimsimsimsim";
 
 std::string request_id(const Answer& answer) { return "req_" + opaque_id(answer.serial, 26); }
 
-Reply json_reply(int status, const json& body, std::string request_id) {
+Reply groq_json_reply(int status, const json& body, std::string request_id) {
   Reply reply;
   reply.status = status;
   reply.body = body.dump();
@@ -21,11 +21,11 @@ Reply json_reply(int status, const json& body, std::string request_id) {
 }
 
 Reply error_reply(int status, json error) {
-  return json_reply(status, {{"error", std::move(error)}}, next_request_id());
+  return groq_json_reply(status, {{"error", std::move(error)}}, next_request_id());
 }
 
 // Token timings in seconds, as Groq reports them in usage.
-json usage(const Answer& answer, std::size_t completion_tokens) {
+json groq_usage(const Answer& answer, std::size_t completion_tokens) {
   const auto prompt = answer.prompt_tokens;
   return {{"queue_time", 0.012},         {"prompt_tokens", prompt},
           {"prompt_time", 0.001},        {"completion_tokens", completion_tokens},
@@ -103,11 +103,11 @@ class GroqWire final : public OpenAiCompatibleWire {
 
   Reply completion(const Answer& answer) const override {
     auto body = completion_body(answer);
-    body["usage"] = usage(answer, completion_tokens(answer));
+    body["usage"] = groq_usage(answer, completion_tokens(answer));
     body["usage_breakdown"] = nullptr;
     body["x_groq"] = {{"id", request_id(answer)}, {"seed", answer.serial}};
     body["service_tier"] = "on_demand";
-    auto reply = json_reply(200, body, request_id(answer));
+    auto reply = groq_json_reply(200, body, request_id(answer));
     add_ok_rate_headers(reply);
     return reply;
   }
@@ -127,7 +127,7 @@ class GroqWire final : public OpenAiCompatibleWire {
       body.events.push_back(chunk(answer, std::move(delta), nullptr));
     }
     auto last = chunk(answer, json::object(), finish_reason(answer));
-    const auto final_usage = usage(answer, completion_tokens(answer));
+    const auto final_usage = groq_usage(answer, completion_tokens(answer));
     last["x_groq"] = {{"id", request_id(answer)}, {"usage", final_usage}};
     last["usage"] = final_usage;
     body.events.push_back(std::move(last));
@@ -157,7 +157,7 @@ class GroqWire final : public OpenAiCompatibleWire {
                       {"public_apps", nullptr},
                       {"max_completion_tokens", 65536}});
     }
-    auto reply = json_reply(200, {{"object", "list"}, {"data", std::move(data)}}, next_request_id());
+    auto reply = groq_json_reply(200, {{"object", "list"}, {"data", std::move(data)}}, next_request_id());
     add_ok_rate_headers(reply);
     return reply;
   }

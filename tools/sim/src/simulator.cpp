@@ -19,18 +19,7 @@
 #include "socket_shutdown.hpp"
 
 namespace polyrouter::sim {
-namespace {
-
-using detail::Call;
-using detail::Provider;
-using detail::read_chat_call;
-using detail::read_gemini_call;
-using detail::read_models_call;
-using nlohmann::json;
-
-// Enough workers for 64 concurrent clients plus idle keep-alive connections, each of which
-// holds a worker until it closes or times out.
-constexpr std::size_t kWorkerThreads = 128;
+namespace detail {
 
 // httplib::Server with two socket fixes for a test server.
 class LoopbackServer : public httplib::Server {
@@ -48,6 +37,22 @@ class LoopbackServer : public httplib::Server {
   // clients see their connection reset. Listening again on the bound socket widens it.
   void widen_backlog() { ::listen(svr_sock_, SOMAXCONN); }
 };
+
+}  // namespace detail
+
+namespace {
+
+using detail::Call;
+using detail::Provider;
+using detail::read_chat_call;
+using detail::read_gemini_call;
+using detail::read_models_call;
+using nlohmann::json;
+
+// Enough workers for 64 concurrent clients plus idle keep-alive connections, each of which
+// holds a worker until it closes or times out.
+constexpr std::size_t kWorkerThreads = 128;
+
 
 void reply_json(httplib::Response& response, int status, const json& body) {
   response.status = status;
@@ -87,7 +92,7 @@ void answer_exception(const httplib::Request&, httplib::Response& response,
 }  // namespace
 
 struct Simulator::Impl {
-  LoopbackServer server;
+  detail::LoopbackServer server;
   std::thread thread;
   std::atomic<bool> loop_done{false};
   std::string host;
