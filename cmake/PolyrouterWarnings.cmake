@@ -8,9 +8,20 @@ function(polyrouter_set_warnings target)
   endif()
 endfunction()
 
+# The library is always instrumented; anything linking it gets the sanitizer runtime through
+# its link options. Programs (tools, tests, benchmarks) are instrumented too only with
+# POLYROUTER_SANITIZE_PROGRAMS: ASan and UBSan find the library's faults without it, and
+# instrumenting test code triples its build time; ThreadSanitizer wants both sides of a race.
 function(polyrouter_set_sanitizers target)
-  if(POLYROUTER_SANITIZE)
-    target_compile_options(${target} PUBLIC -fsanitize=${POLYROUTER_SANITIZE} -fno-omit-frame-pointer -g)
-    target_link_options(${target} PUBLIC -fsanitize=${POLYROUTER_SANITIZE})
+  if(NOT POLYROUTER_SANITIZE)
+    return()
+  endif()
+  set(flags -fsanitize=${POLYROUTER_SANITIZE} -fno-omit-frame-pointer)
+  if(target STREQUAL "polyrouter")
+    target_compile_options(${target} PRIVATE ${flags})
+    target_link_options(${target} INTERFACE -fsanitize=${POLYROUTER_SANITIZE})
+  elseif(POLYROUTER_SANITIZE_PROGRAMS)
+    target_compile_options(${target} PRIVATE ${flags})
+    target_link_options(${target} PRIVATE -fsanitize=${POLYROUTER_SANITIZE})
   endif()
 endfunction()
