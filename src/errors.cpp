@@ -110,7 +110,8 @@ std::string format_attempts(const std::vector<Attempt>& attempts) {
                     pad("key", key_w) + "  " + pad("outcome", outcome_w) + "  status  latency  retry_after\n";
   for (std::size_t i = 0; i < attempts.size(); ++i) {
     const Attempt& a = attempts[i];
-    out += pad(std::to_string(i + 1), 3);
+    const std::string number = std::to_string(i + 1);
+    out += std::string(number.size() < 3 ? 3 - number.size() : 0, ' ') + number;  // right-aligned under "#"
     out += " " + pad(a.pool, pool_w) + "  " + pad(a.model, model_w) + "  " + pad(a.key_label, key_w) +
            "  " + pad(std::string(to_string(a.outcome)), outcome_w) + "  " +
            pad(a.http_status ? std::to_string(a.http_status) : "-", 6) + "  " +

@@ -150,7 +150,8 @@ OrchestratorConfig config_from_env(const EnvOptions& options) {
   if (config.pools.empty()) {
     std::string names;
     for (const auto& n : missing_keys) names += (names.empty() ? "" : ", ") + n;
-    throw NoApiKeysError("no API key found in the environment or " + options.env_file + " (set " + names + ")");
+    const std::string where = options.env_file.empty() ? "the environment" : "the environment or " + options.env_file;
+    throw NoApiKeysError("no API key found in " + where + " (set " + names + ")");
   }
   return config;
 }

@@ -5,20 +5,27 @@ namespace polyrouter::detail {
 SseReader::SseReader(std::function<bool(const SseEvent&)> on_event) : on_event_(std::move(on_event)) {}
 
 bool SseReader::feed(std::string_view bytes) {
-  for (char c : bytes) {
-    if (stopped_) return false;
-    if (c == '\n' && last_was_cr_) {  // the LF of a CRLF: the CR already ended the line
+  std::size_t at = 0;
+  while (at < bytes.size() && !stopped_) {
+    if (last_was_cr_) {  // the LF of a CRLF: the CR already ended the line
       last_was_cr_ = false;
-      continue;
+      if (bytes[at] == '\n' && ++at == bytes.size()) break;
     }
-    last_was_cr_ = c == '\r';
-    if (c == '\n' || c == '\r') {
-      std::string text;
-      text.swap(line_);
-      if (!line(text)) stopped_ = true;
+    const std::size_t end = bytes.find_first_of("\r\n", at);
+    if (end == std::string_view::npos) {
+      line_.append(bytes.substr(at));  // the rest of this line comes with the next bytes
+      break;
+    }
+    last_was_cr_ = bytes[end] == '\r';
+    const std::string_view piece = bytes.substr(at, end - at);
+    if (line_.empty()) {
+      stopped_ = !line(piece);  // the common case: the whole line is in this chunk
     } else {
-      line_ += c;
+      line_.append(piece);
+      stopped_ = !line(line_);
+      line_.clear();
     }
+    at = end + 1;
   }
   return !stopped_;
 }
@@ -26,9 +33,9 @@ bool SseReader::feed(std::string_view bytes) {
 bool SseReader::finish() {
   if (stopped_) return false;
   if (!line_.empty()) {
-    std::string text;
-    text.swap(line_);
-    if (!line(text)) return false;
+    const bool more = line(line_);
+    line_.clear();
+    if (!more) return false;
   }
   return dispatch();
 }
@@ -44,7 +51,7 @@ bool SseReader::line(std::string_view text) {
     if (data_lines_++ > 0) event_.data += '\n';
     event_.data += value;
   } else if (field == "event") {
-    event_.event = std::string(value);
+    event_.event.assign(value);
   } else if (field == "id" || field == "retry") {
     // Not used by any provider polyrouter speaks to.
   } else {
@@ -63,7 +70,8 @@ bool SseReader::dispatch() {
     keep_going = on_event_(SseEvent{"raw", raw_});
   }
   raw_.clear();
-  event_ = SseEvent{};
+  event_.event.clear();  // clear() keeps the capacity for the next event
+  event_.data.clear();
   data_lines_ = 0;
   return keep_going;
 }

@@ -34,7 +34,8 @@ struct HttpRequest {
 
 struct HttpResponse {
   long status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
+  /// Names lower-cased. Kept for answers outside 2xx only: nothing reads a success's headers.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   TransportFailure failure = TransportFailure::none;
   std::string failure_message;  ///< libcurl's explanation when failure != none

@@ -39,11 +39,15 @@ EventLoop::~EventLoop() {
 }
 
 void EventLoop::post(Task task) {
+  bool was_empty;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    was_empty = queue_.empty();
     queue_.push_back(std::move(task));
   }
-  curl_multi_wakeup(static_cast<CURLM*>(multi_));
+  // The loop looks at the queue before every wait: it needs waking only when it may be
+  // waiting, which is never while the queue holds earlier tasks or when it posts to itself.
+  if (was_empty && std::this_thread::get_id() != thread_.get_id()) curl_multi_wakeup(static_cast<CURLM*>(multi_));
 }
 
 void EventLoop::start_transfer(HttpRequest request, std::function<void(HttpResponse)> done) {
@@ -106,8 +110,7 @@ void EventLoop::run() {
       std::unique_ptr<Transfer> transfer = std::move(it->second);
       transfers_.erase(it);
       HttpResponse response = transfer->exchange->finish(easy, code);
-      curl_easy_reset(easy);  // back to defaults; the connection stays in the multi's cache
-      idle_handles_.push_back(easy);
+      idle_handles_.push_back(easy);  // the next transfer sets every option it depends on
       {
         std::lock_guard<std::mutex> lock(mutex_);
         --in_flight_;

@@ -118,6 +118,16 @@ TEST_CASE("from_env reads numbered keys with gaps, in index order, env over .env
 
 TEST_CASE("from_env with no key at all raises NoApiKeysError", "[config][env]") {
   Sandbox box;
+  SECTION("naming the .env file it read") {
+    EnvOptions options = box.options();
+    CHECK_THROWS_WITH(config_from_env(options),
+                      Catch::Contains("no API key found in the environment or " + options.env_file + " (set GROQ_API_KEY0"));
+  }
+  SECTION("without a .env file") {
+    EnvOptions options = box.options();
+    options.env_file.clear();
+    CHECK_THROWS_WITH(config_from_env(options), Catch::Contains("no API key found in the environment (set GROQ_API_KEY0"));
+  }
   CHECK_THROWS_AS(config_from_env(box.options()), NoApiKeysError);
 }
 

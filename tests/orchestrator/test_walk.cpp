@@ -460,6 +460,13 @@ TEST_CASE("exhaustion reports every attempt, per pool and as a table", "[orchest
     }
     CHECK(what.find("invalid_key") != std::string::npos);
     CHECK(what.find("12000ms") != std::string::npos);
+    // The table's columns line up: each row's number ends under "#", its pool under "pool".
+    const std::string table = format_attempts(e.attempts());
+    const std::string header = table.substr(0, table.find('\n'));
+    const std::string first_row = table.substr(header.size() + 1, table.find('\n', header.size() + 1) - header.size() - 1);
+    CHECK(first_row.find('1') == header.find('#'));
+    CHECK(first_row.find("groq") == header.find("pool"));
+    CHECK(first_row.find("GROQ_API_KEY0") == header.find("key"));
   }
   CHECK(orchestrator.stats().exhaustions == 1);
   // A later request skips everything known bad: only cerebras (transient) is tried again.

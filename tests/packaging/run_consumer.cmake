@@ -2,9 +2,10 @@
 # -DSOURCE=<consumer dir> -DBINARY=<build dir> [-DPREFIX=<install prefix>] [-DPOLYROUTER_SOURCE_DIR=...]
 # [-DRUN=<exe>[,<exe>...]]
 file(REMOVE_RECURSE "${BINARY}")
-# No build type (no optimisation, no debug info): the test is that the package configures,
-# compiles and links for a consumer, and an embedded polyrouter compiles fastest so.
-set(args -S "${SOURCE}" -B "${BINARY}" -DCMAKE_BUILD_TYPE=)
+# No build type (no optimisation, no debug info) and a unity build: the test is that the
+# package configures, compiles and links for a consumer, and an embedded polyrouter compiles
+# fastest so.
+set(args -S "${SOURCE}" -B "${BINARY}" -DCMAKE_BUILD_TYPE= -DCMAKE_UNITY_BUILD=ON)
 if(PREFIX)
   list(APPEND args "-DCMAKE_PREFIX_PATH=${PREFIX}")
 endif()
