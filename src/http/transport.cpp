@@ -77,7 +77,6 @@ struct Exchange::State {
   const HttpRequest* request;
   HttpResponse response;
   std::unique_ptr<curl_slist, SlistDeleter> headers;
-  std::string agent;
   char error_buffer[CURL_ERROR_SIZE] = {0};
   CURL* easy = nullptr;
   bool too_large = false;
@@ -149,21 +148,28 @@ struct Exchange::State {
   }
 };
 
+namespace {
+
+// The list for @p headers, plus "Expect:": no 100-continue round trip for larger bodies.
+curl_slist* make_slist(const std::vector<std::string>& headers) {
+  curl_slist* list = nullptr;
+  for (const std::string& h : headers) {
+    curl_slist* next = curl_slist_append(list, h.c_str());
+    if (next == nullptr) break;  // out of memory: the request goes without the rest
+    list = next;
+  }
+  if (curl_slist* next = curl_slist_append(list, "Expect:")) list = next;
+  return list;
+}
+
+}  // namespace
+
+HeaderList::HeaderList(const std::vector<std::string>& headers) : list_(make_slist(headers)) {}
+HeaderList::~HeaderList() { curl_slist_free_all(static_cast<curl_slist*>(list_)); }
+
 Exchange::Exchange(const HttpRequest& request) : state_(std::make_unique<State>()) {
   state_->request = &request;
-  state_->agent = std::string(user_agent());
-  for (const std::string& h : request.headers) {
-    curl_slist* next = curl_slist_append(state_->headers.get(), h.c_str());
-    if (next != nullptr) {
-      state_->headers.release();
-      state_->headers.reset(next);
-    }
-  }
-  // No 100-continue round trip for larger bodies.
-  if (curl_slist* next = curl_slist_append(state_->headers.get(), "Expect:")) {
-    state_->headers.release();
-    state_->headers.reset(next);
-  }
+  if (!request.header_list) state_->headers.reset(make_slist(request.headers));
 }
 
 Exchange::~Exchange() = default;
@@ -178,8 +184,9 @@ void Exchange::attach(void* handle) {
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, s.agent.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, s.headers.get());
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, user_agent().data());  // a static, NUL-terminated string
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER,
+                   request.header_list ? static_cast<curl_slist*>(request.header_list->get()) : s.headers.get());
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_response_bytes));

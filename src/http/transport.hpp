@@ -15,10 +15,26 @@
 
 namespace polyrouter::detail {
 
+/// Request headers turned into libcurl's list once, for many requests (a key's constant
+/// headers): building the list costs a dozen allocations per request otherwise.
+class HeaderList {
+ public:
+  /// @p headers as "Name: value" lines.
+  explicit HeaderList(const std::vector<std::string>& headers);
+  ~HeaderList();
+  HeaderList(const HeaderList&) = delete;
+  HeaderList& operator=(const HeaderList&) = delete;
+  void* get() const { return list_; }  ///< curl_slist*
+
+ private:
+  void* list_ = nullptr;
+};
+
 struct HttpRequest {
   const char* method = "POST";  ///< "POST" or "GET"
   std::string url;
   std::vector<std::string> headers;  ///< "Name: value"
+  std::shared_ptr<const HeaderList> header_list;  ///< when set, sent instead of `headers`
   std::string body;
   std::chrono::milliseconds timeout{60000};
   std::chrono::milliseconds connect_timeout{5000};

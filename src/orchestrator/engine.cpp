@@ -47,7 +47,12 @@ Engine::Engine(OrchestratorConfig c)
     }
     auto client = make_client(p, config.http);
     auto codec = codec_of(*client);
-    pools.push_back({p, std::move(client), std::move(codec)});
+    std::vector<std::shared_ptr<const HeaderList>> headers;
+    if (codec) {
+      for (const ApiKey& key : p.keys) headers.push_back(codec->headers_for(key.value));
+    }
+    pools.push_back({p, std::move(client), std::move(codec), std::move(headers), slots});
+    slots += p.models.size() * p.keys.size();
   }
 }
 

@@ -21,7 +21,10 @@ struct Engine {
   struct Pool {
     PoolConfig config;
     std::shared_ptr<LLMClient> client;
-    std::shared_ptr<const WireCodec> codec;  ///< for the event loop; null for a user's own client
+    std::shared_ptr<const WireCodec> codec;  ///< built-in clients' wire format; null for a user's own
+    /// Per key, the request headers prepared once (built-in clients only).
+    std::vector<std::shared_ptr<const HeaderList>> headers_by_key;
+    std::size_t first_slot = 0;  ///< this pool's (model, key) combinations start here in a walk
   };
 
   static constexpr std::size_t outcome_count = static_cast<std::size_t>(AttemptOutcome::unknown_error) + 1;
@@ -31,6 +34,7 @@ struct Engine {
 
   OrchestratorConfig config;
   std::vector<Pool> pools;
+  std::size_t slots = 0;  ///< (pool, model, key) combinations in all
   HealthBook health;
   Backoff backoff;
   RetryThrottle throttle;

@@ -9,6 +9,7 @@
 #include "orchestrator/engine.hpp"
 #include "orchestrator/event_loop.hpp"
 #include "orchestrator/walk.hpp"
+#include "providers/error_body.hpp"
 
 namespace polyrouter {
 
@@ -41,8 +42,17 @@ Response run_blocking(Engine& engine, ChatRequest request, const RequestOptions&
           };
         }
         try {
-          Response response = on_delta != nullptr ? pool.client->stream(walk.request(), step.call, forward)
-                                                  : pool.client->complete(walk.request(), step.call);
+          Response response;
+          if (on_delta != nullptr) {
+            response = pool.client->stream(walk.request(), step.call, forward);
+          } else if (pool.codec) {
+            // A built-in client's exchange, with the key's headers prepared once.
+            const detail::HttpRequest http =
+                pool.codec->build(walk.request(), step.call, pool.headers_by_key[step.key]);
+            response = pool.codec->parse(detail::perform_logged(pool.codec->provider(), step.call, http), step.call);
+          } else {
+            response = pool.client->complete(walk.request(), step.call);
+          }
           walk.succeeded(std::move(response), start);
         } catch (const Error& e) {
           walk.failed(e, start, committed, std::move(partial));
@@ -171,7 +181,7 @@ class AsyncRunner {
     if (pool.codec) {
       auto codec = pool.codec;
       if (!forward) {
-        detail::HttpRequest request = codec->build(job->walk.request(), s.call);
+        detail::HttpRequest request = codec->build(job->walk.request(), s.call, pool.headers_by_key[s.key]);
         loop_->start_transfer(std::move(request), [report, codec, call = s.call](detail::HttpResponse http) {
           report([&] { return codec->parse(http, call); });
         });

@@ -46,11 +46,12 @@ Walk::Walk(Engine& engine, ChatRequest request, const RequestOptions& options)
   if (!engine_.config.system_prompt.empty()) {
     request_.messages.insert(request_.messages.begin(), Message::system(engine_.config.system_prompt));
   }
-  done_.resize(engine_.pools.size());
-  for (std::size_t pi = 0; pi < engine_.pools.size(); ++pi) {
-    const auto& p = engine_.pools[pi].config;
-    done_[pi].assign(p.models.size(), std::vector<bool>(p.keys.size(), false));
-  }
+  done_.assign(engine_.slots, false);
+}
+
+std::size_t Walk::slot() const {
+  const Engine::Pool& p = engine_.pools[pool_];
+  return p.first_slot + model_ * p.config.keys.size() + key_;
 }
 
 Walk::Step Walk::next() {
@@ -145,7 +146,7 @@ Walk::Step Walk::next() {
       continue;
     }
     key_ = static_cast<std::size_t>((turn_ + n_) % key_count);
-    if (done_[pool_][model_][key_]) {
+    if (done_[slot()]) {
       ++n_;
       continue;
     }
@@ -279,7 +280,7 @@ void Walk::failed_unknown(const std::exception& error, TimePoint start) {
 void Walk::move_on(Next next) {
   retry_ = 0;
   if (attempts_.empty() || attempts_.back().outcome != AttemptOutcome::rate_limited) {
-    done_[pool_][model_][key_] = true;  // rate limits come back through their cooldown instead
+    done_[slot()] = true;  // rate limits come back through their cooldown instead
   }
   if (next == Next::next_model) {
     n_ = engine_.pools[pool_].config.keys.size();

@@ -72,7 +72,8 @@ class Walk {
   std::optional<milliseconds> pending_retry_;  ///< sleep, then try the same combination again
   bool retrying_ = false;
 
-  std::vector<std::vector<std::vector<bool>>> done_;  ///< failed for good in this request
+  std::size_t slot() const;  ///< the current (pool, model, key) in done_
+  std::vector<bool> done_;   ///< per (pool, model, key): failed for good in this request
   std::vector<Attempt> attempts_;
   bool cut_by_deadline_ = false;
   std::string reason_ = "every provider, model and key failed";

@@ -10,22 +10,39 @@
 namespace polyrouter {
 namespace {
 
+// The headers every request with @p api_key carries. The key travels in a header, never in
+// the URL, so it cannot leak through URL logging.
+std::vector<std::string> gemini_headers(const std::string& api_key, const HttpOptions& http) {
+  std::vector<std::string> headers{"x-goog-api-key: " + api_key, "Accept: application/json"};
+  for (const auto& [name, value] : http.extra_headers) headers.push_back(name + ": " + value);
+  return headers;
+}
+
+std::vector<std::string> gemini_chat_headers(const std::string& api_key, const HttpOptions& http) {
+  std::vector<std::string> headers = gemini_headers(api_key, http);
+  headers.emplace_back("Content-Type: application/json");
+  return headers;
+}
+
 detail::HttpRequest gemini_base_request(std::string url, const CallOptions& options, const HttpOptions& http) {
   detail::HttpRequest request;
   request.url = std::move(url);
   request.timeout = options.timeout;
   request.connect_timeout = options.connect_timeout;
   request.max_response_bytes = http.max_response_bytes;
-  // The key travels in a header, never in the URL, so it cannot leak through URL logging.
-  request.headers = {"x-goog-api-key: " + options.api_key, "Accept: application/json"};
-  for (const auto& [name, value] : http.extra_headers) request.headers.push_back(name + ": " + value);
   return request;
 }
 
 detail::HttpRequest gemini_chat_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
-                                 const CallOptions& options) {
-  detail::HttpRequest request = gemini_base_request(api_base + "/models/" + options.model + ":generateContent", options, http);
-  request.headers.emplace_back("Content-Type: application/json");
+                                        const CallOptions& options,
+                                        std::shared_ptr<const detail::HeaderList> headers = nullptr) {
+  detail::HttpRequest request =
+      gemini_base_request(api_base + "/models/" + options.model + ":generateContent", options, http);
+  if (headers) {
+    request.header_list = std::move(headers);
+  } else {
+    request.headers = gemini_chat_headers(options.api_key, http);
+  }
   request.body = detail::gemini::encode_request(chat).dump();
   return request;
 }
@@ -52,7 +69,7 @@ detail::HttpRequest gemini_stream_request(const std::string& api_base, const Htt
                                    const CallOptions& options) {
   detail::HttpRequest request =
       gemini_base_request(api_base + "/models/" + options.model + ":streamGenerateContent?alt=sse", options, http);
-  request.headers.emplace_back("Content-Type: application/json");
+  request.headers = gemini_chat_headers(options.api_key, http);
   request.body = detail::gemini::encode_request(chat).dump();
   return request;
 }
@@ -98,8 +115,12 @@ class GeminiCodec final : public detail::WireCodec {
  public:
   GeminiCodec(std::string api_base, HttpOptions http) : api_base_(std::move(api_base)), http_(std::move(http)) {}
   Provider provider() const noexcept override { return Provider::gemini; }
-  detail::HttpRequest build(const ChatRequest& request, const CallOptions& options) const override {
-    return gemini_chat_request(api_base_, http_, request, options);
+  std::shared_ptr<const detail::HeaderList> headers_for(const std::string& api_key) const override {
+    return std::make_shared<const detail::HeaderList>(gemini_chat_headers(api_key, http_));
+  }
+  detail::HttpRequest build(const ChatRequest& request, const CallOptions& options,
+                            std::shared_ptr<const detail::HeaderList> headers) const override {
+    return gemini_chat_request(api_base_, http_, request, options, std::move(headers));
   }
   Response parse(const detail::HttpResponse& response, const CallOptions& options) const override {
     return gemini_chat_response(response, options);
@@ -146,6 +167,7 @@ std::vector<ModelInfo> GeminiClient::list_models(const CallOptions& options) {
     std::string url = api_base_ + "/models?pageSize=1000";
     if (!page_token.empty()) url += "&pageToken=" + detail::url_escape(page_token);
     detail::HttpRequest request = gemini_base_request(std::move(url), options, http_);
+    request.headers = gemini_headers(options.api_key, http_);
     request.method = "GET";
     const detail::HttpResponse http = detail::perform_logged(Provider::gemini, options, request);
     const nlohmann::json body = detail::success_json(Provider::gemini, options, http);

@@ -10,21 +10,37 @@
 namespace polyrouter {
 namespace {
 
+// The headers every request with @p api_key carries.
+std::vector<std::string> openai_headers(const std::string& api_key, const HttpOptions& http) {
+  std::vector<std::string> headers{"Authorization: Bearer " + api_key, "Accept: application/json"};
+  for (const auto& [name, value] : http.extra_headers) headers.push_back(name + ": " + value);
+  return headers;
+}
+
+std::vector<std::string> openai_chat_headers(const std::string& api_key, const HttpOptions& http) {
+  std::vector<std::string> headers = openai_headers(api_key, http);
+  headers.emplace_back("Content-Type: application/json");
+  return headers;
+}
+
 detail::HttpRequest openai_base_request(const std::string& url, const CallOptions& options, const HttpOptions& http) {
   detail::HttpRequest request;
   request.url = url;
   request.timeout = options.timeout;
   request.connect_timeout = options.connect_timeout;
   request.max_response_bytes = http.max_response_bytes;
-  request.headers = {"Authorization: Bearer " + options.api_key, "Accept: application/json"};
-  for (const auto& [name, value] : http.extra_headers) request.headers.push_back(name + ": " + value);
   return request;
 }
 
 detail::HttpRequest openai_chat_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
-                                 const CallOptions& options) {
+                                        const CallOptions& options,
+                                        std::shared_ptr<const detail::HeaderList> headers = nullptr) {
   detail::HttpRequest request = openai_base_request(api_base + "/chat/completions", options, http);
-  request.headers.emplace_back("Content-Type: application/json");
+  if (headers) {
+    request.header_list = std::move(headers);
+  } else {
+    request.headers = openai_chat_headers(options.api_key, http);
+  }
   request.body = detail::openai::encode_request(chat, options.model).dump();
   return request;
 }
@@ -44,7 +60,7 @@ Response openai_chat_response(Provider provider, const detail::HttpResponse& htt
 detail::HttpRequest openai_stream_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
                                    const CallOptions& options) {
   detail::HttpRequest request = openai_base_request(api_base + "/chat/completions", options, http);
-  request.headers.emplace_back("Content-Type: application/json");
+  request.headers = openai_chat_headers(options.api_key, http);
   nlohmann::json body = detail::openai::encode_request(chat, options.model);
   body["stream"] = true;
   if (!body.contains("stream_options")) body["stream_options"] = {{"include_usage", true}};
@@ -92,8 +108,12 @@ class OpenAICodec final : public detail::WireCodec {
   OpenAICodec(std::string api_base, Provider provider, HttpOptions http)
       : api_base_(std::move(api_base)), provider_(provider), http_(std::move(http)) {}
   Provider provider() const noexcept override { return provider_; }
-  detail::HttpRequest build(const ChatRequest& request, const CallOptions& options) const override {
-    return openai_chat_request(api_base_, http_, request, options);
+  std::shared_ptr<const detail::HeaderList> headers_for(const std::string& api_key) const override {
+    return std::make_shared<const detail::HeaderList>(openai_chat_headers(api_key, http_));
+  }
+  detail::HttpRequest build(const ChatRequest& request, const CallOptions& options,
+                            std::shared_ptr<const detail::HeaderList> headers) const override {
+    return openai_chat_request(api_base_, http_, request, options, std::move(headers));
   }
   Response parse(const detail::HttpResponse& response, const CallOptions& options) const override {
     return openai_chat_response(provider_, response, options);
@@ -146,6 +166,7 @@ Response OpenAICompatibleClient::stream(const ChatRequest& chat, const CallOptio
 
 std::vector<ModelInfo> OpenAICompatibleClient::list_models(const CallOptions& options) {
   detail::HttpRequest request = openai_base_request(api_base_ + "/models", options, http_);
+  request.headers = openai_headers(options.api_key, http_);
   request.method = "GET";
   const detail::HttpResponse http = detail::perform_logged(provider_, options, request);
   const nlohmann::json body = detail::success_json(provider_, options, http);

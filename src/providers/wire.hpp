@@ -16,8 +16,11 @@ class WireCodec {
  public:
   virtual ~WireCodec() = default;
   virtual Provider provider() const noexcept = 0;
-  /// The non-streaming chat request.
-  virtual HttpRequest build(const ChatRequest& request, const CallOptions& options) const = 0;
+  /// The constant headers of every request made with @p api_key, prepared once.
+  virtual std::shared_ptr<const HeaderList> headers_for(const std::string& api_key) const = 0;
+  /// The non-streaming chat request; @p headers from headers_for(options.api_key), or null.
+  virtual HttpRequest build(const ChatRequest& request, const CallOptions& options,
+                            std::shared_ptr<const HeaderList> headers = nullptr) const = 0;
   /// The answer to build()'s request. @throws every typed error the exchange can produce.
   virtual Response parse(const HttpResponse& response, const CallOptions& options) const = 0;
   /// The streaming chat request.
