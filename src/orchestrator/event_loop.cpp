@@ -19,15 +19,20 @@ EventLoop::EventLoop(long max_host_connections) {
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, max_host_connections * 4);
   multi_ = multi;
   thread_ = std::thread([this] { run(); });
+  loop_id_ = thread_.get_id();  // before any post: posts come only once the constructor returned
 }
 
-EventLoop::~EventLoop() {
+void EventLoop::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
   }
   curl_multi_wakeup(static_cast<CURLM*>(multi_));
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
+}
+
+EventLoop::~EventLoop() {
+  stop();
   auto* multi = static_cast<CURLM*>(multi_);
   for (auto& [easy, transfer] : transfers_) {
     curl_multi_remove_handle(multi, static_cast<CURL*>(easy));
@@ -47,7 +52,7 @@ void EventLoop::post(Task task) {
   }
   // The loop looks at the queue before every wait: it needs waking only when it may be
   // waiting, which is never while the queue holds earlier tasks or when it posts to itself.
-  if (was_empty && std::this_thread::get_id() != thread_.get_id()) curl_multi_wakeup(static_cast<CURLM*>(multi_));
+  if (was_empty && std::this_thread::get_id() != loop_id_) curl_multi_wakeup(static_cast<CURLM*>(multi_));
 }
 
 void EventLoop::start_transfer(HttpRequest request, std::function<void(HttpResponse)> done) {

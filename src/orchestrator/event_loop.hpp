@@ -26,6 +26,9 @@ class EventLoop {
   explicit EventLoop(long max_host_connections = 32);
   /// Stops the thread. Transfers still running are dropped without their callbacks.
   ~EventLoop();
+  /// Stops and joins the thread, as the destructor does (idempotent): after it returns no task,
+  /// timer or transfer callback runs. Not from the loop thread.
+  void stop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
@@ -44,6 +47,7 @@ class EventLoop {
 
   void* multi_ = nullptr;  // CURLM*
   std::thread thread_;
+  std::thread::id loop_id_;
   mutable std::mutex mutex_;
   std::vector<Task> queue_;
   bool stop_ = false;

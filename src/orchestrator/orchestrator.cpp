@@ -82,7 +82,10 @@ class AsyncRunner {
     }
     workers_cv_.notify_all();
     for (auto& w : workers_) w.join();
-    loop_.reset();  // joins the loop thread: no callback runs after this line
+    // Stop before destroying: a task still running on the loop thread reaches the loop through
+    // loop_, which reset() would null first.
+    if (loop_) loop_->stop();  // joins the loop thread: no callback runs after this line
+    loop_.reset();
     std::lock_guard<std::mutex> lock(active_mutex_);
     for (const auto& job : active_) {
       job->fail(std::make_exception_ptr(AllClientsExhaustedError(
