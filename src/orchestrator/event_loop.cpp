@@ -10,6 +10,8 @@ struct EventLoop::Transfer {
   HttpRequest request;
   std::unique_ptr<Exchange> exchange;
   std::function<void(HttpResponse)> done;
+  void* easy = nullptr;
+  std::size_t slot = 0;  ///< where it is in transfers_
 };
 
 EventLoop::EventLoop(long max_host_connections) {
@@ -34,9 +36,9 @@ void EventLoop::stop() {
 EventLoop::~EventLoop() {
   stop();
   auto* multi = static_cast<CURLM*>(multi_);
-  for (auto& [easy, transfer] : transfers_) {
-    curl_multi_remove_handle(multi, static_cast<CURL*>(easy));
-    curl_easy_cleanup(static_cast<CURL*>(easy));
+  for (auto& transfer : transfers_) {
+    curl_multi_remove_handle(multi, static_cast<CURL*>(transfer->easy));
+    curl_easy_cleanup(static_cast<CURL*>(transfer->easy));
   }
   transfers_.clear();
   for (void* easy : idle_handles_) curl_easy_cleanup(static_cast<CURL*>(easy));
@@ -68,8 +70,12 @@ void EventLoop::start_transfer(HttpRequest request, std::function<void(HttpRespo
   transfer->done = std::move(done);
   transfer->exchange = std::make_unique<Exchange>(transfer->request);
   transfer->exchange->attach(easy);
+  transfer->easy = easy;
+  transfer->slot = transfers_.size();
+  // The handle points back at its transfer, so finishing one needs no lookup.
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
   curl_multi_add_handle(static_cast<CURLM*>(multi_), easy);
-  transfers_.emplace(easy, std::move(transfer));
+  transfers_.push_back(std::move(transfer));
   std::lock_guard<std::mutex> lock(mutex_);
   ++in_flight_;
 }
@@ -110,11 +116,18 @@ void EventLoop::run() {
       CURL* easy = message->easy_handle;
       const CURLcode code = message->data.result;
       curl_multi_remove_handle(multi, easy);
-      auto it = transfers_.find(easy);
-      if (it == transfers_.end()) continue;
-      std::unique_ptr<Transfer> transfer = std::move(it->second);
-      transfers_.erase(it);
+      void* owner = nullptr;
+      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &owner);
+      if (owner == nullptr) continue;
+      const std::size_t slot = static_cast<Transfer*>(owner)->slot;
+      std::unique_ptr<Transfer> transfer = std::move(transfers_[slot]);
+      if (slot + 1 < transfers_.size()) {  // swap-and-pop: O(1) with 1,000 in flight
+        transfers_[slot] = std::move(transfers_.back());
+        transfers_[slot]->slot = slot;
+      }
+      transfers_.pop_back();
       HttpResponse response = transfer->exchange->finish(easy, code);
+      curl_easy_setopt(easy, CURLOPT_PRIVATE, nullptr);
       idle_handles_.push_back(easy);  // the next transfer sets every option it depends on
       {
         std::lock_guard<std::mutex> lock(mutex_);

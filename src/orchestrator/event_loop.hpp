@@ -52,7 +52,7 @@ class EventLoop {
   std::vector<Task> queue_;
   bool stop_ = false;
   std::multimap<std::chrono::steady_clock::time_point, Task> timers_;  // loop thread only
-  std::map<void*, std::unique_ptr<Transfer>> transfers_;               // loop thread only
+  std::vector<std::unique_ptr<Transfer>> transfers_;                   // loop thread only
   std::vector<void*> idle_handles_;                                    // loop thread only
   std::size_t in_flight_ = 0;                                          // guarded by mutex_
 };

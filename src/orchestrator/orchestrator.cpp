@@ -96,6 +96,7 @@ class AsyncRunner {
   struct Job {
     Walk walk;
     DeltaCallback on_delta;  ///< set for streams
+    CallOptions call;        ///< the attempt in flight's
     std::function<void(Response)> on_success;
     std::function<void(std::exception_ptr)> on_error;
     bool finished = false;
@@ -114,7 +115,7 @@ class AsyncRunner {
 
   void start(ChatRequest request, const RequestOptions& options, DeltaCallback on_delta,
              std::function<void(Response)> on_success, std::function<void(std::exception_ptr)> on_error) {
-    auto job = std::make_shared<Job>(Job{Walk(engine_, std::move(request), options), std::move(on_delta),
+    auto job = std::make_shared<Job>(Job{Walk(engine_, std::move(request), options), std::move(on_delta), {},
                                          std::move(on_success), std::move(on_error), false});
     {
       std::lock_guard<std::mutex> lock(active_mutex_);
@@ -155,9 +156,10 @@ class AsyncRunner {
     }
     const Engine::Pool& pool = engine_.pools[s.pool];
     const auto start = engine_.now();
-    auto delivered = std::make_shared<Delivered>();
+    std::shared_ptr<Delivered> delivered;  // streams only
     DeltaCallback forward;
     if (job->on_delta) {
+      delivered = std::make_shared<Delivered>();
       forward = [job, delivered](std::string_view delta) {
         delivered->committed = true;
         delivered->partial.append(delta);
@@ -169,9 +171,13 @@ class AsyncRunner {
       try {
         job->walk.succeeded(outcome(), start);
       } catch (const Error& e) {
-        job->walk.failed(e, start, delivered->committed, std::move(delivered->partial));
+        if (delivered) {
+          job->walk.failed(e, start, delivered->committed, std::move(delivered->partial));
+        } else {
+          job->walk.failed(e, start);
+        }
       } catch (const std::exception& e) {
-        if (delivered->committed) {  // thrown by the caller's own delta callback: theirs to see
+        if (delivered && delivered->committed) {  // thrown by the caller's own delta callback: theirs to see
           forget(job);
           job->fail(std::current_exception());
           return;
@@ -184,9 +190,10 @@ class AsyncRunner {
     if (pool.codec) {
       auto codec = pool.codec;
       if (!forward) {
-        detail::HttpRequest request = codec->build(job->walk.request(), s.call, pool.headers_by_key[s.key]);
-        loop_->start_transfer(std::move(request), [report, codec, call = s.call](detail::HttpResponse http) {
-          report([&] { return codec->parse(http, call); });
+        job->call = std::move(s.call);  // one attempt at a time: the job keeps its options
+        detail::HttpRequest request = codec->build(job->walk.request(), job->call, pool.headers_by_key[s.key]);
+        loop_->start_transfer(std::move(request), [report, codec, job](detail::HttpResponse http) {
+          report([&] { return codec->parse(http, job->call); });
         });
         return;
       }

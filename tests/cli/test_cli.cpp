@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "polyrouter/sim/simulator.hpp"
+#include "../streaming/stream_server.hpp"
 #include "process.hpp"
 
 using nlohmann::json;
@@ -191,6 +193,29 @@ TEST_CASE("ask --stream prints the text", "[cli][ask][stream]") {
   const auto r = cli.run({"ask", "--stream", "Stream it"}, {key_env("CEREBRAS_API_KEY0", cerebras_ok)});
   CHECK(r.exit_code == 0);
   CHECK(r.out == "Cerebras answers.\n");
+}
+
+TEST_CASE("ask --stream prints each delta as it arrives", "[cli][ask][stream]") {
+  // The server holds the rest of the answer until the first delta came out of the CLI's stdout.
+  polyrouter::test::StreamServer server;
+  auto chunk = [](const std::string& text, const char* finish) {
+    const json c{{"object", "chat.completion.chunk"},
+                 {"choices", {{{"index", 0}, {"delta", {{"content", text}}}, {"finish_reason", finish ? json(finish) : json()}}}}};
+    return polyrouter::test::sse(c.dump());
+  };
+  server.script({{chunk("Hel", nullptr)}, {chunk("lo", "stop"), /*wait_for_gate=*/true}, {polyrouter::test::sse("[DONE]")}});
+  const std::string command = "env -i CEREBRAS_API_KEY0=test-key CEREBRAS_BASE_URL=" + server.url() + " " +
+                              POLYROUTER_CLI_PATH + " ask --stream hi 2>/dev/null";
+  FILE* out = popen(command.c_str(), "r");
+  REQUIRE(out != nullptr);
+  std::string seen;
+  for (int c; seen.size() < 3 && (c = std::fgetc(out)) != EOF;) seen += static_cast<char>(c);
+  CHECK(seen == "Hel");
+  server.open_gate();
+  for (int c; (c = std::fgetc(out)) != EOF;) seen += static_cast<char>(c);
+  CHECK(pclose(out) == 0);
+  CHECK(seen == "Hello\n");
+  CHECK(server.gate_opened_in_time());
 }
 
 TEST_CASE("ask --provider and --model narrow the walk", "[cli][ask]") {
