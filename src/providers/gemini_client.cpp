@@ -47,6 +47,13 @@ detail::HttpRequest gemini_chat_request(const std::string& api_base, const HttpO
   return request;
 }
 
+// The prompt or the answer was blocked (promptFeedback.blockReason, SAFETY, ...).
+[[noreturn]] void throw_blocked(const std::string& reason, const CallOptions& options, const detail::HttpResponse& http) {
+  ErrorContext context = detail::make_context(Provider::gemini, options, &http);
+  context.provider_code = reason;
+  throw ContentFilteredError("blocked by the provider (" + reason + ")", std::move(context));
+}
+
 Response gemini_chat_response(const detail::HttpResponse& http, const CallOptions& options) {
   const nlohmann::json body = detail::success_json(Provider::gemini, options, http);
   detail::gemini::Decoded decoded;
@@ -56,9 +63,7 @@ Response gemini_chat_response(const detail::HttpResponse& http, const CallOption
     detail::throw_invalid_response(Provider::gemini, options, http, e.what());
   }
   if (!decoded.blocked_reason.empty()) {
-    ErrorContext context = detail::make_context(Provider::gemini, options, &http);
-    context.provider_code = decoded.blocked_reason;
-    throw ContentFilteredError("blocked by the provider (" + decoded.blocked_reason + ")", std::move(context));
+    throw_blocked(decoded.blocked_reason, options, http);
   }
   decoded.response.provider = Provider::gemini;
   decoded.response.model = options.model;
@@ -98,9 +103,7 @@ class GeminiStreamDecoding final : public detail::StreamDecoding {
     } else if (!decoder_.finished()) {
       detail::throw_cut_stream(Provider::gemini, options, http, "stream ended before a finishReason");
     } else if (!decoded.blocked_reason.empty() && decoded.response.text.empty()) {
-      ErrorContext context = detail::make_context(Provider::gemini, options, &http);
-      context.provider_code = decoded.blocked_reason;
-      throw ContentFilteredError("blocked by the provider (" + decoded.blocked_reason + ")", std::move(context));
+      throw_blocked(decoded.blocked_reason, options, http);
     }
     decoded.response.provider = Provider::gemini;
     decoded.response.model = options.model;

@@ -2,30 +2,19 @@
 
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
-
 #include <atomic>
 #include <condition_variable>
 
 #include <polyrouter/polyrouter.hpp>
 #include <polyrouter/sim/simulator.hpp>
 
+#include "../support/threads.hpp"
+
 using namespace polyrouter;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-std::size_t thread_count() {
-  std::size_t n = 0;
-  if (DIR* dir = opendir("/proc/self/task")) {
-    while (dirent* entry = readdir(dir)) {
-      if (entry->d_name[0] != '.') ++n;
-    }
-    closedir(dir);
-  }
-  return n;
-}
 
 OrchestratorConfig three_pools(const sim::Simulator& sim) {
   OrchestratorConfig config;
@@ -171,12 +160,12 @@ TEST_CASE("1,000 concurrent async requests ride one event loop", "[async][concur
   OrchestratorConfig config = three_pools(sim);
   Orchestrator orchestrator(config);
   orchestrator.request_async("warm up").get();  // starts the loop thread
-  const std::size_t before = thread_count();
+  const std::size_t before = test::thread_count();
 
   std::vector<std::future<Response>> futures;
   futures.reserve(1000);
   for (int i = 0; i < 1000; ++i) futures.push_back(orchestrator.request_async("hello " + std::to_string(i)));
-  const std::size_t during = thread_count();
+  const std::size_t during = test::thread_count();
   std::size_t answered = 0;
   for (auto& f : futures) answered += f.get().text.empty() ? 0 : 1;
 

@@ -31,6 +31,14 @@ inline std::string gemini_event(const std::string& text, const char* finish = nu
   return sse(e.dump());
 }
 
+/// "Hel" then "lo" in @p provider's stream format; the server holds "lo" until open_gate().
+inline void script_hello_held(StreamServer& server, Provider provider) {
+  const bool openai = provider != Provider::gemini;
+  server.script({{openai ? chunk("Hel") : gemini_event("Hel")},
+                 {openai ? chunk("lo", "stop") : gemini_event("lo", "STOP"), /*wait_for_gate=*/true},
+                 {openai ? sse("[DONE]") : std::string()}});
+}
+
 inline std::string fixture(const std::string& name) {
   std::ifstream in(std::string(POLYROUTER_FIXTURES_DIR) + "/" + name, std::ios::binary);
   std::ostringstream text;

@@ -4,8 +4,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
-
 #include <future>
 #include <thread>
 
@@ -13,35 +11,18 @@
 #include <polyrouter/sim/simulator.hpp>
 
 #include "../orchestrator/fake_clock.hpp"
+#include "../support/threads.hpp"
 #include "stream_helpers.hpp"
 
 using namespace polyrouter;
 using namespace polyrouter::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::size_t thread_count() {
-  std::size_t n = 0;
-  if (DIR* dir = opendir("/proc/self/task")) {
-    while (dirent* entry = readdir(dir)) {
-      if (entry->d_name[0] != '.') ++n;
-    }
-    closedir(dir);
-  }
-  return n;
-}
-
-}  // namespace
-
 TEST_CASE("async streams hand each delta over as it arrives, on the loop thread", "[async_stream]") {
   for (Provider provider : {Provider::cerebras, Provider::gemini}) {
     DYNAMIC_SECTION(to_string(provider)) {
       StreamServer server;
-      const bool openai = provider != Provider::gemini;
-      server.script({{openai ? chunk("Hel") : gemini_event("Hel")},
-                     {openai ? chunk("lo", "stop") : gemini_event("lo", "STOP"), /*wait_for_gate=*/true},
-                     {openai ? sse("[DONE]") : std::string()}});
+      script_hello_held(server, provider);
       Orchestrator orchestrator(config_for({pool_at(provider, server.url())}));
       Collector c;
       std::thread::id delta_thread;

@@ -27,10 +27,7 @@ TEST_CASE("deltas reach the caller before the server finishes the stream", "[str
   for (Provider provider : {Provider::groq, Provider::gemini}) {
     DYNAMIC_SECTION(to_string(provider)) {
       StreamServer server;
-      const bool openai = provider != Provider::gemini;
-      server.script({{openai ? chunk("Hel") : gemini_event("Hel")},
-                     {openai ? chunk("lo", "stop") : gemini_event("lo", "STOP"), /*wait_for_gate=*/true},
-                     {openai ? sse("[DONE]") : std::string()}});
+      script_hello_held(server, provider);
       Orchestrator orchestrator(config_for({pool_at(provider, server.url())}));
       std::vector<std::string> deltas;
       const Response r = orchestrator.stream("hi", [&](std::string_view d) {
