@@ -1,9 +1,11 @@
 #include "polyrouter/openai_compatible_client.hpp"
 
+#include <optional>
 #include <stdexcept>
 
 #include "providers/error_body.hpp"
 #include "providers/openai_codec.hpp"
+#include "providers/openai_reader.hpp"
 #include "providers/streaming.hpp"
 #include "providers/wire.hpp"
 
@@ -46,6 +48,15 @@ detail::HttpRequest openai_chat_request(const std::string& api_base, const HttpO
 }
 
 Response openai_chat_response(Provider provider, const detail::HttpResponse& http, const CallOptions& options) {
+  const bool success = http.failure == TransportFailure::none && http.status >= 200 && http.status < 300;
+  if (success) {
+    if (std::optional<Response> plain = detail::openai::read_plain_response(http.body)) {
+      plain->provider = provider;
+      plain->model = options.model;
+      return std::move(*plain);
+    }
+  }
+  // Errors, tool calls and anything unusual: the tree decoder, which names what is wrong.
   const nlohmann::json body = detail::success_json(provider, options, http);
   try {
     Response response = detail::openai::decode_response(body);
