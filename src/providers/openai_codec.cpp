@@ -1,5 +1,6 @@
 #include "providers/openai_codec.hpp"
 
+#include <optional>
 #include <stdexcept>
 
 namespace polyrouter::detail::openai {
@@ -91,6 +92,79 @@ json encode_request(const ChatRequest& request, const std::string& model) {
     for (auto it = request.extra.begin(); it != request.extra.end(); ++it) body[it.key()] = it.value();
   }
   return body;
+}
+
+namespace {
+
+// Whether write_plain_request can write @p request: no tools, tool calls, response format or
+// extra fields, which only the tree encoder writes.
+bool is_plain(const ChatRequest& request) {
+  if (!request.tools.empty() || request.tool_choice.mode != ToolChoice::Mode::unset) return false;
+  if (request.response_format.type != ResponseFormat::Type::text) return false;
+  if (request.extra.is_object() && !request.extra.empty()) return false;
+  for (const Message& m : request.messages) {
+    if (m.role == Role::assistant && !m.tool_calls.empty()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> write_plain_request(const ChatRequest& request, const std::string& model, bool stream) {
+  if (!is_plain(request)) return std::nullopt;
+  std::string out;
+  std::size_t size = model.size() + 128;
+  for (const Message& m : request.messages) size += m.content.size() + m.tool_call_id.size() + 48;
+  out.reserve(size);
+  // nlohmann's own serializer writes every value: the same escaping, number format and UTF-8
+  // check as dump(). Keys go in the order of the tree encoder's sorted object.
+  nlohmann::detail::serializer<json> writer(nlohmann::detail::output_adapter<char>(out), ' ');
+  const auto value = [&](const json& v) { writer.dump(v, false, false, 0); };
+  try {
+    out.push_back('{');
+    if (request.max_tokens) {
+      out.append(R"("max_completion_tokens":)");
+      value(*request.max_tokens);
+      out.push_back(',');
+    }
+    out.append(R"("messages":[)");
+    for (std::size_t i = 0; i < request.messages.size(); ++i) {
+      const Message& m = request.messages[i];
+      out.append(i == 0 ? R"({"content":)" : R"(,{"content":)");
+      value(m.content);
+      out.append(R"(,"role":")");
+      out.append(to_string(m.role));  // a fixed lower-case word
+      out.push_back('"');
+      if (m.role == Role::tool) {
+        out.append(R"(,"tool_call_id":)");
+        value(m.tool_call_id);
+      }
+      out.push_back('}');
+    }
+    out.append(R"(],"model":)");
+    value(model);
+    if (request.seed) {
+      out.append(R"(,"seed":)");
+      value(*request.seed);
+    }
+    if (!request.stop.empty()) {
+      out.append(R"(,"stop":)");
+      value(request.stop);
+    }
+    if (stream) out.append(R"(,"stream":true,"stream_options":{"include_usage":true})");
+    if (request.temperature) {
+      out.append(R"(,"temperature":)");
+      value(*request.temperature);
+    }
+    if (request.top_p) {
+      out.append(R"(,"top_p":)");
+      value(*request.top_p);
+    }
+    out.push_back('}');
+  } catch (const json::exception&) {
+    return std::nullopt;  // invalid UTF-8: the tree encoder's dump() reports it
+  }
+  return out;
 }
 
 FinishReason decode_finish_reason(const std::string& reason) {

@@ -1,6 +1,7 @@
 #pragma once
 // The OpenAI Chat Completions wire format (private): ChatRequest -> JSON body, JSON -> Response.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,11 @@ namespace polyrouter::detail::openai {
 
 /// The request body for @p model (without "stream").
 nlohmann::json encode_request(const ChatRequest& request, const std::string& model);
+
+/// The bytes encode_request(request, model).dump() gives (with "stream" and "stream_options"
+/// when @p stream), written without building a tree; nullopt for a request with tools, tool
+/// calls, a response format or extra fields, or with text that is not UTF-8.
+std::optional<std::string> write_plain_request(const ChatRequest& request, const std::string& model, bool stream);
 
 /// Reads a chat.completion object. @throws std::invalid_argument naming what is missing.
 Response decode_response(const nlohmann::json& body);

@@ -43,7 +43,11 @@ detail::HttpRequest openai_chat_request(const std::string& api_base, const HttpO
   } else {
     request.headers = openai_chat_headers(options.api_key, http);
   }
-  request.body = detail::openai::encode_request(chat, options.model).dump();
+  if (std::optional<std::string> plain = detail::openai::write_plain_request(chat, options.model, false)) {
+    request.body = std::move(*plain);
+  } else {
+    request.body = detail::openai::encode_request(chat, options.model).dump();
+  }
   return request;
 }
 
@@ -72,6 +76,10 @@ detail::HttpRequest openai_stream_request(const std::string& api_base, const Htt
                                    const CallOptions& options) {
   detail::HttpRequest request = openai_base_request(api_base + "/chat/completions", options, http);
   request.headers = openai_chat_headers(options.api_key, http);
+  if (std::optional<std::string> plain = detail::openai::write_plain_request(chat, options.model, true)) {
+    request.body = std::move(*plain);
+    return request;
+  }
   nlohmann::json body = detail::openai::encode_request(chat, options.model);
   body["stream"] = true;
   if (!body.contains("stream_options")) body["stream_options"] = {{"include_usage", true}};
