@@ -2,8 +2,8 @@
 
 #include <condition_variable>
 #include <deque>
-#include <set>
 #include <thread>
+#include <vector>
 
 #include "logging.hpp"
 #include "orchestrator/engine.hpp"
@@ -93,6 +93,8 @@ class AsyncRunner {
     }
   }
 
+  static constexpr std::size_t kNotActive = static_cast<std::size_t>(-1);
+
   struct Job {
     Walk walk;
     DeltaCallback on_delta;  ///< set for streams
@@ -100,6 +102,7 @@ class AsyncRunner {
     std::function<void(Response)> on_success;
     std::function<void(std::exception_ptr)> on_error;
     bool finished = false;
+    std::size_t active_slot = kNotActive;  ///< where it is in active_; guarded by active_mutex_
 
     void succeed(Response r) {
       if (finished) return;
@@ -119,7 +122,8 @@ class AsyncRunner {
                                          std::move(on_success), std::move(on_error), false});
     {
       std::lock_guard<std::mutex> lock(active_mutex_);
-      active_.insert(job);
+      job->active_slot = active_.size();
+      active_.push_back(job);
     }
     loop().post([this, job] { step(job); });
   }
@@ -167,7 +171,7 @@ class AsyncRunner {
       };
     }
     // Reports the attempt's outcome to the walk and moves on; runs on the loop thread.
-    auto report = [this, job, delivered, start](const std::function<Response()>& outcome) {
+    auto report = [this, job, delivered, start](auto&& outcome) {  // generic: no std::function per call
       try {
         job->walk.succeeded(outcome(), start);
       } catch (const Error& e) {
@@ -235,7 +239,14 @@ class AsyncRunner {
 
   void forget(const std::shared_ptr<Job>& job) {
     std::lock_guard<std::mutex> lock(active_mutex_);
-    active_.erase(job);
+    const std::size_t slot = job->active_slot;
+    if (slot == kNotActive) return;
+    if (slot + 1 < active_.size()) {  // swap-and-pop: no tree to walk with 1,000 in flight
+      active_[slot] = std::move(active_.back());
+      active_[slot]->active_slot = slot;
+    }
+    active_.pop_back();
+    job->active_slot = kNotActive;
   }
 
   void run_on_worker(std::function<void()> task) {
@@ -266,7 +277,7 @@ class AsyncRunner {
   std::once_flag loop_once_;
   std::unique_ptr<detail::EventLoop> loop_;
   std::mutex active_mutex_;
-  std::set<std::shared_ptr<Job>> active_;  // requests not yet answered
+  std::vector<std::shared_ptr<Job>> active_;  // requests not yet answered
   std::mutex workers_mutex_;
   std::condition_variable workers_cv_;
   std::deque<std::function<void()>> work_;
