@@ -1,15 +1,14 @@
 #pragma once
 // Helpers shared by the streaming tests: SSE chunks of both protocols, pools and configs.
 
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <polyrouter/polyrouter.hpp>
 
+#include "fixtures.hpp"
 #include "stream_server.hpp"
 
 namespace polyrouter::test {
@@ -39,12 +38,8 @@ inline void script_hello_held(StreamServer& server, Provider provider) {
                  {openai ? sse("[DONE]") : std::string()}});
 }
 
-inline std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(POLYROUTER_FIXTURES_DIR) + "/" + name, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+/// A fixture's text; a missing file fails the test with its name (fixtures.hpp).
+inline std::string fixture(const std::string& name) { return load_fixture(name); }
 
 inline PoolConfig pool_at(Provider provider, const std::string& url, std::string model = "m") {
   PoolConfig p{provider, {std::move(model)}, {"test-key-" + std::string(to_string(provider))}};

@@ -1,5 +1,5 @@
 #pragma once
-/// @file Test helpers that need no Catch2 and no polyrouter: the shared wire fixtures, fake keys,
+/// @file Test helpers that need no Catch2 and no polyrouter: the wire fixtures (tests/fixtures), fake keys,
 /// key-leak checks and a way to capture a typed exception for inspection.
 
 #include <cstddef>
@@ -13,7 +13,7 @@
 
 namespace polyrouter::test {
 
-/// Absolute path of a file in shared/fixtures.
+/// Absolute path of a file in tests/fixtures.
 std::string fixture_path(std::string_view name);
 
 /// The text of a fixture. @throws std::runtime_error naming the file when it cannot be read.

@@ -65,7 +65,7 @@ struct Reply {
   static Reply json(const nlohmann::json& body, int status = 200);
   /// @p body as it is, with @p content_type.
   static Reply text(std::string body, int status = 200, std::string content_type = "text/plain");
-  /// The body of shared/fixtures/@p name, with application/json.
+  /// The body of tests/fixtures/@p name, with application/json.
   static Reply fixture(std::string_view name, int status = 200);
   /// Never answers (until the server is destroyed, or a minute has passed).
   static Reply never();

@@ -2,7 +2,7 @@
 
 // One ProviderWire per provider turns a provider-neutral intent ("rate limited for 30 s",
 // "answer this text") into that provider's exact status, headers and body shapes, as
-// documented in /work/shared/protocols.md and its fixtures. Nothing here knows about HTTP
+// documented by each provider (real-shaped examples in tests/fixtures). Nothing here knows about HTTP
 // servers, rules or routing.
 
 #include <cstdint>
