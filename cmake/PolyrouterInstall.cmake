@@ -29,3 +29,23 @@ install(FILES
   "${PROJECT_BINARY_DIR}/polyrouterConfig.cmake"
   "${PROJECT_BINARY_DIR}/polyrouterConfigVersion.cmake"
   DESTINATION ${POLYROUTER_CMAKE_DIR})
+
+# polyrouter.pc for non-CMake builds. The prefix is found relative to the .pc file, so the
+# file is right wherever `cmake --install --prefix` puts it. A static library brings its
+# dependencies' link flags with it; a shared one only its public dependency.
+file(RELATIVE_PATH POLYROUTER_PC_PREFIX_FROM_PCDIR "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+string(REGEX REPLACE "/$" "" POLYROUTER_PC_PREFIX_FROM_PCDIR "${POLYROUTER_PC_PREFIX_FROM_PCDIR}")
+if(BUILD_SHARED_LIBS)
+  set(POLYROUTER_PC_REQUIRES "nlohmann_json")
+  set(POLYROUTER_PC_REQUIRES_PRIVATE "libcurl spdlog")
+  set(POLYROUTER_PC_LIBS "")
+else()
+  set(POLYROUTER_PC_REQUIRES "nlohmann_json libcurl spdlog")
+  set(POLYROUTER_PC_REQUIRES_PRIVATE "")
+  set(POLYROUTER_PC_LIBS "-pthread")
+endif()
+if(POLYROUTER_SANITIZE)  # an instrumented library needs its sanitizer runtime at link time
+  string(APPEND POLYROUTER_PC_LIBS " -fsanitize=${POLYROUTER_SANITIZE}")
+endif()
+configure_file(cmake/polyrouter.pc.in "${PROJECT_BINARY_DIR}/polyrouter.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/polyrouter.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
