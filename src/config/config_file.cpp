@@ -78,7 +78,12 @@ class Section {
   void read(const char* name, double& out, double min, double max) const {
     if (const json* v = find(name)) {
       if (!v->is_number() || v->get<double>() < min || v->get<double>() > max) {
-        fail(field(name), "must be a number within [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+        const auto shown = [](double x) {  // as written in a config: 0, 1, 0.25
+          std::ostringstream text;
+          text << x;
+          return text.str();
+        };
+        fail(field(name), "must be a number within [" + shown(min) + ", " + shown(max) + "]");
       }
       out = v->get<double>();
     }

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 
+#include "config/base_url.hpp"
 #include "config/config_file.hpp"
 #include "config/dotenv.hpp"
 #include "logging.hpp"
@@ -47,6 +48,13 @@ class Variables {
   std::optional<std::string> get(const std::string& name) const {
     auto it = values_.find(name);
     if (it == values_.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  }
+
+  /// Like get(), but a variable set to "" is present (and empty).
+  std::optional<std::string> get_even_if_empty(const std::string& name) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) return std::nullopt;
     return it->second;
   }
 
@@ -132,7 +140,14 @@ OrchestratorConfig config_from_env(const EnvOptions& options) {
     pool.shared_quota = section->shared_quota.value_or(false);
     const std::string prefix = env_var_prefix(section->name);
     // Like the official SDKs: the environment's *_BASE_URL wins over the file.
-    pool.base_url = vars.get(prefix + "_BASE_URL").value_or(section->base_url.value_or(""));
+    if (const auto from_env = vars.get_even_if_empty(prefix + "_BASE_URL")) {
+      detail::check_base_url(*from_env, prefix + "_BASE_URL");  // set but empty is a mistake, not "the default"
+      pool.base_url = *from_env;
+    } else if (section->base_url) {
+      detail::check_base_url(*section->base_url, (config_path.empty() ? std::string("config") : config_path) +
+                                                     ": field 'base_url' of provider '" + section->name + "'");
+      pool.base_url = *section->base_url;
+    }
     pool.keys = vars.keys(prefix + "_API_KEY");
     if (section->key_count && pool.keys.size() > static_cast<std::size_t>(*section->key_count)) {
       pool.keys.resize(static_cast<std::size_t>(*section->key_count));

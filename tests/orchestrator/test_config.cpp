@@ -212,7 +212,7 @@ TEST_CASE("config file errors name the file and the field", "[config][file]") {
   CHECK_THAT(message(R"({"providers": {"groq": {"key_count": -1}}})"), Catch::Contains("'providers.groq.key_count' must be an integer"));
   CHECK_THAT(message(R"({"providers": {"groq": {"modles": ["m"]}}})"), Catch::Contains("'providers.groq.modles' is not a known"));
   CHECK_THAT(message(R"({"retry": {"max_retries": 1.5}})"), Catch::Contains("'retry.max_retries' must be an integer"));
-  CHECK_THAT(message(R"({"retry": {"jitter": 2}})"), Catch::Contains("'retry.jitter' must be a number within"));
+  CHECK_THAT(message(R"({"retry": {"jitter": 2}})"), Catch::Contains("'retry.jitter' must be a number within [0, 1]"));  // as the README quotes it
   CHECK_THAT(message(R"({"timeouts": {"total_ms": 0}})"), Catch::Contains("'timeouts.total_ms' must be an integer"));
   CHECK_THAT(message(R"({"cooldown": {"invalid_key_ttl_ms": "forever"}})"), Catch::Contains("'cooldown.invalid_key_ttl_ms' must be null"));
   CHECK_THAT(message(R"({"content_filter": "ignore"})"), Catch::Contains("'content_filter' must be"));
@@ -236,4 +236,49 @@ TEST_CASE("debug flags in the config raise the library's log level", "[config][f
   config_from_env(box.options("", box.write("t.json", R"({"in_depth_debug": true})")));
   CHECK(log_level() == LogLevel::trace);
   set_log_level(LogLevel::off);
+}
+
+TEST_CASE("a base URL that cannot be called is a ConfigError naming the setting, at construction", "[config][url]") {
+  SECTION("from the environment: set but empty is a mistake, not the provider's default") {
+    Sandbox box;
+    box.set("GROQ_API_KEY0", "g0");
+    box.set("GROQ_BASE_URL", "");
+    CHECK_THROWS_AS(config_from_env(box.options()), ConfigError);
+    CHECK_THROWS_WITH(config_from_env(box.options()), Catch::Contains("GROQ_BASE_URL") && Catch::Contains("empty"));
+  }
+  SECTION("from the environment: no scheme, a wrong scheme, no host") {
+    for (const char* url : {"not a url", "htp:/x", "ftp://example.com", "http://", "https:///v1", "localhost:8080"}) {
+      INFO(url);
+      Sandbox box;
+      box.set("CEREBRAS_API_KEY0", "c0");
+      box.set("CEREBRAS_BASE_URL", url);
+      CHECK_THROWS_WITH(config_from_env(box.options()),
+                        Catch::Contains("CEREBRAS_BASE_URL: '" + std::string(url) + "'"));
+    }
+  }
+  SECTION("from the config file") {
+    Sandbox box;
+    box.set("GEMINI_API_KEY0", "k0");
+    const std::string path = box.write("u.json", R"({"providers": {"gemini": {"base_url": "htp:/x"}}})");
+    CHECK_THROWS_WITH(config_from_env(box.options("", path)),
+                      Catch::Contains("u.json") && Catch::Contains("base_url") && Catch::Contains("htp:/x"));
+  }
+  SECTION("from code: the Orchestrator refuses it when it is built") {
+    for (const char* url : {"not a url", "htp:/x", "http://exa mple.com"}) {
+      INFO(url);
+      OrchestratorConfig config;
+      config.pools = {PoolConfig{Provider::groq, {"m"}, {"k"}, url}};
+      CHECK_THROWS_AS(Orchestrator{config}, ConfigError);
+      CHECK_THROWS_WITH(Orchestrator{config}, Catch::Contains("pool 'groq' base_url"));
+    }
+  }
+  SECTION("URLs that can be called pass") {
+    for (const char* url : {"http://127.0.0.1:8080", "https://api.groq.com", "HTTPS://Example.com/openai",
+                            "http://[::1]:9000/v1", "http://user:pass@proxy.local:3128"}) {
+      INFO(url);
+      OrchestratorConfig config;
+      config.pools = {PoolConfig{Provider::groq, {"m"}, {"k"}, url}};
+      CHECK_NOTHROW(Orchestrator{config});
+    }
+  }
 }
