@@ -36,7 +36,7 @@ struct Pipe {
 
 ProcessResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
                           const std::string& directory, const std::string& stdin_text,
-                          std::chrono::milliseconds limit) {
+                          std::chrono::milliseconds limit, const std::string& interrupt_when_out_has) {
   // Everything the child needs is prepared before fork(): the test process has threads (the
   // simulator), so the child may only make async-signal-safe calls.
   std::vector<char*> args;
@@ -68,6 +68,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::vecto
   if (stdin_text.empty()) in.close_write();
 
   ProcessResult result;
+  bool interrupted = false;
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (out.fds[0] >= 0 || err.fds[0] >= 0) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -84,6 +85,11 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::vecto
       const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
       if (n > 0) {
         (i == 0 ? result.out : result.err).append(buffer, static_cast<std::size_t>(n));
+        if (i == 0 && !interrupted && !interrupt_when_out_has.empty() &&
+            result.out.find(interrupt_when_out_has) != std::string::npos) {
+          kill(pid, SIGINT);
+          interrupted = true;
+        }
       } else if (n == 0 || errno != EINTR) {
         (i == 0 ? out : err).close_read();
       }

@@ -16,9 +16,11 @@ struct ProcessResult {
 };
 
 /// Runs @p argv (argv[0] is the program's path) in @p directory with only @p environment
-/// ("NAME=value" entries). Kills it after @p limit.
+/// ("NAME=value" entries). Kills it after @p limit. When @p interrupt_when_out_has is not empty,
+/// sends SIGINT (as Ctrl-C does) once the child's stdout contains it.
 ProcessResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
                           const std::string& directory, const std::string& stdin_text = {},
-                          std::chrono::milliseconds limit = std::chrono::milliseconds(30000));
+                          std::chrono::milliseconds limit = std::chrono::milliseconds(30000),
+                          const std::string& interrupt_when_out_has = {});
 
 }  // namespace polyrouter::test

@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -84,20 +87,24 @@ class Cli {
   }
 
   /// Runs polyrouter with @p args and only @p keys ("GROQ_API_KEY0=...") plus the simulator's
-  /// base URLs in its environment, in an empty directory.
+  /// base URLs in its environment (unless @p keys sets one), in an empty directory. Sends
+  /// SIGINT once stdout contains @p interrupt_when_out_has, when that is not empty.
   ProcessResult run(const std::vector<std::string>& args, const std::vector<std::string>& keys,
-                    const std::string& stdin_text = {}) {
+                    const std::string& stdin_text = {}, const std::string& interrupt_when_out_has = {}) {
     std::vector<std::string> argv{POLYROUTER_CLI_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<std::string> env = keys;
     for (const char* name : {"GROQ_BASE_URL", "GEMINI_BASE_URL", "CEREBRAS_BASE_URL"}) {
-      env.push_back(std::string(name) + "=" + sim_.url());
+      const std::string set = std::string(name) + "=";
+      const bool given = std::any_of(keys.begin(), keys.end(), [&](const std::string& e) { return e.rfind(set, 0) == 0; });
+      if (!given) env.push_back(set + sim_.url());
     }
     // Sanitizer builds keep their settings in the child.
     for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
       if (const char* value = std::getenv(name)) env.push_back(std::string(name) + "=" + value);
     }
-    ProcessResult result = polyrouter::test::run_process(argv, env, dir_, stdin_text);
+    ProcessResult result = polyrouter::test::run_process(argv, env, dir_, stdin_text, std::chrono::seconds(30),
+                                                         interrupt_when_out_has);
     INFO("stdout:\n" << result.out << "\nstderr:\n" << result.err);
     REQUIRE_FALSE(result.timed_out);
     for (const std::string& key : all_keys) {
@@ -218,6 +225,22 @@ TEST_CASE("ask --stream prints each delta as it arrives", "[cli][ask][stream]") 
   CHECK(server.gate_opened_in_time());
 }
 
+TEST_CASE("Ctrl-C during ask --stream ends the line and exits 130", "[cli][ask][stream]") {
+  polyrouter::test::StreamServer server;
+  auto chunk = [](const std::string& text, const char* finish) {
+    const json c{{"object", "chat.completion.chunk"},
+                 {"choices", {{{"index", 0}, {"delta", {{"content", text}}}, {"finish_reason", finish ? json(finish) : json()}}}}};
+    return polyrouter::test::sse(c.dump());
+  };
+  server.script({{chunk("Hel", nullptr)}, {chunk("lo", "stop"), /*wait_for_gate=*/true}, {polyrouter::test::sse("[DONE]")}});
+  Cli cli;
+  const auto r = cli.run({"ask", "--stream", "hi"}, {"CEREBRAS_API_KEY0=test-key", "CEREBRAS_BASE_URL=" + server.url()}, {},
+                         "Hel");
+  server.open_gate();
+  CHECK(r.exit_code == 130);
+  CHECK(r.out == "Hel\n");
+}
+
 TEST_CASE("ask --provider and --model narrow the walk", "[cli][ask]") {
   Cli cli;
   const auto r = cli.run({"ask", "--json", "--provider", "cerebras", "--model", "gpt-oss-120b", "Hi"},
@@ -273,6 +296,44 @@ TEST_CASE("usage errors exit 2", "[cli][exit]") {
     const auto r = cli.run({"ask", "Hi"}, {});
     CHECK(r.exit_code == 2);
     CHECK(contains(r.err, "NoApiKeysError"));
+  }
+  SECTION("a command that does not exist is named, with the commands there are") {
+    const auto r = cli.run({"frobnicate"}, keys);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "'frobnicate' is not a command"));
+    CHECK(contains(r.err, "ask, check, models"));
+  }
+  CHECK(cli.sim().hits() == 0);
+}
+
+TEST_CASE("a configuration mistake exits 2 before any round trip", "[cli][exit][config]") {
+  Cli cli;
+  const std::vector<std::string> key{key_env("GROQ_API_KEY0", groq_ok)};
+  auto with = [&](std::string setting) {
+    std::vector<std::string> env = key;
+    env.push_back(std::move(setting));
+    return env;
+  };
+  SECTION("an empty GROQ_BASE_URL is not the real Groq") {
+    const auto r = cli.run({"ask", "Hi"}, with("GROQ_BASE_URL="));
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "ConfigError"));
+    CHECK(contains(r.err, "GROQ_BASE_URL"));
+  }
+  SECTION("a base URL with an unsupported scheme") {
+    const auto r = cli.run({"check"}, with("GROQ_BASE_URL=htp:/x"));
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "GROQ_BASE_URL: 'htp:/x'"));
+  }
+  SECTION("a base URL that is not a URL") {
+    const auto r = cli.run({"models"}, with("GROQ_BASE_URL=not a url"));
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "GROQ_BASE_URL: 'not a url'"));
+  }
+  SECTION("a missing --env-file") {
+    const auto r = cli.run({"ask", "--env-file", "missing.env", "Hi"}, key);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "--env-file missing.env"));
   }
   CHECK(cli.sim().hits() == 0);
 }
@@ -360,28 +421,83 @@ TEST_CASE("check probes every key x model once", "[cli][check]") {
       CHECK(contains(r.out, part));
     }
   }
-  SECTION("json") {
+  SECTION("json: one object per line, as each probe finishes") {
     std::vector<std::string> with_json = args;
     with_json.push_back("--json");
     const auto r = cli.run(with_json, keys);
     CHECK(r.exit_code == 0);
-    const json out = json::parse(r.out);
-    REQUIRE(out.is_array());
-    REQUIRE(out.size() == 6);
-    std::vector<std::string> statuses;
-    for (const json& row : out) {
+    std::istringstream lines(r.out);
+    std::map<std::pair<std::string, std::string>, json> rows;  // (model, key) -> row
+    for (std::string line; std::getline(lines, line);) {
+      const json row = json::parse(line);
       for (const char* field : {"pool", "model", "key", "status", "detail"}) {
         INFO(field);
         CHECK(row.contains(field));
       }
-      statuses.push_back(row["status"]);
+      rows[{row["model"], row["key"]}] = row;
     }
-    CHECK(statuses == std::vector<std::string>{"ok", "invalid_key", "rate_limited", "model_missing", "invalid_key",
-                                               "model_missing"});
-    CHECK(out[2]["key"] == "GROQ_API_KEY2");
-    CHECK(out[2]["reset_in_ms"] == 42000);
+    REQUIRE(rows.size() == 6);
+    const std::string m1 = "openai/gpt-oss-120b", m2 = "no-such-model";
+    CHECK(rows[{m1, "GROQ_API_KEY0"}]["status"] == "ok");
+    CHECK(rows[{m1, "GROQ_API_KEY1"}]["status"] == "invalid_key");
+    CHECK(rows[{m1, "GROQ_API_KEY2"}]["status"] == "rate_limited");
+    CHECK(rows[{m1, "GROQ_API_KEY2"}]["reset_in_ms"] == 42000);
+    CHECK(rows[{m2, "GROQ_API_KEY0"}]["status"] == "model_missing");
+    CHECK(rows[{m2, "GROQ_API_KEY1"}]["status"] == "invalid_key");
+    CHECK(rows[{m2, "GROQ_API_KEY2"}]["status"] == "model_missing");
   }
   CHECK(cli.sim().hits("groq") == 6);  // exactly one round trip per combination
+}
+
+TEST_CASE("check probes concurrently and prints each row as it finishes", "[cli][check]") {
+  // Gemini accepts every request and never answers within the probe's limit; Groq answers at
+  // once. Probed one after another this takes 6 x the limit; concurrently, one limit.
+  const json hung{{"rules",
+                   {{{"provider", "gemini"}, {"behavior", "ok"}, {"latency_ms", 60000}},
+                    {{"provider", "groq"}, {"behavior", "ok"}}}}};
+  polyrouter::sim::Simulator sim(hung);
+  Cli cli;
+  std::vector<std::string> env{key_env("GROQ_API_KEY0", groq_ok), "GROQ_BASE_URL=" + sim.url(),
+                               "GEMINI_BASE_URL=" + sim.url(), "CEREBRAS_BASE_URL=" + sim.url()};
+  for (int i = 0; i < 3; ++i) env.push_back("GEMINI_API_KEY" + std::to_string(i) + "=AIza-test-key-" + std::to_string(i));
+  const std::vector<std::string> args{"check", "--provider", "gemini,groq", "--model", "m1,m2", "--timeout-ms", "2000"};
+
+  SECTION("the whole check takes about one probe's limit, not six") {
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = cli.run(args, env);
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(r.exit_code == 0);
+    CHECK(took < std::chrono::milliseconds(2 * 2000));
+    CHECK(contains(r.out, "2 of 8 combinations ok"));
+    // Groq's rows finished first, so they come first although Gemini is asked first.
+    const auto first_unreachable = r.out.find("unreachable");
+    REQUIRE(first_unreachable != std::string::npos);
+    CHECK(r.out.rfind("GROQ_API_KEY0") < first_unreachable);
+    // The reason is shown whole, never cut mid-word.
+    CHECK(contains(r.out, "Operation timed out after"));
+    CHECK(contains(r.out, "milliseconds with 0 bytes received"));
+    CHECK(sim.hits("gemini") == 6);
+  }
+  SECTION("Ctrl-C prints the rows gathered so far and exits 130") {
+    std::vector<std::string> slow = args;
+    slow.back() = "20000";
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = cli.run(slow, env, {}, "GROQ_API_KEY0");
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    CHECK(r.exit_code == 130);
+    CHECK(contains(r.out, "ok"));
+    CHECK(contains(r.out, "(interrupted: "));
+  }
+}
+
+TEST_CASE("check shows a connection failure's reason whole", "[cli][check]") {
+  Cli cli;
+  // Port 1 on loopback: nothing listens, the connection is refused at once.
+  const auto r = cli.run({"check", "--provider", "groq", "--model", "m"},
+                         {key_env("GROQ_API_KEY0", groq_ok), "GROQ_BASE_URL=http://127.0.0.1:1"});
+  CHECK(r.exit_code == 4);
+  CHECK(contains(r.out, "unreachable"));
+  CHECK(contains(r.out, "Couldn't connect to server"));
 }
 
 TEST_CASE("check exits 4 when nothing works", "[cli][check][exit]") {

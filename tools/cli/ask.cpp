@@ -8,6 +8,7 @@
 
 #include "error_report.hpp"
 #include "exit_codes.hpp"
+#include "interrupt.hpp"
 #include "output.hpp"
 #include "polyrouter/chat.hpp"
 #include "polyrouter/errors.hpp"
@@ -57,6 +58,7 @@ int run_ask(const AskOptions& options) {
     if (options.timeout_ms) request_options.deadline = std::chrono::milliseconds(*options.timeout_ms);
 
     Orchestrator orchestrator(std::move(config));
+    if (options.stream) end_line_on_interrupt();  // Ctrl-C mid-stream ends the line, exit 130
     const bool json = options.source.json;
     const bool show_health = options.health || options.repeat > 1;
     for (int round = 1; round <= options.repeat; ++round) {

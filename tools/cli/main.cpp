@@ -26,8 +26,15 @@ constexpr const char* examples =
 void add_source_options(CLI::App& command, SourceOptions& source, bool with_model) {
   command.add_option("-c,--config", source.config_file,
                      "JSON config file (default: $POLYROUTER_CONFIG, else ./polyrouter.json)");
-  command.add_option("--env-file", source.env_file, ".env file, read when it exists (\"\" = none)")
-      ->capture_default_str();
+  command
+      .add_option_function<std::string>(
+          "--env-file",
+          [&source](const std::string& file) {
+            source.env_file = file;
+            source.env_file_required = !file.empty();
+          },
+          ".env file (default: ./.env when it exists; \"\" = none); a file named here must exist")
+      ->default_str(source.env_file);
   command
       .add_option("-p,--provider", source.providers,
                   "Only these providers, in this order (repeatable, or cerebras,groq)")
@@ -100,6 +107,9 @@ int main(int argc, char** argv) {
   check_command->add_option("--timeout-ms", check.timeout_ms, "Time limit of each probe")
       ->check(CLI::Range(1, 86400000))
       ->capture_default_str();
+  check_command->add_option("-j,--concurrency", check.concurrency, "Probes in flight at once")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   check_command->footer(help_footer);
 
   ModelsOptions models;
@@ -109,6 +119,22 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400000))
       ->capture_default_str();
   models_command->footer(help_footer);
+
+  // CLI11 reports a mistyped command as "A subcommand is required"; say what happened.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    std::string commands;
+    bool known = false;
+    for (const CLI::App* command : app.get_subcommands({})) {
+      commands += (commands.empty() ? "" : ", ") + command->get_name();
+      known = known || command->get_name() == word;
+    }
+    if (!known) {
+      std::cerr << "polyrouter: '" << word << "' is not a command. Commands: " << commands
+                << ". Run polyrouter --help for more.\n";
+      return exit_usage;
+    }
+  }
 
   try {
     app.parse(argc, argv);

@@ -136,7 +136,7 @@ std::string brief(const Error& e, bool with_message) {
     out += (out.empty() ? "" : " ") + std::string("transport ") + std::string(to_string(e.context().transport));
   }
   if (with_message && !e.detail().empty()) out += (out.empty() ? "" : ": ") + e.detail();
-  return clip(out, 90);
+  return out.substr(0, out.find('\n'));  // whole: a reason cut mid-word explains nothing
 }
 
 std::string format_duration(std::chrono::milliseconds duration) {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 
+#include "polyrouter/errors.hpp"
 #include "polyrouter/logging.hpp"
 #include "polyrouter/mask.hpp"
 
@@ -49,6 +51,9 @@ void select_pools(OrchestratorConfig& config, const std::vector<std::string>& na
 
 OrchestratorConfig load_config(const SourceOptions& options) {
   apply_verbosity(options.verbosity);  // so reading the config is logged too
+  if (options.env_file_required && !std::ifstream(options.env_file).good()) {
+    throw ConfigError("--env-file " + options.env_file + ": no such file (or it cannot be read)");
+  }
   EnvOptions env;
   env.env_file = options.env_file;
   env.config_file = options.config_file;

@@ -21,6 +21,7 @@ class UsageError : public std::runtime_error {
 struct SourceOptions {
   std::string config_file;                ///< empty = $POLYROUTER_CONFIG or ./polyrouter.json
   std::string env_file = ".env";          ///< empty = read no .env file
+  bool env_file_required = false;         ///< named on the command line: missing is an error
   std::vector<std::string> providers;     ///< keep only these pools, in this order
   std::vector<std::string> models;        ///< replace every kept pool's models
   int verbosity = 0;                      ///< 1 = debug, 2+ = trace
@@ -28,7 +29,8 @@ struct SourceOptions {
 };
 
 /// config_from_env() with the overrides applied, pool names and key labels filled in.
-/// @throws ConfigError, NoApiKeysError; UsageError for an unknown --provider.
+/// @throws ConfigError (also for a missing --env-file), NoApiKeysError; UsageError for an
+///         unknown --provider.
 OrchestratorConfig load_config(const SourceOptions& options);
 
 /// Every key value of @p config, so diagnostics can be scrubbed of them.
