@@ -1,7 +1,9 @@
 // A full chat request: roles, sampling, JSON schema output, and pools configured from code.
-// Pass a base URL (e.g. the simulator's) to run it offline:
+// Pass a base URL (e.g. the simulator's) to run it offline. It needs a scenario in which these
+// keys answer: examples/scenarios/all_ok.json (with demo.json every route fails on purpose):
 //
-//   ./chat_request http://127.0.0.1:PORT
+//   polyrouter-sim --scenario examples/scenarios/all_ok.json --port-file /tmp/sim.port &
+//   ./chat_request http://127.0.0.1:$(cat /tmp/sim.port)
 #include <polyrouter/polyrouter.hpp>
 
 #include <iostream>

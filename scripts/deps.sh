@@ -3,7 +3,8 @@
 set -euo pipefail
 
 packages=(
-  g++ make cmake pkg-config ca-certificates
+  g++ make cmake pkg-config ca-certificates git
+  curl                   # the README's simulator snippet
   libcurl4-openssl-dev   # HTTP transport
   nlohmann-json3-dev     # JSON
   libspdlog-dev          # logging
