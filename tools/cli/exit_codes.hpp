@@ -9,6 +9,7 @@ enum ExitCode : int {
   exit_rejected = 3,   ///< the provider rejected the request itself (BadRequestError, ContentFilteredError)
   exit_exhausted = 4,  ///< every provider, model and key failed (AllClientsExhaustedError)
   exit_failure = 5,    ///< any other error
+  exit_interrupted = 130,  ///< Ctrl-C (128 + SIGINT, as shells report it)
 };
 
 /// The exit-code and environment section of --help.
@@ -20,6 +21,7 @@ inline constexpr const char* help_footer =
     "  4  all providers exhausted (AllClientsExhaustedError; the attempt table goes to stderr;\n"
     "     check: no combination works)\n"
     "  5  any other error\n"
+    "  130  interrupted (Ctrl-C; check prints the rows it has)\n"
     "\n"
     "Environment (the process environment wins over the .env file):\n"
     "  GROQ_API_KEY0.. GEMINI_API_KEY0.. CEREBRAS_API_KEY0..   keys, tried in index order\n"

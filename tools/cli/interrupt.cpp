@@ -1,5 +1,7 @@
 #include "interrupt.hpp"
 
+#include "exit_codes.hpp"
+
 #include <signal.h>
 #include <unistd.h>
 

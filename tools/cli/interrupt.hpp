@@ -14,6 +14,4 @@ void end_line_on_interrupt();
 /// True once SIGINT or SIGTERM arrived after catch_interrupts().
 bool interrupted() noexcept;
 
-inline constexpr int exit_interrupted = 130;
-
 }  // namespace polyrouter::cli
