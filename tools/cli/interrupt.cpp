@@ -1,9 +1,9 @@
 #include "interrupt.hpp"
 
-#include "exit_codes.hpp"
-
 #include <signal.h>
 #include <unistd.h>
+
+#include "exit_codes.hpp"
 
 namespace polyrouter::cli {
 namespace {
