@@ -1,0 +1,673 @@
+#include "soak.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <exception>
+#include <fstream>
+#include <future>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <polyrouter/polyrouter.hpp>
+#include <polyrouter/sim/simulator.hpp>
+
+// Present only when a sanitizer runtime is linked in (the library is instrumented, so the
+// program links its runtime): RSS is then the sanitizer's, not the library's, and is not judged.
+extern "C" void __asan_init() __attribute__((weak));
+extern "C" void __tsan_init() __attribute__((weak));
+
+namespace polyrouter::soak {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using nlohmann::json;
+
+constexpr const char* kModel = "openai/gpt-oss-20b";
+constexpr const char* kPrompt = "Say hello.";
+constexpr milliseconds kBucket{100};             // successes are counted per 100 ms
+constexpr long kBucketsPerWindow = 5;            // and judged per 0.5 s window
+constexpr long kMaxBuckets = 4L * 3600 * 10;     // four hours of buckets
+constexpr milliseconds kHangSlack{10000};        // past the request deadline: a hang
+constexpr int kThreadSlack = 4;                  // libcurl's own helpers, if any
+
+struct Key {
+  const char* label;
+  const char* value;
+};
+constexpr Key kInvalidKey{"SOAK_INVALID", "soak-invalid-key-0001"};
+constexpr Key kRateLimitedKey{"SOAK_RATE_LIMITED", "soak-rate-limited-key-0002"};
+constexpr Key kUnavailableKey{"SOAK_ALWAYS_503", "soak-always-503-key-0003"};
+constexpr Key kHealthyKeys[] = {{"SOAK_HEALTHY_0", "soak-healthy-key-0004"},
+                                {"SOAK_HEALTHY_1", "soak-healthy-key-0005"}};
+
+const char* mix_name(Mix mix) { return mix == Mix::hardening ? "hardening" : "breaker"; }
+
+bool under_sanitizer() { return __asan_init != nullptr || __tsan_init != nullptr; }
+
+long rss_kb() {
+  long pages_total = 0;
+  long pages_resident = 0;
+  std::ifstream statm("/proc/self/statm");
+  statm >> pages_total >> pages_resident;
+  return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+int thread_count() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Threads:", 0) == 0) return std::atoi(line.c_str() + 8);
+  }
+  return 0;
+}
+
+// The scripted bad keys, and 10% 500 + 10% 503 on every call that would answer ok.
+json scenario_for(const Options& options) {
+  json rules = json::array();
+  rules.push_back({{"key", kInvalidKey.value}, {"behavior", "invalid_key"}});
+  if (options.mix == Mix::hardening) {
+    rules.push_back({{"key", kRateLimitedKey.value}, {"behavior", "rate_limit"}, {"retry_after_s", 30}});
+  }
+  rules.push_back({{"key", kUnavailableKey.value}, {"behavior", "server_error"}, {"status", 503}});
+  return {{"description", std::string("polyrouter_soak, mix ") + mix_name(options.mix)},
+          {"models", {{"groq", {kModel}}}},
+          {"rules", rules},
+          {"random_faults",
+           {{"seed", options.seed},
+            {"faults", {{{"status", 500}, {"fraction", 0.1}}, {{"status", 503}, {"fraction", 0.1}}}}}}};
+}
+
+// hardening: the invalid key first, so every request in flight before its first 401 meets it;
+// the rate-limited and always-503 keys between the healthy ones, met whenever the first healthy
+// call fails. breaker: issue 13's order, the healthy keys first.
+std::vector<ApiKey> keys_for(Mix mix) {
+  const auto key = [](const Key& k) { return ApiKey(k.label, k.value); };
+  if (mix == Mix::hardening) {
+    return {key(kInvalidKey), key(kHealthyKeys[0]), key(kRateLimitedKey), key(kUnavailableKey),
+            key(kHealthyKeys[1])};
+  }
+  return {key(kHealthyKeys[0]), key(kHealthyKeys[1]), key(kUnavailableKey), key(kInvalidKey)};
+}
+
+// The simulator starts its worker threads from its own thread: count once they are all up.
+int settled_thread_count() {
+  int count = thread_count();
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(milliseconds(20));
+    const int now = thread_count();
+    if (now == count) break;
+    count = now;
+  }
+  return count;
+}
+
+enum class Kind { async, sync, stream };
+constexpr const char* kKindNames[] = {"request_async", "request", "stream_async"};
+
+// Every request's start and end, successes per 100 ms bucket, outcomes by kind and error tag.
+class Recorder {
+ public:
+  Recorder(std::size_t total, SteadyClock::time_point start)
+      : start_(start), started_ms_(total), done_(total), buckets_(kMaxBuckets) {
+    for (auto& ms : started_ms_) ms.store(-1, std::memory_order_relaxed);
+  }
+
+  std::size_t begin() {
+    const auto id = next_id_.fetch_add(1);
+    started_ms_[id].store(elapsed_ms(), std::memory_order_release);
+    in_flight_.fetch_add(1);
+    last_issue_ms_.store(elapsed_ms(), std::memory_order_relaxed);
+    return id;
+  }
+
+  /// @p response set on success, @p error on failure.
+  void finish(std::size_t id, Kind kind, const Response* response, std::exception_ptr error) {
+    auto& counts = kinds_[static_cast<int>(kind)];
+    if (error == nullptr) {
+      if (response == nullptr || response->text.empty()) {
+        note_violation_outcome("a Response without text");
+      }
+      counts.success.fetch_add(1);
+      buckets_[static_cast<std::size_t>(std::min(elapsed_ms() / kBucket.count(), kMaxBuckets - 1))].fetch_add(1);
+    } else {
+      counts.failure.fetch_add(1);
+      classify(error);
+    }
+    done_[id].store(true, std::memory_order_release);
+    in_flight_.fetch_sub(1);
+    completed_.fetch_add(1);
+  }
+
+  void on_attempt(const Attempt& attempt) {
+    attempts_[static_cast<std::size_t>(attempt.outcome)].fetch_add(1, std::memory_order_relaxed);
+    if (attempt.outcome == AttemptOutcome::invalid_key && !first_invalid_seen_.exchange(true)) {
+      in_flight_at_first_invalid_ = in_flight_.load();
+    }
+  }
+
+  long elapsed_ms() const {
+    return std::chrono::duration_cast<milliseconds>(SteadyClock::now() - start_).count();
+  }
+  long completed() const { return completed_.load(); }
+  long last_issue_ms() const { return last_issue_ms_.load(); }
+  long in_flight_at_first_invalid() const { return in_flight_at_first_invalid_.load(); }
+  bool first_invalid_seen() const { return first_invalid_seen_.load(); }
+
+  /// The oldest request still running and how long it has been, or nothing. Monitor only.
+  std::optional<std::pair<std::size_t, long>> oldest_unfinished() {
+    const auto issued = next_id_.load();
+    while (oldest_ < issued && done_[oldest_].load(std::memory_order_acquire)) ++oldest_;
+    if (oldest_ >= issued) return std::nullopt;
+    // Requests are issued by several threads: the next one may be older still.
+    std::size_t oldest = oldest_;
+    long started = started_ms_[oldest_].load(std::memory_order_acquire);
+    for (auto id = oldest_ + 1; id < std::min(issued, oldest_ + 512); ++id) {
+      const long ms = started_ms_[id].load(std::memory_order_acquire);
+      if (!done_[id].load(std::memory_order_acquire) && ms >= 0 && (started < 0 || ms < started)) {
+        oldest = id;
+        started = ms;
+      }
+    }
+    if (started < 0) return std::nullopt;
+    return std::make_pair(oldest, elapsed_ms() - started);
+  }
+
+  long successes_in_bucket(long bucket) const {
+    return bucket < 0 || bucket >= kMaxBuckets ? 0 : buckets_[static_cast<std::size_t>(bucket)].load();
+  }
+
+  struct Counts {
+    std::atomic<long> success{0};
+    std::atomic<long> failure{0};
+  };
+  const Counts& counts(Kind kind) const { return kinds_[static_cast<int>(kind)]; }
+
+  std::map<std::string, long> errors() const {
+    std::lock_guard lock(mutex_);
+    return errors_;
+  }
+  std::vector<std::string> untyped() const {
+    std::lock_guard lock(mutex_);
+    return untyped_;
+  }
+  long untyped_count() const { return untyped_count_.load(); }
+  /// Round trips by outcome ("success", "unavailable", ...), the ones that happened.
+  std::map<std::string, long> attempts() const {
+    std::map<std::string, long> out;
+    for (std::size_t i = 0; i < attempts_.size(); ++i) {
+      if (const long n = attempts_[i].load()) out[std::string(to_string(static_cast<AttemptOutcome>(i)))] = n;
+    }
+    return out;
+  }
+  std::string first_error() const {
+    std::lock_guard lock(mutex_);
+    return first_error_;
+  }
+
+ private:
+  void classify(std::exception_ptr error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const Error& e) {
+      std::lock_guard lock(mutex_);
+      if (errors_.empty()) first_error_ = std::string(e.what()).substr(0, std::string(e.what()).find('\n'));
+      ++errors_[std::string(tag(e.kind()))];
+    } catch (const std::exception& e) {
+      note_violation_outcome(std::string(typeid(e).name()) + ": " + e.what());
+    } catch (...) {
+      note_violation_outcome("an exception that is not a std::exception");
+    }
+  }
+
+  void note_violation_outcome(const std::string& what) {
+    untyped_count_.fetch_add(1);
+    std::lock_guard lock(mutex_);
+    if (untyped_.size() < 5) untyped_.push_back(what);
+  }
+
+  SteadyClock::time_point start_;
+  std::atomic<std::size_t> next_id_{0};
+  std::vector<std::atomic<long>> started_ms_;
+  std::vector<std::atomic<bool>> done_;
+  std::vector<std::atomic<std::uint32_t>> buckets_;
+  std::size_t oldest_ = 0;
+  std::atomic<long> in_flight_{0};
+  std::atomic<long> completed_{0};
+  std::atomic<long> last_issue_ms_{0};
+  std::atomic<bool> first_invalid_seen_{false};
+  std::atomic<long> in_flight_at_first_invalid_{0};
+  std::array<Counts, 3> kinds_;
+  std::array<std::atomic<long>, static_cast<std::size_t>(AttemptOutcome::unknown_error) + 1> attempts_{};
+  mutable std::mutex mutex_;
+  std::map<std::string, long> errors_;
+  std::string first_error_;
+  std::vector<std::string> untyped_;
+  std::atomic<long> untyped_count_{0};
+};
+
+// While the upstream is down every request fails in microseconds, so unpaced drivers would
+// burn the rest of the run in the outage. During it, the drivers together issue at the rate
+// requests completed before it: an open-loop load, as clients arriving at a steady rate.
+class Pacer {
+ public:
+  void start(double requests_per_second) {
+    std::lock_guard lock(mutex_);
+    interval_ = std::chrono::duration_cast<SteadyClock::duration>(
+        std::chrono::duration<double>(1.0 / std::max(requests_per_second, 1.0)));
+    next_ = SteadyClock::now();
+    active_ = true;
+  }
+  void stop() {
+    std::lock_guard lock(mutex_);
+    active_ = false;
+  }
+  /// Returns when the caller may issue its next request.
+  void admit() {
+    SteadyClock::time_point slot;
+    {
+      std::lock_guard lock(mutex_);
+      if (!active_) return;
+      slot = std::max(next_, SteadyClock::now());
+      next_ = slot + interval_;
+    }
+    std::this_thread::sleep_until(slot);
+  }
+
+ private:
+  std::mutex mutex_;
+  bool active_ = false;
+  SteadyClock::duration interval_{};
+  SteadyClock::time_point next_;
+};
+
+ChatRequest soak_request() {
+  ChatRequest request;
+  request.messages = {Message::user(kPrompt)};
+  return request;
+}
+
+// request_async, callback form, keeping options.inflight in flight.
+void drive_async(Orchestrator& orchestrator, Recorder& recorder, Pacer& pacer, const Options& options) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  int in_flight = 0;
+  const auto request = soak_request();
+  for (long i = 0; i < options.async_requests; ++i) {
+    {
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return in_flight < options.inflight; });
+      ++in_flight;
+    }
+    pacer.admit();
+    const auto id = recorder.begin();
+    auto release = [&mutex, &changed, &in_flight] {
+      {
+        std::lock_guard lock(mutex);
+        --in_flight;
+      }
+      changed.notify_all();
+    };
+    try {
+      orchestrator.request_async(
+          request,
+          [&recorder, id, release](Response response) {
+            recorder.finish(id, Kind::async, &response, nullptr);
+            release();
+          },
+          [&recorder, id, release](std::exception_ptr error) {
+            recorder.finish(id, Kind::async, nullptr, error);
+            release();
+          });
+    } catch (...) {
+      recorder.finish(id, Kind::async, nullptr, std::current_exception());
+      release();
+    }
+  }
+  std::unique_lock lock(mutex);
+  changed.wait(lock, [&] { return in_flight == 0; });
+}
+
+// request() from options.threads threads.
+void drive_sync(Orchestrator& orchestrator, Recorder& recorder, Pacer& pacer, const Options& options) {
+  std::atomic<long> next{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < options.threads; ++t) {
+    threads.emplace_back([&] {
+      const auto request = soak_request();
+      while (next.fetch_add(1) < options.sync_requests) {
+        pacer.admit();
+        const auto id = recorder.begin();
+        try {
+          const auto response = orchestrator.request(request);
+          recorder.finish(id, Kind::sync, &response, nullptr);
+        } catch (...) {
+          recorder.finish(id, Kind::sync, nullptr, std::current_exception());
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+}
+
+// stream_async, future form, options.stream_inflight futures collected oldest first.
+void drive_streams(Orchestrator& orchestrator, Recorder& recorder, Pacer& pacer, const Options& options,
+                   std::atomic<long>& deltas) {
+  std::deque<std::pair<std::size_t, std::future<Response>>> pending;
+  const auto request = soak_request();
+  const auto collect_oldest = [&] {
+    auto [id, future] = std::move(pending.front());
+    pending.pop_front();
+    // A future that never becomes ready is caught by the monitor's hang check.
+    try {
+      const auto response = future.get();
+      recorder.finish(id, Kind::stream, &response, nullptr);
+    } catch (...) {
+      recorder.finish(id, Kind::stream, nullptr, std::current_exception());
+    }
+  };
+  for (long i = 0; i < options.streams; ++i) {
+    if (static_cast<int>(pending.size()) >= options.stream_inflight) collect_oldest();
+    pacer.admit();
+    const auto id = recorder.begin();
+    try {
+      pending.emplace_back(id, orchestrator.stream_async(request, [&deltas](std::string_view) {
+        deltas.fetch_add(1, std::memory_order_relaxed);
+        return true;
+      }));
+    } catch (...) {
+      recorder.finish(id, Kind::stream, nullptr, std::current_exception());
+    }
+  }
+  while (!pending.empty()) collect_oldest();
+}
+
+std::unique_ptr<sim::Simulator> start_simulator(const json& scenario, int port) {
+  const auto give_up = SteadyClock::now() + std::chrono::seconds(5);
+  for (;;) {
+    try {
+      return std::make_unique<sim::Simulator>(scenario, "127.0.0.1", port);
+    } catch (const std::runtime_error&) {
+      if (SteadyClock::now() > give_up) throw;
+      std::this_thread::sleep_for(milliseconds(10));  // the old socket is still closing
+    }
+  }
+}
+
+std::string percent(long part, long whole) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(2) << (whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole)) << '%';
+  return out.str();
+}
+
+}  // namespace
+
+int run(const Options& options) {
+  const long total = options.async_requests + options.sync_requests + options.streams;
+  const long warmup = options.warmup > 0 ? options.warmup : total / 5;
+  const bool judge_rss = options.rss_limit_kb >= 0 && !under_sanitizer();
+  const auto scenario = scenario_for(options);
+
+  auto simulator = start_simulator(scenario, 0);
+  const int port = simulator->port();
+  std::size_t invalid_hits_before = 0;  // on simulators already stopped
+
+  const auto start = SteadyClock::now();
+  Recorder recorder(static_cast<std::size_t>(total), start);
+
+  OrchestratorConfig config;
+  PoolConfig pool{Provider::groq, {kModel}, keys_for(options.mix), simulator->url()};
+  config.pools = {pool};
+  config.timeouts.total = milliseconds(options.deadline_ms);
+  if (!options.breaker) config.breaker.failure_threshold = 0;
+  config.jitter_seed = options.seed;
+  config.events.on_attempt = [&recorder](const Attempt& attempt) { recorder.on_attempt(attempt); };
+
+  json figures;
+  std::vector<std::string> violations;
+  long rss_after_warmup = -1;
+  long rss_end = -1;
+  long stop_ms = -1;
+  long restart_ms = -1;
+  int threads_max = 0;
+  const int threads_base = settled_thread_count();
+  // The drivers (3), the sync threads and the event loop come on top of what runs now.
+  const int threads_bound = threads_base + 3 + options.threads + 1 + kThreadSlack;
+  std::atomic<long> deltas{0};
+  {
+    Orchestrator orchestrator(config);
+    Pacer pacer;
+    std::thread async_driver([&] { drive_async(orchestrator, recorder, pacer, options); });
+    std::thread sync_driver([&] { drive_sync(orchestrator, recorder, pacer, options); });
+    std::thread stream_driver([&] { drive_streams(orchestrator, recorder, pacer, options, deltas); });
+
+    bool restarted = options.restart_after <= 0;
+    while (recorder.completed() < total) {
+      std::this_thread::sleep_for(milliseconds(20));
+      threads_max = std::max(threads_max, thread_count());
+      if (rss_after_warmup < 0 && recorder.completed() >= warmup) rss_after_warmup = rss_kb();
+      if (!restarted && recorder.completed() >= options.restart_after) {
+        restarted = true;
+        invalid_hits_before += simulator->hits("groq", kInvalidKey.value);
+        stop_ms = recorder.elapsed_ms();
+        pacer.start(1000.0 * static_cast<double>(recorder.completed()) / static_cast<double>(std::max(stop_ms, 1L)));
+        simulator.reset();
+        std::this_thread::sleep_for(milliseconds(options.outage_ms));
+        simulator = start_simulator(scenario, port);
+        restart_ms = recorder.elapsed_ms();
+        pacer.stop();
+      }
+      if (const auto oldest = recorder.oldest_unfinished()) {
+        if (oldest->second > options.deadline_ms + kHangSlack.count()) {
+          std::cout << "polyrouter_soak: HANG: request #" << oldest->first << " unfinished after "
+                    << oldest->second << " ms (deadline " << options.deadline_ms << " ms); "
+                    << recorder.completed() << " of " << total << " requests completed\n"
+                    << std::flush;
+          std::_Exit(1);  // the orchestrator cannot be destroyed cleanly with a request stuck
+        }
+      }
+    }
+    async_driver.join();
+    sync_driver.join();
+    stream_driver.join();
+    rss_end = rss_kb();
+    threads_max = std::max(threads_max, thread_count());
+  }
+  const long elapsed_ms = recorder.elapsed_ms();
+  const auto invalid_hits = static_cast<long>(invalid_hits_before + simulator->hits("groq", kInvalidKey.value));
+  simulator.reset();
+
+  // --- success and outcomes
+  long successes = 0;
+  json per_kind = json::object();
+  for (int k = 0; k < 3; ++k) {
+    const auto& counts = recorder.counts(static_cast<Kind>(k));
+    const long s = counts.success.load();
+    const long n = s + counts.failure.load();
+    successes += s;
+    if (n > 0) per_kind[kKindNames[k]] = {{"requests", n}, {"successes", s}};
+  }
+  const double success_percent = total == 0 ? 0.0 : 100.0 * static_cast<double>(successes) / static_cast<double>(total);
+
+  // --- 0.5 s windows while the upstream serves and requests are being issued
+  const long load_end_bucket = recorder.last_issue_ms() / kBucket.count();
+  const long excluded_from = stop_ms < 0 ? -1 : stop_ms / kBucket.count();
+  const long excluded_to = restart_ms < 0 ? -1 : (restart_ms + options.recovery_limit_ms) / kBucket.count();
+  long min_window = -1;
+  long windows = 0;
+  std::vector<double> zero_windows_s;
+  for (long first = 0; first + kBucketsPerWindow <= load_end_bucket; first += kBucketsPerWindow) {
+    const long last = first + kBucketsPerWindow - 1;
+    if (excluded_from >= 0 && last >= excluded_from && first <= excluded_to) continue;
+    long sum = 0;
+    for (long b = first; b <= last; ++b) sum += recorder.successes_in_bucket(b);
+    ++windows;
+    if (min_window < 0 || sum < min_window) min_window = sum;
+    if (sum == 0) zero_windows_s.push_back(static_cast<double>(first) * 0.1);
+  }
+
+  // --- recovery after the restart: the first 0.5 s with at least half the pre-outage rate
+  double baseline = 0;
+  long recovery_ms = -1;
+  if (restart_ms >= 0) {
+    long sum = 0;
+    long count = 0;
+    for (long first = kBucketsPerWindow; first + kBucketsPerWindow <= excluded_from; first += kBucketsPerWindow) {
+      for (long b = first; b < first + kBucketsPerWindow; ++b) sum += recorder.successes_in_bucket(b);
+      ++count;
+    }
+    baseline = count == 0 ? 0 : static_cast<double>(sum) / static_cast<double>(count);
+    const long from = restart_ms / kBucket.count();
+    for (long b = from; b + kBucketsPerWindow <= std::max(load_end_bucket, from + kBucketsPerWindow); ++b) {
+      long window = 0;
+      for (long i = b; i < b + kBucketsPerWindow; ++i) window += recorder.successes_in_bucket(i);
+      if (static_cast<double>(window) >= 0.5 * baseline && window > 0) {
+        recovery_ms = (b + kBucketsPerWindow) * kBucket.count() - restart_ms;
+        break;
+      }
+    }
+  }
+
+  // --- invariants
+  if (recorder.untyped_count() > 0) {
+    violations.push_back(std::to_string(recorder.untyped_count()) +
+                         " outcomes neither a Response with text nor a polyrouter::Error");
+  }
+  if (judge_rss && rss_after_warmup >= 0 && rss_end - rss_after_warmup > options.rss_limit_kb) {
+    violations.push_back("RSS grew " + std::to_string(rss_end - rss_after_warmup) + " kB after warm-up (limit " +
+                         std::to_string(options.rss_limit_kb) + " kB)");
+  }
+  if (threads_max > threads_bound) {
+    violations.push_back("threads reached " + std::to_string(threads_max) + " (bound " +
+                         std::to_string(threads_bound) + ")");
+  }
+  const long invalid_bound = recorder.first_invalid_seen() ? recorder.in_flight_at_first_invalid() : 0;
+  if (invalid_hits > invalid_bound) {
+    violations.push_back("the invalid key was called " + std::to_string(invalid_hits) + " times; at most " +
+                         std::to_string(invalid_bound) + " requests were in flight at its first 401");
+  }
+  if (restart_ms >= 0 && recorder.last_issue_ms() < restart_ms + kBucketsPerWindow * kBucket.count()) {
+    violations.push_back("the requests ran out before the restart was over: recovery not measured "
+                         "(lower --restart-after or --outage-ms)");
+  } else if (restart_ms >= 0 && (recovery_ms < 0 || recovery_ms > options.recovery_limit_ms)) {
+    violations.push_back(recovery_ms < 0 ? std::string("throughput never came back after the restart")
+                                         : "throughput came back " + std::to_string(recovery_ms) +
+                                               " ms after the restart (limit " +
+                                               std::to_string(options.recovery_limit_ms) + " ms)");
+  }
+  if (!zero_windows_s.empty()) {
+    std::ostringstream at;
+    for (std::size_t i = 0; i < std::min<std::size_t>(zero_windows_s.size(), 5); ++i) {
+      at << (i ? ", " : "") << zero_windows_s[i] << " s";
+    }
+    violations.push_back(std::to_string(zero_windows_s.size()) +
+                         " half-second windows with 0 successes while the upstream served (from " + at.str() +
+                         (zero_windows_s.size() > 5 ? ", ..." : "") + ")");
+  }
+  if (options.min_success_percent > 0 && success_percent < options.min_success_percent) {
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(2) << "success " << success_percent << "% is below "
+         << options.min_success_percent << "%";
+    violations.push_back(text.str());
+  }
+
+  // --- report
+  auto& out = std::cout;
+  out << "polyrouter_soak: mix " << mix_name(options.mix) << ", breaker " << (options.breaker ? "on" : "off")
+      << ", seed " << options.seed << "\n";
+  out << "  requests     " << options.async_requests << " request_async (" << options.inflight << " in flight), "
+      << options.sync_requests << " request() (" << options.threads << " threads), " << options.streams
+      << " stream_async (" << options.stream_inflight << " in flight)\n";
+  out << "  elapsed      " << std::fixed << std::setprecision(1) << static_cast<double>(elapsed_ms) / 1000.0 << " s, "
+      << std::setprecision(0) << static_cast<double>(total) * 1000.0 / static_cast<double>(std::max(elapsed_ms, 1L))
+      << " requests/s\n";
+  out << "  success      " << percent(successes, total) << " (" << successes << " of " << total << ")";
+  for (const auto& [name, figures_of] : per_kind.items()) {
+    out << "; " << name << " " << percent(figures_of["successes"].get<long>(), figures_of["requests"].get<long>());
+  }
+  out << "\n  errors      ";
+  const auto errors = recorder.errors();
+  if (errors.empty()) out << " none";
+  for (const auto& [name, count] : errors) out << " " << name << " " << count;
+  out << "\n  attempts    ";
+  const auto attempts = recorder.attempts();
+  for (const auto& [name, count] : attempts) out << " " << name << " " << count;
+  if (!errors.empty()) out << "\n  first error  " << recorder.first_error();
+  out << "\n  untyped      " << recorder.untyped_count();
+  for (const auto& what : recorder.untyped()) out << "\n    " << what;
+  out << "\n  windows      " << windows << " half-second windows while serving; min successes " << min_window
+      << "; with 0 successes " << zero_windows_s.size() << "\n";
+  if (restart_ms >= 0) {
+    out << "  restart      upstream stopped at " << std::setprecision(1) << static_cast<double>(stop_ms) / 1000.0
+        << " s, serving again at " << static_cast<double>(restart_ms) / 1000.0 << " s; throughput back "
+        << (recovery_ms < 0 ? std::string("never") : std::to_string(recovery_ms) + " ms")
+        << " after the restart (pre-outage " << std::setprecision(0) << baseline << " successes per 0.5 s)\n";
+  } else {
+    out << "  restart      none\n";
+  }
+  out << "  rss          after warm-up (" << warmup << " requests) " << rss_after_warmup << " kB, at the end "
+      << rss_end << " kB, growth " << (rss_end - rss_after_warmup) << " kB"
+      << (judge_rss ? " (limit " + std::to_string(options.rss_limit_kb) + " kB)" : " (not judged under a sanitizer)")
+      << "\n";
+  out << "  threads      at the start " << threads_base << ", at most " << threads_max << " (bound " << threads_bound
+      << ")\n";
+  out << "  invalid key  " << invalid_hits << " calls; " << invalid_bound << " requests in flight at its first 401\n";
+  out << "  stream deltas " << deltas.load() << "\n";
+  if (violations.empty()) {
+    out << "  invariants   all held\n";
+  } else {
+    for (const auto& violation : violations) out << "  VIOLATION    " << violation << "\n";
+  }
+  out << std::flush;
+
+  if (!options.json_file.empty()) {
+    figures = {{"mix", mix_name(options.mix)},
+               {"breaker", options.breaker},
+               {"seed", options.seed},
+               {"requests", total},
+               {"elapsed_ms", elapsed_ms},
+               {"successes", successes},
+               {"success_percent", success_percent},
+               {"per_kind", per_kind},
+               {"errors", errors},
+               {"attempts", attempts},
+               {"untyped", recorder.untyped_count()},
+               {"windows", windows},
+               {"min_window_successes", min_window},
+               {"zero_windows", zero_windows_s.size()},
+               {"stop_ms", stop_ms},
+               {"restart_ms", restart_ms},
+               {"recovery_ms", recovery_ms},
+               {"rss_after_warmup_kb", rss_after_warmup},
+               {"rss_end_kb", rss_end},
+               {"threads_base", threads_base},
+               {"threads_max", threads_max},
+               {"invalid_key_calls", invalid_hits},
+               {"in_flight_at_first_401", invalid_bound},
+               {"violations", violations}};
+    std::ofstream(options.json_file) << figures.dump(2) << '\n';
+  }
+  return violations.empty() ? 0 : 1;
+}
+
+}  // namespace polyrouter::soak
