@@ -100,9 +100,13 @@ json scenario_for(const Options& options) {
 
 // hardening: the invalid key first, so every request in flight before its first 401 meets it;
 // the rate-limited and always-503 keys between the healthy ones, met whenever the first healthy
-// call fails. breaker: issue 13's order, the healthy keys first.
-std::vector<ApiKey> keys_for(Mix mix) {
+// call fails. breaker: issue 13's order, the healthy keys first; with bad_keys_first, the
+// invalid and always-503 keys come first, so every request meets them until they are learned.
+std::vector<ApiKey> keys_for(Mix mix, bool bad_keys_first) {
   const auto key = [](const Key& k) { return ApiKey(k.label, k.value); };
+  if (bad_keys_first) {
+    return {key(kInvalidKey), key(kUnavailableKey), key(kHealthyKeys[0]), key(kHealthyKeys[1])};
+  }
   if (mix == Mix::hardening) {
     return {key(kInvalidKey), key(kHealthyKeys[0]), key(kRateLimitedKey), key(kUnavailableKey),
             key(kHealthyKeys[1])};
@@ -129,7 +133,9 @@ constexpr const char* kKindNames[] = {"request_async", "request", "stream_async"
 class Recorder {
  public:
   Recorder(std::size_t total, SteadyClock::time_point start)
-      : start_(start), started_ms_(total), done_(total), buckets_(kMaxBuckets) {
+      : start_(start), started_ms_(total), finished_ms_(total), succeeded_(total), done_(total),
+        buckets_(kMaxBuckets) {
+    // Every page is touched now, before the RSS baseline, not as the run reaches it.
     for (auto& ms : started_ms_) ms.store(-1, std::memory_order_relaxed);
   }
 
@@ -154,6 +160,8 @@ class Recorder {
       counts.failure.fetch_add(1);
       classify(error);
     }
+    finished_ms_[id].store(elapsed_ms(), std::memory_order_relaxed);
+    succeeded_[id].store(error == nullptr, std::memory_order_relaxed);
     done_[id].store(true, std::memory_order_release);
     in_flight_.fetch_sub(1);
     completed_.fetch_add(1);
@@ -191,6 +199,22 @@ class Recorder {
     }
     if (started < 0) return std::nullopt;
     return std::make_pair(oldest, elapsed_ms() - started);
+  }
+
+  /// Requests that started and finished outside [from_ms, to_ms], and their successes. After
+  /// the run only.
+  std::pair<long, long> outside(long from_ms, long to_ms) const {
+    long requests = 0;
+    long successes = 0;
+    for (std::size_t id = 0; id < next_id_.load(); ++id) {
+      const long started = started_ms_[id].load();
+      const long finished = finished_ms_[id].load();
+      if (finished < from_ms || started > to_ms) {
+        ++requests;
+        successes += succeeded_[id].load() ? 1 : 0;
+      }
+    }
+    return {requests, successes};
   }
 
   long successes_in_bucket(long bucket) const {
@@ -249,6 +273,8 @@ class Recorder {
   SteadyClock::time_point start_;
   std::atomic<std::size_t> next_id_{0};
   std::vector<std::atomic<long>> started_ms_;
+  std::vector<std::atomic<long>> finished_ms_;
+  std::vector<std::atomic<bool>> succeeded_;
   std::vector<std::atomic<bool>> done_;
   std::vector<std::atomic<std::uint32_t>> buckets_;
   std::size_t oldest_ = 0;
@@ -321,11 +347,11 @@ void drive_async(Orchestrator& orchestrator, Recorder& recorder, Pacer& pacer, c
     }
     pacer.admit();
     const auto id = recorder.begin();
+    // Notified under the lock: once in_flight reaches 0 this function returns and the
+    // condition variable is gone.
     auto release = [&mutex, &changed, &in_flight] {
-      {
-        std::lock_guard lock(mutex);
-        --in_flight;
-      }
+      std::lock_guard lock(mutex);
+      --in_flight;
       changed.notify_all();
     };
     try {
@@ -436,7 +462,7 @@ int run(const Options& options) {
   Recorder recorder(static_cast<std::size_t>(total), start);
 
   OrchestratorConfig config;
-  PoolConfig pool{Provider::groq, {kModel}, keys_for(options.mix), simulator->url()};
+  PoolConfig pool{Provider::groq, {kModel}, keys_for(options.mix, options.bad_keys_first), simulator->url()};
   config.pools = {pool};
   config.timeouts.total = milliseconds(options.deadline_ms);
   if (!options.breaker) config.breaker.failure_threshold = 0;
@@ -508,6 +534,9 @@ int run(const Options& options) {
     if (n > 0) per_kind[kKindNames[k]] = {{"requests", n}, {"successes", s}};
   }
   const double success_percent = total == 0 ? 0.0 : 100.0 * static_cast<double>(successes) / static_cast<double>(total);
+
+  const auto served = restart_ms < 0 ? std::make_pair(total, successes)
+                                     : recorder.outside(stop_ms, restart_ms + options.recovery_limit_ms);
 
   // --- 0.5 s windows while the upstream serves and requests are being issued
   const long load_end_bucket = recorder.last_issue_ms() / kBucket.count();
@@ -593,7 +622,8 @@ int run(const Options& options) {
 
   // --- report
   auto& out = std::cout;
-  out << "polyrouter_soak: mix " << mix_name(options.mix) << ", breaker " << (options.breaker ? "on" : "off")
+  out << "polyrouter_soak: mix " << mix_name(options.mix) << (options.bad_keys_first ? ", bad keys first" : "")
+      << ", breaker " << (options.breaker ? "on" : "off")
       << ", seed " << options.seed << "\n";
   out << "  requests     " << options.async_requests << " request_async (" << options.inflight << " in flight), "
       << options.sync_requests << " request() (" << options.threads << " threads), " << options.streams
@@ -609,6 +639,11 @@ int run(const Options& options) {
   const auto errors = recorder.errors();
   if (errors.empty()) out << " none";
   for (const auto& [name, count] : errors) out << " " << name << " " << count;
+  if (restart_ms >= 0) {
+    out << "\n  served       " << percent(served.second, served.first) << " of the " << served.first
+        << " requests that neither started nor ended between the stop and " << options.recovery_limit_ms
+        << " ms after the restart";
+  }
   out << "\n  attempts    ";
   const auto attempts = recorder.attempts();
   for (const auto& [name, count] : attempts) out << " " << name << " " << count;
@@ -643,11 +678,14 @@ int run(const Options& options) {
   if (!options.json_file.empty()) {
     figures = {{"mix", mix_name(options.mix)},
                {"breaker", options.breaker},
+               {"bad_keys_first", options.bad_keys_first},
                {"seed", options.seed},
                {"requests", total},
                {"elapsed_ms", elapsed_ms},
                {"successes", successes},
                {"success_percent", success_percent},
+               {"served_requests", served.first},
+               {"served_successes", served.second},
                {"per_kind", per_kind},
                {"errors", errors},
                {"attempts", attempts},
