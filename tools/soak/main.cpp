@@ -51,6 +51,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   options.breaker = breaker == "on";
+  if (options.bad_keys_first && options.mix != Mix::breaker) {
+    std::cerr << "polyrouter_soak: --bad-keys-first belongs to --mix breaker (hardening puts the invalid key "
+                 "first already)\n";
+    return 2;
+  }
   // The breaker mix is issue 13's soak: async only, no restart, success judged.
   if (options.mix == Mix::breaker) {
     if (app.count("--sync") == 0) options.sync_requests = 0;
