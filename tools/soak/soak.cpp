@@ -9,7 +9,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <exception>
 #include <fstream>
 #include <future>
@@ -396,24 +395,35 @@ void drive_sync(Orchestrator& orchestrator, Recorder& recorder, Pacer& pacer, co
   for (auto& thread : threads) thread.join();
 }
 
-// stream_async, future form, options.stream_inflight futures collected oldest first.
+// stream_async, future form, options.stream_inflight in flight. The futures are polled, not
+// waited for oldest first, so each success is counted when it happens, not when an older stream
+// in backoff lets the driver see it.
 void drive_streams(Orchestrator& orchestrator, Recorder& recorder, Pacer& pacer, const Options& options,
                    std::atomic<long>& deltas) {
-  std::deque<std::pair<std::size_t, std::future<Response>>> pending;
+  std::vector<std::pair<std::size_t, std::future<Response>>> pending;
   const auto request = soak_request();
-  const auto collect_oldest = [&] {
-    auto [id, future] = std::move(pending.front());
-    pending.pop_front();
-    // A future that never becomes ready is caught by the monitor's hang check.
-    try {
-      const auto response = future.get();
-      recorder.finish(id, Kind::stream, &response, nullptr);
-    } catch (...) {
-      recorder.finish(id, Kind::stream, nullptr, std::current_exception());
+  // Collects every ready future; sleeps a millisecond when none is. A future that never
+  // becomes ready is caught by the monitor's hang check.
+  const auto collect_ready = [&] {
+    const auto ready = std::partition(pending.begin(), pending.end(), [](const auto& entry) {
+      return entry.second.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
+    });
+    if (ready == pending.end()) {
+      std::this_thread::sleep_for(milliseconds(1));
+      return;
     }
+    for (auto it = ready; it != pending.end(); ++it) {
+      try {
+        const auto response = it->second.get();
+        recorder.finish(it->first, Kind::stream, &response, nullptr);
+      } catch (...) {
+        recorder.finish(it->first, Kind::stream, nullptr, std::current_exception());
+      }
+    }
+    pending.erase(ready, pending.end());
   };
   for (long i = 0; i < options.streams; ++i) {
-    if (static_cast<int>(pending.size()) >= options.stream_inflight) collect_oldest();
+    while (static_cast<int>(pending.size()) >= options.stream_inflight) collect_ready();
     pacer.admit();
     const auto id = recorder.begin();
     try {
@@ -425,7 +435,7 @@ void drive_streams(Orchestrator& orchestrator, Recorder& recorder, Pacer& pacer,
       recorder.finish(id, Kind::stream, nullptr, std::current_exception());
     }
   }
-  while (!pending.empty()) collect_oldest();
+  while (!pending.empty()) collect_ready();
 }
 
 std::unique_ptr<sim::Simulator> start_simulator(const json& scenario, int port) {
