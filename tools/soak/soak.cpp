@@ -113,16 +113,14 @@ std::vector<ApiKey> keys_for(Mix mix, bool bad_keys_first) {
   return {key(kHealthyKeys[0]), key(kHealthyKeys[1]), key(kUnavailableKey), key(kInvalidKey)};
 }
 
-// The simulator starts its worker threads from its own thread: count once they are all up.
-int settled_thread_count() {
-  int count = thread_count();
-  for (int i = 0; i < 100; ++i) {
-    std::this_thread::sleep_for(milliseconds(20));
-    const int now = thread_count();
-    if (now == count) break;
-    count = now;
-  }
-  return count;
+// The simulator's server thread creates its worker pool before it accepts a connection, so
+// once it has answered one request every worker thread exists and the count is stable.
+int thread_count_once_serving(const std::string& url) {
+  CallOptions call;
+  call.api_key = kHealthyKeys[0].value;
+  call.key_label = kHealthyKeys[0].label;
+  OpenAICompatibleClient::groq(url).list_models(call);  // a model list: no rule, no random fault
+  return thread_count();
 }
 
 enum class Kind { async, sync, stream };
@@ -486,7 +484,7 @@ int run(const Options& options) {
   long stop_ms = -1;
   long restart_ms = -1;
   int threads_max = 0;
-  const int threads_base = settled_thread_count();
+  const int threads_base = thread_count_once_serving(simulator->url());
   // The drivers (3), the sync threads and the event loop come on top of what runs now.
   const int threads_bound = threads_base + 3 + options.threads + 1 + kThreadSlack;
   std::atomic<long> deltas{0};
@@ -555,14 +553,21 @@ int run(const Options& options) {
   long min_window = -1;
   long windows = 0;
   std::vector<double> zero_windows_s;
-  for (long first = 0; first + kBucketsPerWindow <= load_end_bucket; first += kBucketsPerWindow) {
+  // Windows start at the first success: before it the orchestrator and the simulator are still
+  // starting up (well over 0.5 s under ThreadSanitizer). A run without any success judges all.
+  long first_success_bucket = 0;
+  while (first_success_bucket < load_end_bucket && recorder.successes_in_bucket(first_success_bucket) == 0) {
+    ++first_success_bucket;
+  }
+  if (first_success_bucket == load_end_bucket) first_success_bucket = 0;
+  for (long first = first_success_bucket; first + kBucketsPerWindow <= load_end_bucket; first += kBucketsPerWindow) {
     const long last = first + kBucketsPerWindow - 1;
     if (excluded_from >= 0 && last >= excluded_from && first <= excluded_to) continue;
     long sum = 0;
     for (long b = first; b <= last; ++b) sum += recorder.successes_in_bucket(b);
     ++windows;
     if (min_window < 0 || sum < min_window) min_window = sum;
-    if (sum == 0) zero_windows_s.push_back(static_cast<double>(first) * 0.1);
+    if (sum == 0) zero_windows_s.push_back(static_cast<double>(first * kBucket.count()) / 1000.0);
   }
 
   // --- recovery after the restart: the first 0.5 s with at least half the pre-outage rate
@@ -660,7 +665,9 @@ int run(const Options& options) {
   if (!errors.empty()) out << "\n  first error  " << recorder.first_error();
   out << "\n  untyped      " << recorder.untyped_count();
   for (const auto& what : recorder.untyped()) out << "\n    " << what;
-  out << "\n  windows      " << windows << " half-second windows while serving; min successes " << min_window
+  out << "\n  windows      " << windows << " half-second windows while serving, from "
+      << std::setprecision(1) << static_cast<double>(first_success_bucket * kBucket.count()) / 1000.0
+      << " s; min successes " << min_window
       << "; with 0 successes " << zero_windows_s.size() << "\n";
   if (restart_ms >= 0) {
     out << "  restart      upstream stopped at " << std::setprecision(1) << static_cast<double>(stop_ms) / 1000.0
