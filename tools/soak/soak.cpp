@@ -574,13 +574,11 @@ int run(const Options& options) {
   double baseline = 0;
   long recovery_ms = -1;
   if (restart_ms >= 0) {
+    // Successes per 0.5 s from the first success to the stop.
     long sum = 0;
-    long count = 0;
-    for (long first = kBucketsPerWindow; first + kBucketsPerWindow <= excluded_from; first += kBucketsPerWindow) {
-      for (long b = first; b < first + kBucketsPerWindow; ++b) sum += recorder.successes_in_bucket(b);
-      ++count;
-    }
-    baseline = count == 0 ? 0 : static_cast<double>(sum) / static_cast<double>(count);
+    for (long b = first_success_bucket; b < excluded_from; ++b) sum += recorder.successes_in_bucket(b);
+    const long buckets = std::max(excluded_from - first_success_bucket, 1L);
+    baseline = static_cast<double>(sum * kBucketsPerWindow) / static_cast<double>(buckets);
     const long from = restart_ms / kBucket.count();
     for (long b = from; b + kBucketsPerWindow <= std::max(load_end_bucket, from + kBucketsPerWindow); ++b) {
       long window = 0;
