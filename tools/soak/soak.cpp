@@ -608,7 +608,13 @@ int run(const Options& options) {
     violations.push_back("the invalid key was called " + std::to_string(invalid_hits) + " times; at most " +
                          std::to_string(invalid_bound) + " requests were in flight at its first 401");
   }
-  if (restart_ms >= 0 && recorder.last_issue_ms() < restart_ms + kBucketsPerWindow * kBucket.count()) {
+  // Requests that started after the restart, and their successes.
+  const auto after_restart = restart_ms < 0 ? std::make_pair(0L, 0L)
+                                            : recorder.outside(-1, restart_ms);
+  if (restart_ms >= 0 && after_restart.first > 0 && after_restart.second == 0) {
+    violations.push_back("throughput never came back after the restart: " + std::to_string(after_restart.first) +
+                         " requests started after it, none succeeded");
+  } else if (restart_ms >= 0 && recorder.last_issue_ms() < restart_ms + kBucketsPerWindow * kBucket.count()) {
     violations.push_back("the requests ran out before the restart was over: recovery not measured "
                          "(lower --restart-after or --outage-ms)");
   } else if (restart_ms >= 0 && (recovery_ms < 0 || recovery_ms > options.recovery_limit_ms)) {
