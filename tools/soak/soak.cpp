@@ -454,20 +454,48 @@ std::string percent(long part, long whole) {
   return out.str();
 }
 
-}  // namespace
+// Everything a run measured: what the verdict, the report and the JSON are made of.
+struct Figures {
+  long total = 0;
+  long warmup = 0;       // completed requests before the RSS baseline
+  bool judge_rss = false;
+  long elapsed_ms = 0;
+  long successes = 0;
+  double success_percent = 0;
+  json per_kind = json::object();
+  std::map<std::string, long> errors;    // by tag
+  std::map<std::string, long> attempts;  // by outcome
+  std::string first_error;
+  long untyped = 0;
+  std::vector<std::string> untyped_examples;
+  std::pair<long, long> served{0, 0};         // requests clear of the outage, their successes
+  std::pair<long, long> after_restart{0, 0};  // requests started after the restart, their successes
+  long last_issue_ms = 0;
+  long first_window_ms = 0;
+  long windows = 0;
+  long min_window = -1;
+  std::vector<double> zero_windows_s;
+  long stop_ms = -1;
+  long restart_ms = -1;
+  long recovery_ms = -1;
+  double baseline = 0;  // successes per 0.5 s before the stop
+  long rss_after_warmup_kb = -1;
+  long rss_end_kb = -1;
+  int threads_base = 0;
+  int threads_max = 0;
+  int threads_bound = 0;
+  long invalid_calls = 0;
+  long invalid_bound = 0;  // requests in flight at the first 401
+  long deltas = 0;
+};
 
-int run(const Options& options) {
-  const long total = options.async_requests + options.sync_requests + options.streams;
-  const long warmup = options.warmup > 0 ? options.warmup : total / 5;
-  const bool judge_rss = options.rss_limit_kb >= 0 && !under_sanitizer();
+// Runs the three drivers against the simulator and watches them: warm-up RSS, threads, the
+// restart, hangs. Fills what only the run itself can see.
+void run_load(const Options& options, Recorder& recorder, Figures& figures) {
   const auto scenario = scenario_for(options);
-
   auto simulator = start_simulator(scenario, 0);
   const int port = simulator->port();
-  std::size_t invalid_hits_before = 0;  // on simulators already stopped
-
-  const auto start = SteadyClock::now();
-  Recorder recorder(static_cast<std::size_t>(total), start);
+  std::size_t invalid_calls = 0;  // on simulators already stopped
 
   OrchestratorConfig config;
   PoolConfig pool{Provider::groq, {kModel}, keys_for(options.mix, options.bad_keys_first), simulator->url()};
@@ -477,16 +505,9 @@ int run(const Options& options) {
   config.jitter_seed = options.seed;
   config.events.on_attempt = [&recorder](const Attempt& attempt) { recorder.on_attempt(attempt); };
 
-  json figures;
-  std::vector<std::string> violations;
-  long rss_after_warmup = -1;
-  long rss_end = -1;
-  long stop_ms = -1;
-  long restart_ms = -1;
-  int threads_max = 0;
-  const int threads_base = thread_count_once_serving(simulator->url());
+  figures.threads_base = thread_count_once_serving(simulator->url());
   // The drivers (3), the sync threads and the event loop come on top of what runs now.
-  const int threads_bound = threads_base + 3 + options.threads + 1 + kThreadSlack;
+  figures.threads_bound = figures.threads_base + 3 + options.threads + 1 + kThreadSlack;
   std::atomic<long> deltas{0};
   {
     Orchestrator orchestrator(config);
@@ -496,26 +517,29 @@ int run(const Options& options) {
     std::thread stream_driver([&] { drive_streams(orchestrator, recorder, pacer, options, deltas); });
 
     bool restarted = options.restart_after <= 0;
-    while (recorder.completed() < total) {
+    while (recorder.completed() < figures.total) {
       std::this_thread::sleep_for(milliseconds(20));
-      threads_max = std::max(threads_max, thread_count());
-      if (rss_after_warmup < 0 && recorder.completed() >= warmup) rss_after_warmup = rss_kb();
+      figures.threads_max = std::max(figures.threads_max, thread_count());
+      if (figures.rss_after_warmup_kb < 0 && recorder.completed() >= figures.warmup) {
+        figures.rss_after_warmup_kb = rss_kb();
+      }
       if (!restarted && recorder.completed() >= options.restart_after) {
         restarted = true;
-        invalid_hits_before += simulator->hits("groq", kInvalidKey.value);
-        stop_ms = recorder.elapsed_ms();
-        pacer.start(1000.0 * static_cast<double>(recorder.completed()) / static_cast<double>(std::max(stop_ms, 1L)));
+        invalid_calls += simulator->hits("groq", kInvalidKey.value);
+        figures.stop_ms = recorder.elapsed_ms();
+        pacer.start(1000.0 * static_cast<double>(recorder.completed()) /
+                    static_cast<double>(std::max(figures.stop_ms, 1L)));
         simulator.reset();
         std::this_thread::sleep_for(milliseconds(options.outage_ms));
         simulator = start_simulator(scenario, port);
-        restart_ms = recorder.elapsed_ms();
+        figures.restart_ms = recorder.elapsed_ms();
         pacer.stop();
       }
       if (const auto oldest = recorder.oldest_unfinished()) {
         if (oldest->second > options.deadline_ms + kHangSlack.count()) {
           std::cout << "polyrouter_soak: HANG: request #" << oldest->first << " unfinished after "
                     << oldest->second << " ms (deadline " << options.deadline_ms << " ms); "
-                    << recorder.completed() << " of " << total << " requests completed\n"
+                    << recorder.completed() << " of " << figures.total << " requests completed\n"
                     << std::flush;
           std::_Exit(1);  // the orchestrator cannot be destroyed cleanly with a request stuck
         }
@@ -524,207 +548,235 @@ int run(const Options& options) {
     async_driver.join();
     sync_driver.join();
     stream_driver.join();
-    rss_end = rss_kb();
-    threads_max = std::max(threads_max, thread_count());
+    figures.rss_end_kb = rss_kb();
+    figures.threads_max = std::max(figures.threads_max, thread_count());
   }
-  const long elapsed_ms = recorder.elapsed_ms();
-  const auto invalid_hits = static_cast<long>(invalid_hits_before + simulator->hits("groq", kInvalidKey.value));
-  simulator.reset();
+  figures.elapsed_ms = recorder.elapsed_ms();
+  figures.invalid_calls = static_cast<long>(invalid_calls + simulator->hits("groq", kInvalidKey.value));
+  figures.invalid_bound = recorder.first_invalid_seen() ? recorder.in_flight_at_first_invalid() : 0;
+  figures.deltas = deltas.load();
+}
 
-  // --- success and outcomes
-  long successes = 0;
-  json per_kind = json::object();
+void count_outcomes(const Recorder& recorder, Figures& figures) {
   for (int k = 0; k < 3; ++k) {
     const auto& counts = recorder.counts(static_cast<Kind>(k));
-    const long s = counts.success.load();
-    const long n = s + counts.failure.load();
-    successes += s;
-    if (n > 0) per_kind[kKindNames[k]] = {{"requests", n}, {"successes", s}};
+    const long successes = counts.success.load();
+    const long requests = successes + counts.failure.load();
+    figures.successes += successes;
+    if (requests > 0) figures.per_kind[kKindNames[k]] = {{"requests", requests}, {"successes", successes}};
   }
-  const double success_percent = total == 0 ? 0.0 : 100.0 * static_cast<double>(successes) / static_cast<double>(total);
+  figures.success_percent = figures.total == 0 ? 0.0
+                                                : 100.0 * static_cast<double>(figures.successes) /
+                                                      static_cast<double>(figures.total);
+  figures.errors = recorder.errors();
+  figures.attempts = recorder.attempts();
+  figures.first_error = recorder.first_error();
+  figures.untyped = recorder.untyped_count();
+  figures.untyped_examples = recorder.untyped();
+}
 
-  const auto served = restart_ms < 0 ? std::make_pair(total, successes)
-                                     : recorder.outside(stop_ms, restart_ms + options.recovery_limit_ms);
+long successes_between(const Recorder& recorder, long first_bucket, long end_bucket) {
+  long sum = 0;
+  for (long b = first_bucket; b < end_bucket; ++b) sum += recorder.successes_in_bucket(b);
+  return sum;
+}
 
-  // --- 0.5 s windows while the upstream serves and requests are being issued
-  const long load_end_bucket = recorder.last_issue_ms() / kBucket.count();
-  const long excluded_from = stop_ms < 0 ? -1 : stop_ms / kBucket.count();
-  const long excluded_to = restart_ms < 0 ? -1 : (restart_ms + options.recovery_limit_ms) / kBucket.count();
-  long min_window = -1;
-  long windows = 0;
-  std::vector<double> zero_windows_s;
+// The 0.5 s windows while requests are issued and the upstream serves, and the recovery after
+// the restart: the first 0.5 s with at least half the pre-outage rate.
+void measure_windows(const Recorder& recorder, const Options& options, Figures& figures) {
+  const long bucket_ms = kBucket.count();
+  figures.last_issue_ms = recorder.last_issue_ms();
+  if (figures.restart_ms >= 0) {
+    figures.served = recorder.outside(figures.stop_ms, figures.restart_ms + options.recovery_limit_ms);
+    figures.after_restart = recorder.outside(-1, figures.restart_ms);
+  } else {
+    figures.served = {figures.total, figures.successes};
+  }
+
+  const long load_end = figures.last_issue_ms / bucket_ms;
+  const long excluded_from = figures.stop_ms < 0 ? -1 : figures.stop_ms / bucket_ms;
+  const long excluded_to = figures.restart_ms < 0 ? -1 : (figures.restart_ms + options.recovery_limit_ms) / bucket_ms;
   // Windows start at the first success: before it the orchestrator and the simulator are still
   // starting up (well over 0.5 s under ThreadSanitizer). A run without any success judges all.
-  long first_success_bucket = 0;
-  while (first_success_bucket < load_end_bucket && recorder.successes_in_bucket(first_success_bucket) == 0) {
-    ++first_success_bucket;
-  }
-  if (first_success_bucket == load_end_bucket) first_success_bucket = 0;
-  for (long first = first_success_bucket; first + kBucketsPerWindow <= load_end_bucket; first += kBucketsPerWindow) {
-    const long last = first + kBucketsPerWindow - 1;
-    if (excluded_from >= 0 && last >= excluded_from && first <= excluded_to) continue;
-    long sum = 0;
-    for (long b = first; b <= last; ++b) sum += recorder.successes_in_bucket(b);
-    ++windows;
-    if (min_window < 0 || sum < min_window) min_window = sum;
-    if (sum == 0) zero_windows_s.push_back(static_cast<double>(first * kBucket.count()) / 1000.0);
+  long first = 0;
+  while (first < load_end && recorder.successes_in_bucket(first) == 0) ++first;
+  if (first == load_end) first = 0;
+  figures.first_window_ms = first * bucket_ms;
+  for (long window = first; window + kBucketsPerWindow <= load_end; window += kBucketsPerWindow) {
+    const long last = window + kBucketsPerWindow - 1;
+    if (excluded_from >= 0 && last >= excluded_from && window <= excluded_to) continue;
+    const long sum = successes_between(recorder, window, window + kBucketsPerWindow);
+    ++figures.windows;
+    if (figures.min_window < 0 || sum < figures.min_window) figures.min_window = sum;
+    if (sum == 0) figures.zero_windows_s.push_back(static_cast<double>(window * bucket_ms) / 1000.0);
   }
 
-  // --- recovery after the restart: the first 0.5 s with at least half the pre-outage rate
-  double baseline = 0;
-  long recovery_ms = -1;
-  if (restart_ms >= 0) {
-    // Successes per 0.5 s from the first success to the stop.
-    long sum = 0;
-    for (long b = first_success_bucket; b < excluded_from; ++b) sum += recorder.successes_in_bucket(b);
-    const long buckets = std::max(excluded_from - first_success_bucket, 1L);
-    baseline = static_cast<double>(sum * kBucketsPerWindow) / static_cast<double>(buckets);
-    const long from = restart_ms / kBucket.count();
-    for (long b = from; b + kBucketsPerWindow <= std::max(load_end_bucket, from + kBucketsPerWindow); ++b) {
-      long window = 0;
-      for (long i = b; i < b + kBucketsPerWindow; ++i) window += recorder.successes_in_bucket(i);
-      if (static_cast<double>(window) >= 0.5 * baseline && window > 0) {
-        recovery_ms = (b + kBucketsPerWindow) * kBucket.count() - restart_ms;
-        break;
-      }
+  if (figures.restart_ms < 0) return;
+  figures.baseline = static_cast<double>(successes_between(recorder, first, excluded_from) * kBucketsPerWindow) /
+                     static_cast<double>(std::max(excluded_from - first, 1L));
+  const long from = figures.restart_ms / bucket_ms;
+  for (long b = from; b + kBucketsPerWindow <= std::max(load_end, from + kBucketsPerWindow); ++b) {
+    const long window = successes_between(recorder, b, b + kBucketsPerWindow);
+    if (window > 0 && static_cast<double>(window) >= 0.5 * figures.baseline) {
+      figures.recovery_ms = (b + kBucketsPerWindow) * bucket_ms - figures.restart_ms;
+      return;
     }
   }
+}
 
-  // --- invariants
-  if (recorder.untyped_count() > 0) {
-    violations.push_back(std::to_string(recorder.untyped_count()) +
-                         " outcomes neither a Response with text nor a polyrouter::Error");
+std::vector<std::string> violations_of(const Figures& figures, const Options& options) {
+  std::vector<std::string> violations;
+  const auto number = [](auto value) { return std::to_string(value); };
+  if (figures.untyped > 0) {
+    violations.push_back(number(figures.untyped) + " outcomes neither a Response with text nor a polyrouter::Error");
   }
-  if (judge_rss && rss_after_warmup >= 0 && rss_end - rss_after_warmup > options.rss_limit_kb) {
-    violations.push_back("RSS grew " + std::to_string(rss_end - rss_after_warmup) + " kB after warm-up (limit " +
-                         std::to_string(options.rss_limit_kb) + " kB)");
+  const long rss_growth = figures.rss_end_kb - figures.rss_after_warmup_kb;
+  if (figures.judge_rss && figures.rss_after_warmup_kb >= 0 && rss_growth > options.rss_limit_kb) {
+    violations.push_back("RSS grew " + number(rss_growth) + " kB after warm-up (limit " + number(options.rss_limit_kb) +
+                         " kB)");
   }
-  if (threads_max > threads_bound) {
-    violations.push_back("threads reached " + std::to_string(threads_max) + " (bound " +
-                         std::to_string(threads_bound) + ")");
+  if (figures.threads_max > figures.threads_bound) {
+    violations.push_back("threads reached " + number(figures.threads_max) + " (bound " + number(figures.threads_bound) +
+                         ")");
   }
-  const long invalid_bound = recorder.first_invalid_seen() ? recorder.in_flight_at_first_invalid() : 0;
-  if (invalid_hits > invalid_bound) {
-    violations.push_back("the invalid key was called " + std::to_string(invalid_hits) + " times; at most " +
-                         std::to_string(invalid_bound) + " requests were in flight at its first 401");
+  if (figures.invalid_calls > figures.invalid_bound) {
+    violations.push_back("the invalid key was called " + number(figures.invalid_calls) + " times; at most " +
+                         number(figures.invalid_bound) + " requests were in flight at its first 401");
   }
-  // Requests that started after the restart, and their successes.
-  const auto after_restart = restart_ms < 0 ? std::make_pair(0L, 0L)
-                                            : recorder.outside(-1, restart_ms);
-  if (restart_ms >= 0 && after_restart.first > 0 && after_restart.second == 0) {
-    violations.push_back("throughput never came back after the restart: " + std::to_string(after_restart.first) +
-                         " requests started after it, none succeeded");
-  } else if (restart_ms >= 0 && recorder.last_issue_ms() < restart_ms + kBucketsPerWindow * kBucket.count()) {
-    violations.push_back("the requests ran out before the restart was over: recovery not measured "
-                         "(lower --restart-after or --outage-ms)");
-  } else if (restart_ms >= 0 && (recovery_ms < 0 || recovery_ms > options.recovery_limit_ms)) {
-    violations.push_back(recovery_ms < 0 ? std::string("throughput never came back after the restart")
-                                         : "throughput came back " + std::to_string(recovery_ms) +
-                                               " ms after the restart (limit " +
-                                               std::to_string(options.recovery_limit_ms) + " ms)");
+  if (figures.restart_ms >= 0) {
+    if (figures.after_restart.first > 0 && figures.after_restart.second == 0) {
+      violations.push_back("throughput never came back after the restart: " + number(figures.after_restart.first) +
+                           " requests started after it, none succeeded");
+    } else if (figures.last_issue_ms < figures.restart_ms + kBucketsPerWindow * kBucket.count()) {
+      violations.push_back("the requests ran out before the restart was over: recovery not measured "
+                           "(lower --restart-after or --outage-ms)");
+    } else if (figures.recovery_ms < 0) {
+      violations.push_back("throughput never came back after the restart");
+    } else if (figures.recovery_ms > options.recovery_limit_ms) {
+      violations.push_back("throughput came back " + number(figures.recovery_ms) + " ms after the restart (limit " +
+                           number(options.recovery_limit_ms) + " ms)");
+    }
   }
-  if (!zero_windows_s.empty()) {
+  if (!figures.zero_windows_s.empty()) {
     std::ostringstream at;
-    for (std::size_t i = 0; i < std::min<std::size_t>(zero_windows_s.size(), 5); ++i) {
-      at << (i ? ", " : "") << zero_windows_s[i] << " s";
+    for (std::size_t i = 0; i < std::min<std::size_t>(figures.zero_windows_s.size(), 5); ++i) {
+      at << (i ? ", " : "") << figures.zero_windows_s[i] << " s";
     }
-    violations.push_back(std::to_string(zero_windows_s.size()) +
+    violations.push_back(number(figures.zero_windows_s.size()) +
                          " half-second windows with 0 successes while the upstream served (from " + at.str() +
-                         (zero_windows_s.size() > 5 ? ", ..." : "") + ")");
+                         (figures.zero_windows_s.size() > 5 ? ", ..." : "") + ")");
   }
-  if (options.min_success_percent > 0 && success_percent < options.min_success_percent) {
+  if (options.min_success_percent > 0 && figures.success_percent < options.min_success_percent) {
     std::ostringstream text;
-    text << std::fixed << std::setprecision(2) << "success " << success_percent << "% is below "
+    text << std::fixed << std::setprecision(2) << "success " << figures.success_percent << "% is below "
          << options.min_success_percent << "%";
     violations.push_back(text.str());
   }
+  return violations;
+}
 
-  // --- report
-  auto& out = std::cout;
+void print_report(std::ostream& out, const Figures& f, const Options& options,
+                  const std::vector<std::string>& violations) {
+  const auto seconds = [](long ms) {
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(1) << static_cast<double>(ms) / 1000.0 << " s";
+    return text.str();
+  };
   out << "polyrouter_soak: mix " << mix_name(options.mix) << (options.bad_keys_first ? ", bad keys first" : "")
-      << ", breaker " << (options.breaker ? "on" : "off")
-      << ", seed " << options.seed << "\n";
+      << ", breaker " << (options.breaker ? "on" : "off") << ", seed " << options.seed << "\n";
   out << "  requests     " << options.async_requests << " request_async (" << options.inflight << " in flight), "
       << options.sync_requests << " request() (" << options.threads << " threads), " << options.streams
       << " stream_async (" << options.stream_inflight << " in flight)\n";
-  out << "  elapsed      " << std::fixed << std::setprecision(1) << static_cast<double>(elapsed_ms) / 1000.0 << " s, "
-      << std::setprecision(0) << static_cast<double>(total) * 1000.0 / static_cast<double>(std::max(elapsed_ms, 1L))
-      << " requests/s\n";
-  out << "  success      " << percent(successes, total) << " (" << successes << " of " << total << ")";
-  for (const auto& [name, figures_of] : per_kind.items()) {
-    out << "; " << name << " " << percent(figures_of["successes"].get<long>(), figures_of["requests"].get<long>());
+  out << "  elapsed      " << seconds(f.elapsed_ms) << ", "
+      << f.total * 1000 / std::max(f.elapsed_ms, 1L) << " requests/s\n";
+  out << "  success      " << percent(f.successes, f.total) << " (" << f.successes << " of " << f.total << ")";
+  for (const auto& [name, kind] : f.per_kind.items()) {
+    out << "; " << name << " " << percent(kind["successes"].get<long>(), kind["requests"].get<long>());
   }
   out << "\n  errors      ";
-  const auto errors = recorder.errors();
-  if (errors.empty()) out << " none";
-  for (const auto& [name, count] : errors) out << " " << name << " " << count;
-  if (restart_ms >= 0) {
-    out << "\n  served       " << percent(served.second, served.first) << " of the " << served.first
+  if (f.errors.empty()) out << " none";
+  for (const auto& [name, count] : f.errors) out << " " << name << " " << count;
+  if (f.restart_ms >= 0) {
+    out << "\n  served       " << percent(f.served.second, f.served.first) << " of the " << f.served.first
         << " requests that neither started nor ended between the stop and " << options.recovery_limit_ms
         << " ms after the restart";
   }
   out << "\n  attempts    ";
-  const auto attempts = recorder.attempts();
-  for (const auto& [name, count] : attempts) out << " " << name << " " << count;
-  if (!errors.empty()) out << "\n  first error  " << recorder.first_error();
-  out << "\n  untyped      " << recorder.untyped_count();
-  for (const auto& what : recorder.untyped()) out << "\n    " << what;
-  out << "\n  windows      " << windows << " half-second windows while serving, from "
-      << std::setprecision(1) << static_cast<double>(first_success_bucket * kBucket.count()) / 1000.0
-      << " s; min successes " << min_window
-      << "; with 0 successes " << zero_windows_s.size() << "\n";
-  if (restart_ms >= 0) {
-    out << "  restart      upstream stopped at " << std::setprecision(1) << static_cast<double>(stop_ms) / 1000.0
-        << " s, serving again at " << static_cast<double>(restart_ms) / 1000.0 << " s; throughput back "
-        << (recovery_ms < 0 ? std::string("never") : std::to_string(recovery_ms) + " ms")
-        << " after the restart (pre-outage " << std::setprecision(0) << baseline << " successes per 0.5 s)\n";
+  for (const auto& [name, count] : f.attempts) out << " " << name << " " << count;
+  if (!f.errors.empty()) out << "\n  first error  " << f.first_error;
+  out << "\n  untyped      " << f.untyped;
+  for (const auto& what : f.untyped_examples) out << "\n    " << what;
+  out << "\n  windows      " << f.windows << " half-second windows while serving, from " << seconds(f.first_window_ms)
+      << "; min successes " << f.min_window << "; with 0 successes " << f.zero_windows_s.size() << "\n";
+  if (f.restart_ms >= 0) {
+    out << "  restart      upstream stopped at " << seconds(f.stop_ms) << ", serving again at " << seconds(f.restart_ms)
+        << "; throughput back " << (f.recovery_ms < 0 ? std::string("never") : std::to_string(f.recovery_ms) + " ms")
+        << " after the restart (pre-outage " << static_cast<long>(f.baseline) << " successes per 0.5 s)\n";
   } else {
     out << "  restart      none\n";
   }
-  out << "  rss          after warm-up (" << warmup << " requests) " << rss_after_warmup << " kB, at the end "
-      << rss_end << " kB, growth " << (rss_end - rss_after_warmup) << " kB"
-      << (judge_rss ? " (limit " + std::to_string(options.rss_limit_kb) + " kB)" : " (not judged under a sanitizer)")
+  out << "  rss          after warm-up (" << f.warmup << " requests) " << f.rss_after_warmup_kb << " kB, at the end "
+      << f.rss_end_kb << " kB, growth " << (f.rss_end_kb - f.rss_after_warmup_kb) << " kB"
+      << (f.judge_rss ? " (limit " + std::to_string(options.rss_limit_kb) + " kB)" : " (not judged under a sanitizer)")
       << "\n";
-  out << "  threads      at the start " << threads_base << ", at most " << threads_max << " (bound " << threads_bound
-      << ")\n";
-  out << "  invalid key  " << invalid_hits << " calls; " << invalid_bound << " requests in flight at its first 401\n";
-  out << "  stream deltas " << deltas.load() << "\n";
-  if (violations.empty()) {
-    out << "  invariants   all held\n";
-  } else {
-    for (const auto& violation : violations) out << "  VIOLATION    " << violation << "\n";
-  }
+  out << "  threads      at the start " << f.threads_base << ", at most " << f.threads_max << " (bound "
+      << f.threads_bound << ")\n";
+  out << "  invalid key  " << f.invalid_calls << " calls; " << f.invalid_bound
+      << " requests in flight at its first 401\n";
+  out << "  stream deltas " << f.deltas << "\n";
+  if (violations.empty()) out << "  invariants   all held\n";
+  for (const auto& violation : violations) out << "  VIOLATION    " << violation << "\n";
   out << std::flush;
+}
 
+json figures_json(const Figures& f, const Options& options, const std::vector<std::string>& violations) {
+  return {{"mix", mix_name(options.mix)},
+          {"breaker", options.breaker},
+          {"bad_keys_first", options.bad_keys_first},
+          {"seed", options.seed},
+          {"requests", f.total},
+          {"elapsed_ms", f.elapsed_ms},
+          {"successes", f.successes},
+          {"success_percent", f.success_percent},
+          {"served_requests", f.served.first},
+          {"served_successes", f.served.second},
+          {"per_kind", f.per_kind},
+          {"errors", f.errors},
+          {"attempts", f.attempts},
+          {"untyped", f.untyped},
+          {"windows", f.windows},
+          {"min_window_successes", f.min_window},
+          {"zero_windows", f.zero_windows_s.size()},
+          {"stop_ms", f.stop_ms},
+          {"restart_ms", f.restart_ms},
+          {"recovery_ms", f.recovery_ms},
+          {"rss_after_warmup_kb", f.rss_after_warmup_kb},
+          {"rss_end_kb", f.rss_end_kb},
+          {"threads_base", f.threads_base},
+          {"threads_max", f.threads_max},
+          {"threads_bound", f.threads_bound},
+          {"invalid_key_calls", f.invalid_calls},
+          {"in_flight_at_first_401", f.invalid_bound},
+          {"violations", violations}};
+}
+
+}  // namespace
+
+int run(const Options& options) {
+  Figures figures;
+  figures.total = options.async_requests + options.sync_requests + options.streams;
+  figures.warmup = options.warmup > 0 ? options.warmup : figures.total / 5;
+  figures.judge_rss = options.rss_limit_kb >= 0 && !under_sanitizer();
+
+  Recorder recorder(static_cast<std::size_t>(figures.total), SteadyClock::now());
+  run_load(options, recorder, figures);
+  count_outcomes(recorder, figures);
+  measure_windows(recorder, options, figures);
+
+  const auto violations = violations_of(figures, options);
+  print_report(std::cout, figures, options, violations);
   if (!options.json_file.empty()) {
-    figures = {{"mix", mix_name(options.mix)},
-               {"breaker", options.breaker},
-               {"bad_keys_first", options.bad_keys_first},
-               {"seed", options.seed},
-               {"requests", total},
-               {"elapsed_ms", elapsed_ms},
-               {"successes", successes},
-               {"success_percent", success_percent},
-               {"served_requests", served.first},
-               {"served_successes", served.second},
-               {"per_kind", per_kind},
-               {"errors", errors},
-               {"attempts", attempts},
-               {"untyped", recorder.untyped_count()},
-               {"windows", windows},
-               {"min_window_successes", min_window},
-               {"zero_windows", zero_windows_s.size()},
-               {"stop_ms", stop_ms},
-               {"restart_ms", restart_ms},
-               {"recovery_ms", recovery_ms},
-               {"rss_after_warmup_kb", rss_after_warmup},
-               {"rss_end_kb", rss_end},
-               {"threads_base", threads_base},
-               {"threads_max", threads_max},
-               {"invalid_key_calls", invalid_hits},
-               {"in_flight_at_first_401", invalid_bound},
-               {"violations", violations}};
-    std::ofstream(options.json_file) << figures.dump(2) << '\n';
+    std::ofstream(options.json_file) << figures_json(figures, options, violations).dump(2) << '\n';
   }
   return violations.empty() ? 0 : 1;
 }
