@@ -776,7 +776,12 @@ int run(const Options& options) {
   const auto violations = violations_of(figures, options);
   print_report(std::cout, figures, options, violations);
   if (!options.json_file.empty()) {
-    std::ofstream(options.json_file) << figures_json(figures, options, violations).dump(2) << '\n';
+    std::ofstream file(options.json_file);
+    file << figures_json(figures, options, violations).dump(2) << '\n';
+    if (!file.flush()) {
+      std::cerr << "polyrouter_soak: cannot write " << options.json_file << '\n';
+      return 1;
+    }
   }
   return violations.empty() ? 0 : 1;
 }

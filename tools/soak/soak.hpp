@@ -24,6 +24,7 @@ struct Options {
   long streams = 10000;          ///< stream_async, future form
   int stream_inflight = 32;
   long restart_after = 50000;    ///< completed requests before the upstream stops; 0 = never
+                                 ///< (polyrouter_soak's default: half of all requests)
   int outage_ms = 2000;          ///< how long the upstream stays down
   bool breaker = true;           ///< false: BreakerPolicy::failure_threshold = 0
   bool bad_keys_first = false;   ///< breaker mix: invalid and always-503 keys before the healthy ones
@@ -37,7 +38,7 @@ struct Options {
 };
 
 /// Runs the soak, prints the report on stdout and returns 0 when every invariant held,
-/// 1 otherwise (a hang ends the process at once, with exit code 1, after the report).
+/// 1 otherwise. A hang ends the process at once with exit code 1, after a HANG line.
 int run(const Options& options);
 
 }  // namespace polyrouter::soak
