@@ -198,8 +198,9 @@ Scenario parse_scenario(const json& value) {
   if (!value.is_object()) fail("scenario", "expected an object, got " + std::string(value.type_name()));
   Scenario scenario;
   for (const auto& item : value.items()) {
-    if (item.key() != "models" && item.key() != "rules" && item.key() != "description") {
-      fail(item.key(), "unknown field (expected models, rules or description)");
+    if (item.key() != "models" && item.key() != "rules" && item.key() != "description" &&
+        item.key() != "random_faults") {
+      fail(item.key(), "unknown field (expected models, rules, random_faults or description)");
     }
   }
   if (value.contains("description")) expect_string(value["description"], "description");
@@ -222,6 +223,9 @@ Scenario parse_scenario(const json& value) {
     for (std::size_t i = 0; i < rules.size(); ++i) {
       scenario.rules.push_back(parse_rule(rules[i], "rules[" + std::to_string(i) + "]"));
     }
+  }
+  if (value.contains("random_faults")) {
+    scenario.random_faults = parse_random_faults(value["random_faults"], "random_faults");
   }
   return scenario;
 }

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "random_faults.hpp"
+
 namespace polyrouter::sim::detail {
 
 enum class Provider { groq, cerebras, gemini };
@@ -61,6 +63,7 @@ struct Scenario {
   // A provider absent from the map knows every model.
   std::map<Provider, std::vector<std::string>> models;
   std::vector<Rule> rules;
+  RandomFaults random_faults;  // none by default
 
   bool knows_model(Provider provider, std::string_view model) const;
 };
@@ -82,5 +85,10 @@ class RuleBook {
   std::vector<Rule> rules_;
   std::vector<std::size_t> uses_;
 };
+
+/// @p rule (nullopt = no rule matched) unless the call is healthy (no rule, or an `ok` rule)
+/// and its serial is one of the faulty ones: then a server_error rule with the drawn status.
+std::optional<Rule> with_random_fault(const RandomFaults& faults, std::uint64_t serial,
+                                      std::optional<Rule> rule);
 
 }  // namespace polyrouter::sim::detail

@@ -139,6 +139,9 @@ struct Simulator::Impl {
       // Requests without credentials are refused before any rule is consulted (or used up).
       if (!call.key.empty()) rule = rules.take(call.provider, call.key, call.model);
       current = scenario;
+      if (!call.key.empty() && !call.list_models) {
+        rule = detail::with_random_fault(current->random_faults, call.serial, std::move(rule));
+      }
     }
     if (rule && rule->latency.count() > 0) wait(rule->latency);
     detail::deliver(detail::respond(call, rule, *current), response);
