@@ -30,6 +30,19 @@ struct ApiKey {
   ApiKey(std::string key_label, std::string key) : label(std::move(key_label)), value(std::move(key)) {}
 };
 
+/// What a stream does when its route fails after text reached the caller (the commit point).
+enum class StreamRecovery {
+  /// Run the request again on the next route; the caller is told to discard what it received
+  /// (StreamCallbacks::on_restart) and then gets the new answer from its start.
+  restart,
+  /// Ask the next route to continue from the partial text (an assistant prefill) and deliver
+  /// only the continuation. For pools whose models accept a prefill; a route that rejects it
+  /// is asked again from the start (restart).
+  continue_partial,
+  /// Raise StreamInterruptedError with the partial text.
+  surface,
+};
+
 /// One provider account: a client, its ordered models and its ordered keys.
 struct PoolConfig {
   PoolConfig() = default;
@@ -51,6 +64,9 @@ struct PoolConfig {
   std::string name;                 ///< shown in attempts and logs; empty = the provider's name
   /// The keys share one account quota: a rate limit cools the model for every key of the pool.
   bool shared_quota = false;
+  /// How a stream cut on this pool recovers, and (continue_partial) whether its models may
+  /// continue another route's cut stream; empty = OrchestratorConfig::stream_recovery.
+  std::optional<StreamRecovery> stream_recovery;
   /// The user's own client; when set, provider and base_url only label it.
   std::shared_ptr<LLMClient> client;
 };
@@ -94,9 +110,11 @@ struct Timeouts {
   Milliseconds attempt{60000};   ///< one round trip
   Milliseconds total{180000};    ///< one request: bounds retries, waits and failover
   Milliseconds max_wait{0};      ///< wait this long for a cooldown to end rather than fail
-  Milliseconds first_delta{30000}; ///< streams: fail over when no delta came within this
+  /// Streams: fail over when no model output (text, reasoning or a tool call) came within this.
+  Milliseconds first_delta{15000};
   Milliseconds stall{30000};     ///< streams: after the first delta, the longest silence allowed
 };
+
 
 /// What a content-filter block does.
 enum class ContentFilterPolicy { surface, next };
@@ -126,6 +144,7 @@ struct OrchestratorConfig {
   BreakerPolicy breaker;
   Timeouts timeouts;
   ContentFilterPolicy content_filter = ContentFilterPolicy::surface;
+  StreamRecovery stream_recovery = StreamRecovery::restart;
   HttpOptions http;               ///< for the built-in clients
   Clock clock;
   std::uint64_t jitter_seed = 0;  ///< 0 = seeded from the system

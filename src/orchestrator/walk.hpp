@@ -44,7 +44,11 @@ class Walk {
   /// After Step::finished: the answer, or throws the walk's error.
   Response result();
 
-  const ChatRequest& request() const { return request_; }
+  /// The request for the attempt of the last Step (with a prefill when it continues a stream).
+  const ChatRequest& request() const { return prefilling_ ? prefilled_ : request_; }
+  /// After an attempt Step: set when the caller must discard the text it received before this
+  /// attempt's deltas arrive (a stream restarting on another route). Taken once.
+  std::optional<StreamRestart> take_restart();
 
  private:
   enum class Next { next_key, next_model };
@@ -77,6 +81,17 @@ class Walk {
   std::vector<Attempt> attempts_;
   bool cut_by_deadline_ = false;
   std::string reason_ = "every provider, model and key failed";
+
+  // Stream recovery. delivered_: text the caller holds from earlier attempts and has not been
+  // told to discard; it is continued (prefill) or voided (restart) by the next attempt.
+  StreamRecovery recovery_of(std::size_t pool) const;
+  void prepare_stream_recovery();
+  std::string delivered_;
+  std::optional<Attempt> cut_attempt_;
+  std::optional<StreamRestart> restart_;
+  ChatRequest prefilled_;
+  bool prefilling_ = false;
+  bool prefill_rejected_ = false;
 
   bool finished_ = false;
   std::optional<Response> response_;

@@ -146,7 +146,7 @@ TEST_CASE("before the first delta, a connection refused fails over too", "[strea
   CHECK(r.attempts.at(0).outcome == AttemptOutcome::unavailable);
 }
 
-TEST_CASE("after the first delta, failures raise StreamInterruptedError with the partial text",
+TEST_CASE("with the surface policy, failures after the first delta raise StreamInterruptedError",
           "[stream][interrupted]") {
   StreamServer never_used;
   never_used.script({{chunk("other model", "stop")}, {sse("[DONE]")}});
@@ -189,6 +189,7 @@ TEST_CASE("after the first delta, failures raise StreamInterruptedError with the
 
   OrchestratorConfig config = config_for({pool_at(provider, server.url()), pool_at(Provider::groq, never_used.url())});
   config.timeouts.stall = stall;
+  config.stream_recovery = StreamRecovery::surface;
   Orchestrator orchestrator(config);
   Collector c;
   try {
@@ -265,6 +266,7 @@ TEST_CASE("the stall limit follows the injected clock", "[stream][interrupted][c
   server.script({{chunk("Hello")}, {chunk(" wor")}, {chunk("ld", "stop"), /*wait_for_gate=*/true}, {sse("[DONE]")}});
   FakeClock clock;
   OrchestratorConfig config = config_for({pool_at(Provider::groq, server.url())});
+  config.stream_recovery = StreamRecovery::surface;
   config.clock = clock.clock();
   config.timeouts.total = 100h;
   config.timeouts.stall = 1h;
