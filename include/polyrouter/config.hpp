@@ -98,10 +98,15 @@ struct CooldownPolicy {
   Milliseconds daily_limit_minimum{600000};
 };
 
-/// Per (pool, model) circuit breaker for repeated transient failures.
+/// Per (pool, model) circuit breaker. It counts one outcome per request (a request that got its
+/// answer from the model, on whichever key and after whatever retries, is a success) and opens
+/// on the failure ratio over a sliding window, as Envoy's outlier detection and Hystrix do.
 struct BreakerPolicy {
-  int failure_threshold = 5;        ///< consecutive transient failures that open it (0 = never)
-  Milliseconds open_duration{30000}; ///< then one trial request is let through (half-open)
+  double failure_ratio = 0.5;           ///< opens when this share of the window's requests failed (0 = never)
+  int minimum_requests = 20;            ///< ...and the window holds at least this many
+  Milliseconds window{10000};           ///< how far back outcomes count
+  Milliseconds open_duration{2000};     ///< the first open interval; then one trial request (half-open)
+  Milliseconds max_open_duration{60000}; ///< each trip in a row doubles the interval, up to this
 };
 
 /// Time limits.

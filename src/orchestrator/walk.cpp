@@ -215,7 +215,9 @@ void Walk::succeeded(Response response, TimePoint start) {
   Attempt a = attempt_here(AttemptOutcome::success, start, engine_.now());
   a.http_status = 200;
   record(std::move(a));
-  engine_.health.record_success(pool_, model_);
+  if (breaker_pending_ && *breaker_pending_ == std::make_pair(pool_, model_)) breaker_pending_.reset();
+  settle_breaker();  // another model failed this request before this one answered
+  engine_.health.record_success(pool_, model_, engine_.now());
   engine_.throttle.on_success();
   engine_.successes.fetch_add(1, std::memory_order_relaxed);
   if (prefilling_) response.text.insert(0, delivered_);  // the caller holds the start already
@@ -240,7 +242,16 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
                e.what());
 
   const bool transient = is_transient(e.kind());
-  if (transient) engine_.health.record_transient_failure(pool_, model_, end);
+  if (transient) {
+    // One outcome per request and model: a trial's failure counts at once (it reopens the
+    // breaker); otherwise it counts when the request leaves the model without its answer.
+    if (trial_) {
+      engine_.health.record_failure(pool_, model_, end);
+    } else if (!breaker_pending_ || *breaker_pending_ != std::make_pair(pool_, model_)) {
+      settle_breaker();
+      breaker_pending_ = std::make_pair(pool_, model_);
+    }
+  }
   if (committed) {
     delivered_ += partial;  // a continuation adds to what the caller holds; a restart voided the rest
     cut_attempt_ = attempts_.back();
@@ -377,6 +388,13 @@ bool Walk::on_failure(const Error& e, TimePoint now, Next& next) {
   }
 }
 
+void Walk::settle_breaker() {
+  if (!breaker_pending_) return;
+  const auto [pool, model] = *breaker_pending_;
+  breaker_pending_.reset();
+  engine_.health.record_failure(pool, model, engine_.now());
+}
+
 void Walk::finish_exhausted(std::string_view reason) {
   finished_ = true;
   engine_.exhaustions.fetch_add(1, std::memory_order_relaxed);
@@ -440,6 +458,7 @@ std::optional<StreamRestart> Walk::take_restart() {
 }
 
 Response Walk::result() {
+  settle_breaker();
   if (error_) std::rethrow_exception(error_);
   return std::move(*response_);
 }

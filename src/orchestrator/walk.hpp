@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "orchestrator/engine.hpp"
@@ -59,6 +60,9 @@ class Walk {
   /// Learns from a non-transient failure; returns true when the error must stop the walk.
   bool on_failure(const Error& e, TimePoint end, Next& next);
   void finish_exhausted(std::string_view reason);
+  /// Counts a request failure for the model that failed transiently and did not answer.
+  void settle_breaker();
+  std::optional<std::pair<std::size_t, std::size_t>> breaker_pending_;  ///< (pool, model)
 
   Engine& engine_;
   ChatRequest request_;

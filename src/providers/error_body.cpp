@@ -188,6 +188,10 @@ void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& e
     throw RateLimitError(message, std::move(context),
                          capacity ? RateLimitError::Scope::provider : RateLimitError::Scope::key, daily);
   }
+  if (code == "content_policy_violation" || code == "content_filter") {
+    // A 400 whose cause is the content, not its form: the provider's reason is the message.
+    throw ContentFilteredError(message, std::move(context));
+  }
   if (code == "tool_use_failed" || code == "json_validate_failed") {
     throw BadRequestError(message, std::move(context), BadRequestError::Cause::model_output);
   }

@@ -232,42 +232,69 @@ TEST_CASE("a model the provider reports missing is skipped from then on", "[orch
   CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::missing);
 }
 
-TEST_CASE("the breaker opens on repeated transient failures, half-opens after its delay, closes on success",
+TEST_CASE("the breaker opens on the ratio of failed requests, half-opens after its delay, closes on success",
           "[orchestrator][breaker]") {
   sim::Simulator sim(json{{"rules", {{{"model", "flaky"}, {"behavior", "server_error"}, {"status", 503}}}}});
   test::FakeClock clock;
   OrchestratorConfig config = base_config(clock);
   config.retry.max_retries = 0;
-  config.breaker.failure_threshold = 2;
-  config.breaker.open_duration = 30s;
-  config.pools = {pool(Provider::groq, {"flaky", "steady"}, {"k-0", "k-1", "k-2"}, sim)};
+  config.breaker.minimum_requests = 3;
+  config.breaker.open_duration = 2s;
+  config.pools = {pool(Provider::groq, {"flaky", "steady"}, {"k-0", "k-1"}, sim)};
   Orchestrator orchestrator(config);
 
-  // Two failures open it: the third key is not even tried.
-  require_steps(orchestrator.request("one").attempts,
-                {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::unavailable},
-                 {"groq", "flaky", "GROQ_API_KEY1", AttemptOutcome::unavailable},
-                 {"groq", "steady", "GROQ_API_KEY0", AttemptOutcome::success}});
+  // Each request fails on both keys of the flaky model: one failed request each, not two.
+  for (const char* prompt : {"one", "two"}) {
+    require_steps(orchestrator.request(prompt).attempts,
+                  {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::unavailable},
+                   {"groq", "flaky", "GROQ_API_KEY1", AttemptOutcome::unavailable},
+                   {"groq", "steady", "GROQ_API_KEY0", AttemptOutcome::success}});
+  }
+  CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::ok);
+  orchestrator.request("three");  // the third failed request of three: open
   CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::breaker_open);
 
   // While open, no round trip to it.
-  require_steps(orchestrator.request("two").attempts, {{"groq", "steady", "GROQ_API_KEY0", AttemptOutcome::success}});
-  CHECK(sim.hits("groq", {}, "flaky") == 2);
+  require_steps(orchestrator.request("four").attempts, {{"groq", "steady", "GROQ_API_KEY0", AttemptOutcome::success}});
+  CHECK(sim.hits("groq", {}, "flaky") == 6);
 
   // After the delay one trial goes through; it fails, so the breaker opens again at once.
-  clock.advance(31s);
+  clock.advance(2100ms);
   CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::breaker_half_open);
-  require_steps(orchestrator.request("three").attempts,
+  require_steps(orchestrator.request("five").attempts,
                 {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::unavailable},
                  {"groq", "steady", "GROQ_API_KEY0", AttemptOutcome::success}});
+  CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::breaker_open);
+  clock.advance(2100ms);  // the second interval is twice the first
   CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::breaker_open);
 
   // The model recovers: the next trial succeeds and closes the breaker.
   sim.set_scenario(json::object());
-  clock.advance(31s);
-  require_steps(orchestrator.request("four").attempts, {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::success}});
+  clock.advance(2100ms);
+  require_steps(orchestrator.request("six").attempts, {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::success}});
   CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::ok);
-  require_steps(orchestrator.request("five").attempts, {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::success}});
+  require_steps(orchestrator.request("seven").attempts, {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::success}});
+}
+
+TEST_CASE("failing keys do not open the breaker of a model that answers on another key", "[orchestrator][breaker]") {
+  // Two keys always 503, retried: six transient failures before every answer. Counted per
+  // attempt they would trip a breaker; the model answers every request, so it stays closed.
+  sim::Simulator sim(json{{"rules", {{{"key", "k-0"}, {"behavior", "server_error"}, {"status", 503}},
+                                     {{"key", "k-1"}, {"behavior", "server_error"}, {"status", 503}}}}});
+  test::FakeClock clock;
+  OrchestratorConfig config = base_config(clock);
+  config.retry.max_retries = 2;
+  config.retry_throttle.enabled = false;
+  config.breaker.minimum_requests = 5;
+  config.pools = {pool(Provider::groq, {"m", "other"}, {"k-0", "k-1", "k-2"}, sim)};
+  Orchestrator orchestrator(config);
+  for (int i = 0; i < 20; ++i) {
+    const Response r = orchestrator.request("hi");
+    REQUIRE(r.model == "m");
+    REQUIRE(r.key_label == "GROQ_API_KEY2");
+  }
+  CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::ok);
+  CHECK(sim.hits("groq", {}, "other") == 0);
 }
 
 TEST_CASE("when everything is cooling, the request waits for the reset within max_wait", "[orchestrator][wait]") {
@@ -351,7 +378,7 @@ TEST_CASE("retries are bounded per combination; moving on is not", "[orchestrato
   test::FakeClock clock;
   OrchestratorConfig config = base_config(clock);
   config.retry.max_retries = 2;
-  config.breaker.failure_threshold = 0;  // isolate the retry bound from the breaker
+  config.breaker.failure_ratio = 0;  // isolate the retry bound from the breaker
   config.retry_throttle.enabled = false;  // and from the throttle
   config.pools = {pool(Provider::groq, {"m1", "m2"}, {"k-0", "k-1"}, sim),
                   pool(Provider::cerebras, {"gpt-oss-120b"}, {"csk-sim"}, sim)};
@@ -368,7 +395,7 @@ TEST_CASE("the retry throttle stops retry storms when most attempts fail", "[orc
   test::FakeClock clock;
   OrchestratorConfig config = base_config(clock);
   config.retry.max_retries = 5;
-  config.breaker.failure_threshold = 0;
+  config.breaker.failure_ratio = 0;
   config.retry_throttle.max_tokens = 4;  // retries allowed while tokens > 2
   config.pools = {pool(Provider::groq, {"m"}, {"k-0", "k-1", "k-2"}, sim)};
   Orchestrator orchestrator(config);
@@ -386,7 +413,7 @@ TEST_CASE("the request deadline bounds retries and failover", "[orchestrator][de
   config.retry.max_retries = 10;
   config.retry.initial_backoff = 1s;
   config.retry.max_backoff = 1s;
-  config.breaker.failure_threshold = 0;
+  config.breaker.failure_ratio = 0;
   config.retry_throttle.enabled = false;
   config.pools = {pool(Provider::groq, {"m"}, {"k-0", "k-1"}, sim)};
   Orchestrator orchestrator(config);

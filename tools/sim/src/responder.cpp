@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "fault_behaviors.hpp"
+
 namespace polyrouter::sim::detail {
 namespace {
 
@@ -104,6 +106,7 @@ Reply respond(const Call& call, const std::optional<Rule>& rule, const Scenario&
   }
 
   const auto answer = make_answer(call, rule, wire);
+  if (is_fault_behavior(behavior)) return fault_reply(call, *rule, success(call, answer, wire, scenario), wire);
   switch (behavior) {
     case Behavior::ok:
     case Behavior::tool_call:
@@ -136,6 +139,7 @@ Reply respond(const Call& call, const std::optional<Rule>& rule, const Scenario&
       reply.terminator.clear();
       return reply;
     }
+    default: break;  // the faults above
   }
   return success(call, answer, wire, scenario);
 }
