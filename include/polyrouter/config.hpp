@@ -96,6 +96,11 @@ struct CooldownPolicy {
   std::optional<Milliseconds> missing_model_ttl; ///< nullopt = the orchestrator's lifetime
   /// Per-day walls (RPD, TPD, Gemini PerDay) cool at least this long, whatever the hint says.
   Milliseconds daily_limit_minimum{600000};
+  /// A key with no quota for a model (Gemini "limit: 0") keeps out of it this long.
+  Milliseconds no_quota{6 * 3600 * 1000};
+  /// A provider's edge blocking the caller's network (Cloudflare "Attention Required") cools
+  /// the whole pool this long; its keys are not to blame and stay usable afterwards.
+  Milliseconds network_block{300000};
 };
 
 /// Per (pool, model) circuit breaker. It counts one outcome per request (a request that got its

@@ -336,7 +336,8 @@ void Walk::move_on(Next next) {
   if (attempts_.empty() || attempts_.back().outcome != AttemptOutcome::rate_limited) {
     done_[slot()] = true;  // rate limits come back through their cooldown instead
   }
-  if (next == Next::next_model) {
+  if (next == Next::next_pool) model_ = engine_.pools[pool_].config.models.size() - 1;  // its last model, done
+  if (next != Next::next_key) {
     n_ = engine_.pools[pool_].config.keys.size();
   } else {
     ++n_;
@@ -359,6 +360,15 @@ bool Walk::on_failure(const Error& e, TimePoint now, Next& next) {
       const auto hint = e.retry_after();
       milliseconds wait = hint && hint->count() > 0 ? *hint : cooldown.rate_limit_default;
       if (limit.daily()) wait = std::max(wait, cooldown.daily_limit_minimum);
+      if (limit.no_quota()) wait = std::max(wait, cooldown.no_quota);
+      if (limit.scope() == RateLimitError::Scope::network) {
+        // The caller's network is refused: no key of this pool is to blame; try it again later.
+        wait = std::max(wait, cooldown.network_block);
+        for (std::size_t m = 0; m < pool.config.models.size(); ++m) engine_.health.cool_model(pool_, m, now + wait);
+        logger.debug("pool {} blocks this network: cooling it for {} ms", pool.config.name, wait.count());
+        next = Next::next_pool;
+        return false;
+      }
       if (pool.config.shared_quota || limit.scope() == RateLimitError::Scope::provider) {
         engine_.health.cool_model(pool_, model_, now + wait);
         logger.debug("cooling {} {} for every key for {} ms", pool.config.name, pool.config.models[model_], wait.count());

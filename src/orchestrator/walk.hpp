@@ -52,7 +52,7 @@ class Walk {
   std::optional<StreamRestart> take_restart();
 
  private:
-  enum class Next { next_key, next_model };
+  enum class Next { next_key, next_model, next_pool };
   /// An attempt record for the current (pool, model, key).
   Attempt attempt_here(AttemptOutcome outcome, TimePoint start, TimePoint end) const;
   void record(Attempt attempt);

@@ -37,6 +37,10 @@ void StreamExchange::attach(HttpRequest& request) {
 }
 
 bool StreamExchange::on_event(const SseEvent& event) {
+  if (event.data.size() > max_event_bytes_) {  // arrived whole in one read
+    too_large_ = true;
+    return false;
+  }
   try {
     const std::string delta = decoding_->add(event, meta_, options_);
     output_seen_ = output_seen_ || decoding_->output_started();

@@ -297,6 +297,68 @@ TEST_CASE("failing keys do not open the breaker of a model that answers on anoth
   CHECK(sim.hits("groq", {}, "other") == 0);
 }
 
+TEST_CASE("a host that does not resolve, or refuses the connection, is not retried: the walk moves on",
+          "[orchestrator][retry]") {
+  sim::Simulator sim;
+  test::FakeClock clock;
+  OrchestratorConfig config = base_config(clock);
+  config.retry.max_retries = 2;
+  PoolConfig unreachable{Provider::groq, {"m"}, {"k-0"}};
+  SECTION("DNS: couldn't resolve host") { unreachable.base_url = "http://polyrouter-test.invalid"; }
+  SECTION("connection refused") { unreachable.base_url = "http://127.0.0.1:1"; }
+  unreachable.name = "unreachable";
+  config.pools = {unreachable, pool(Provider::gemini, {"gemini-2.5-flash"}, {"g-0"}, sim)};
+  Orchestrator orchestrator(config);
+  const Response r = orchestrator.request("hi");
+  require_steps(r.attempts, {{"unreachable", "m", "UNREACHABLE_API_KEY0", AttemptOutcome::unavailable},
+                             {"gemini", "gemini-2.5-flash", "GEMINI_API_KEY0", AttemptOutcome::success}});
+  CHECK(clock.sleeps().empty());  // no backoff either
+}
+
+TEST_CASE("a CDN block page cools the whole pool for a while and quarantines no key", "[orchestrator][rate_limit]") {
+  sim::Simulator sim(json{{"rules", {{{"provider", "groq"}, {"behavior", "html_error"}, {"status", 403}, {"times", 1}}}}});
+  test::FakeClock clock;
+  OrchestratorConfig config = base_config(clock);
+  config.pools = {pool(Provider::groq, {"m1", "m2"}, {"k-0", "k-1"}, sim),
+                  pool(Provider::gemini, {"gemini-2.5-flash"}, {"g-0"}, sim)};
+  Orchestrator orchestrator(config);
+  require_steps(orchestrator.request("one").attempts,
+                {{"groq", "m1", "GROQ_API_KEY0", AttemptOutcome::rate_limited},
+                 {"gemini", "gemini-2.5-flash", "GEMINI_API_KEY0", AttemptOutcome::success}});
+  const HealthSnapshot health = orchestrator.health();
+  for (const KeyHealth& key : health.pools[0].keys) CHECK(key.state == KeyHealth::State::ok);
+  CHECK(health.pools[0].models[1].cooldowns.size() == 2);  // every model, every key
+  // Within the block, no round trip to the pool; after it, the pool answers again.
+  CHECK(orchestrator.request("two").pool == "gemini");
+  CHECK(sim.hits("groq") == 1);
+  clock.advance(config.cooldown.network_block + 1s);
+  CHECK(orchestrator.request("three").pool == "groq");
+}
+
+TEST_CASE("a key without quota for a model (Gemini limit: 0) stays out of it for hours", "[orchestrator][rate_limit]") {
+  struct NoQuota : LLMClient {
+    Provider provider() const noexcept override { return Provider::gemini; }
+    Response complete(const ChatRequest&, const CallOptions&) override {
+      ErrorContext context;
+      context.retry_after = 30s;  // the hint says seconds; the wall is lasting
+      throw RateLimitError("Quota exceeded for metric: ..., limit: 0, model: gemini-2.5-pro", context,
+                           RateLimitError::Scope::key, /*daily=*/true, /*no_quota=*/true);
+    }
+  };
+  sim::Simulator sim;
+  test::FakeClock clock;
+  OrchestratorConfig config = base_config(clock);
+  PoolConfig walled{Provider::gemini, {"gemini-2.5-pro"}, {"g-0"}};
+  walled.client = std::make_shared<NoQuota>();
+  config.pools = {walled, pool(Provider::groq, {"m"}, {"k-0"}, sim)};
+  Orchestrator orchestrator(config);
+  CHECK(orchestrator.request("hi").pool == "groq");
+  const auto cooldowns = orchestrator.health().pools[0].models[0].cooldowns;
+  REQUIRE(cooldowns.size() == 1);
+  CHECK(cooldowns[0].reset_in >= config.cooldown.no_quota - 1s);
+  CHECK(config.cooldown.no_quota >= 1h);
+}
+
 TEST_CASE("when everything is cooling, the request waits for the reset within max_wait", "[orchestrator][wait]") {
   sim::Simulator sim(json{{"rules", {{{"behavior", "rate_limit"}, {"retry_after_s", 5}, {"times", 1}}}}});
   test::FakeClock clock;
