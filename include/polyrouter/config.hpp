@@ -77,12 +77,16 @@ struct RetryPolicy {
   Milliseconds initial_backoff{500};
   Milliseconds max_backoff{8000};
   double multiplier = 2.0;
-  double jitter = 0.25;               ///< each delay is shortened by up to this fraction
+  /// Each delay is shortened by up to this fraction. The default is "full jitter": many
+  /// requests failing together would otherwise wake together and hit the upstream in waves.
+  double jitter = 1.0;
   Milliseconds max_retry_hint{10000}; ///< a server's Retry-After replaces the backoff, capped here
 };
 
-/// gRPC-style retry throttle: each failed attempt costs one token, each success returns
-/// token_ratio; retries are allowed only while more than half the tokens remain.
+/// gRPC-style retry throttle: each request that failed transiently costs one token, each
+/// answered request returns token_ratio; retries are allowed only while more than half the
+/// tokens remain. Counted per request, not per attempt: a key that always fails must not starve
+/// the retries that rescue requests on the healthy keys.
 struct RetryThrottlePolicy {
   bool enabled = true;
   double max_tokens = 10.0;

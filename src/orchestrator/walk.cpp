@@ -273,7 +273,7 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
   }
 
   if (transient) {
-    engine_.throttle.on_failure();
+    transient_seen_ = true;
     if (committed) {  // the cut route is not asked again within this request
       if (trial_) engine_.health.release_trial(pool_, model_);
       trial_ = false;
@@ -469,6 +469,9 @@ std::optional<StreamRestart> Walk::take_restart() {
 
 Response Walk::result() {
   settle_breaker();
+  // The throttle, like the breaker, hears one outcome per request: a key that always fails
+  // must not starve the retries that rescue requests on the healthy keys.
+  if (error_ && transient_seen_) engine_.throttle.on_failure();
   if (error_) std::rethrow_exception(error_);
   return std::move(*response_);
 }

@@ -63,6 +63,7 @@ class Walk {
   /// Counts a request failure for the model that failed transiently and did not answer.
   void settle_breaker();
   std::optional<std::pair<std::size_t, std::size_t>> breaker_pending_;  ///< (pool, model)
+  bool transient_seen_ = false;
 
   Engine& engine_;
   ChatRequest request_;

@@ -452,7 +452,7 @@ TEST_CASE("retries are bounded per combination; moving on is not", "[orchestrato
   CHECK(sim.hits("groq") == 12);
 }
 
-TEST_CASE("the retry throttle stops retry storms when most attempts fail", "[orchestrator][retry]") {
+TEST_CASE("the retry throttle stops retry storms when most requests fail", "[orchestrator][retry]") {
   sim::Simulator sim(json{{"rules", {{{"behavior", "server_error"}, {"status", 500}}}}});
   test::FakeClock clock;
   OrchestratorConfig config = base_config(clock);
@@ -461,11 +461,33 @@ TEST_CASE("the retry throttle stops retry storms when most attempts fail", "[orc
   config.retry_throttle.max_tokens = 4;  // retries allowed while tokens > 2
   config.pools = {pool(Provider::groq, {"m"}, {"k-0", "k-1", "k-2"}, sim)};
   Orchestrator orchestrator(config);
-  CHECK_THROWS_AS(orchestrator.request("hi"), AllClientsExhaustedError);
-  // 4 -> 3 (retry) -> 2 (no more retries): key 0 gets two tries, keys 1 and 2 one each.
-  CHECK(sim.hits("groq", "k-0") == 2);
-  CHECK(sim.hits("groq", "k-1") == 1);
-  CHECK(sim.hits("groq", "k-2") == 1);
+  // Each failed request costs one token: 4 -> 3 -> 2, then no more retries.
+  CHECK_THROWS_AS(orchestrator.request("one"), AllClientsExhaustedError);
+  CHECK_THROWS_AS(orchestrator.request("two"), AllClientsExhaustedError);
+  CHECK(sim.hits("groq", "k-0") == 12);
+  CHECK_THROWS_AS(orchestrator.request("three"), AllClientsExhaustedError);
+  CHECK(sim.hits("groq", "k-0") == 13);
+  CHECK(sim.hits("groq", "k-1") == 13);
+  CHECK(sim.hits("groq", "k-2") == 13);
+}
+
+TEST_CASE("a key that always fails does not starve the retries of the healthy ones", "[orchestrator][retry]") {
+  // The bad key fails every request; the healthy one fails once in a while and is rescued by a
+  // retry. Counted per attempt, the bad key's failures would drain the throttle.
+  sim::Simulator sim(json{{"rules", {{{"key", "k-bad"}, {"behavior", "server_error"}, {"status", 503}},
+                                     {{"key", "k-ok"}, {"behavior", "server_error"}, {"status", 500}, {"times", 1}}}}});
+  test::FakeClock clock;
+  OrchestratorConfig config = base_config(clock);
+  config.retry.max_retries = 1;
+  config.breaker.failure_ratio = 0;
+  config.pools = {pool(Provider::groq, {"m"}, {"k-bad", "k-ok"}, sim)};
+  Orchestrator orchestrator(config);
+  for (int i = 0; i < 20; ++i) CHECK(orchestrator.request("hi").key_label == "GROQ_API_KEY1");
+  sim.set_scenario(json{{"rules", {{{"key", "k-bad"}, {"behavior", "server_error"}, {"status", 503}},
+                                   {{"key", "k-ok"}, {"behavior", "server_error"}, {"status", 500}, {"times", 1}}}}});
+  const Response r = orchestrator.request("hi");  // k-ok fails once: its retry still runs
+  CHECK(r.key_label == "GROQ_API_KEY1");
+  CHECK(r.attempts.back().outcome == AttemptOutcome::success);
 }
 
 TEST_CASE("the request deadline bounds retries and failover", "[orchestrator][deadline]") {
