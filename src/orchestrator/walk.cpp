@@ -37,10 +37,12 @@ SameRoute same_route_rule(const Error& e) {
   if (e.kind() == ErrorKind::timeout) return SameRoute::never;
   switch (e.context().transport) {
     case TransportFailure::resolve:  // DNS will say the same in a moment
-    case TransportFailure::connect:  // refused or unreachable: nobody is listening
     case TransportFailure::tls:
     case TransportFailure::too_large:
       return SameRoute::never;
+    case TransportFailure::connect:
+      // Refused: a server restarting comes back within a backoff or two; one more try.
+      return SameRoute::once;
     case TransportFailure::send:
     case TransportFailure::receive:
       // A reset before any response bytes is often a stale pooled connection: one more try.

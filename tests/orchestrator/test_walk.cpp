@@ -297,22 +297,28 @@ TEST_CASE("failing keys do not open the breaker of a model that answers on anoth
   CHECK(sim.hits("groq", {}, "other") == 0);
 }
 
-TEST_CASE("a host that does not resolve, or refuses the connection, is not retried: the walk moves on",
+TEST_CASE("a host that does not resolve is not retried; a refused connection is retried once",
           "[orchestrator][retry]") {
   sim::Simulator sim;
   test::FakeClock clock;
   OrchestratorConfig config = base_config(clock);
   config.retry.max_retries = 2;
   PoolConfig unreachable{Provider::groq, {"m"}, {"k-0"}};
-  SECTION("DNS: couldn't resolve host") { unreachable.base_url = "http://polyrouter-test.invalid"; }
-  SECTION("connection refused") { unreachable.base_url = "http://127.0.0.1:1"; }
   unreachable.name = "unreachable";
-  config.pools = {unreachable, pool(Provider::gemini, {"gemini-2.5-flash"}, {"g-0"}, sim)};
-  Orchestrator orchestrator(config);
-  const Response r = orchestrator.request("hi");
-  require_steps(r.attempts, {{"unreachable", "m", "UNREACHABLE_API_KEY0", AttemptOutcome::unavailable},
-                             {"gemini", "gemini-2.5-flash", "GEMINI_API_KEY0", AttemptOutcome::success}});
-  CHECK(clock.sleeps().empty());  // no backoff either
+  const Step failed{"unreachable", "m", "UNREACHABLE_API_KEY0", AttemptOutcome::unavailable};
+  const Step answered{"gemini", "gemini-2.5-flash", "GEMINI_API_KEY0", AttemptOutcome::success};
+  SECTION("DNS: couldn't resolve host moves on at once") {
+    unreachable.base_url = "http://polyrouter-test.invalid";
+    config.pools = {unreachable, pool(Provider::gemini, {"gemini-2.5-flash"}, {"g-0"}, sim)};
+    require_steps(Orchestrator(config).request("hi").attempts, {failed, answered});
+    CHECK(clock.sleeps().empty());  // no backoff either
+  }
+  SECTION("connection refused: one retry after backoff (a restarting server), then on") {
+    unreachable.base_url = "http://127.0.0.1:1";
+    config.pools = {unreachable, pool(Provider::gemini, {"gemini-2.5-flash"}, {"g-0"}, sim)};
+    require_steps(Orchestrator(config).request("hi").attempts, {failed, failed, answered});
+    CHECK(clock.sleeps().size() == 1);
+  }
 }
 
 TEST_CASE("a CDN block page cools the whole pool for a while and quarantines no key", "[orchestrator][rate_limit]") {
