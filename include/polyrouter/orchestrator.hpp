@@ -93,7 +93,8 @@ class Orchestrator {
   std::future<Response> stream_async(std::string_view prompt, DeltaCallback on_delta,
                                      const RequestOptions& options = {});
   /// Streams without blocking, with a restart notice (on the thread that delivers deltas).
-  std::future<Response> stream_async(ChatRequest request, StreamCallbacks callbacks, const RequestOptions& options = {});
+  std::future<Response> stream_async(ChatRequest request, StreamCallbacks callbacks,
+                                     const RequestOptions& options = {});
   /// Callback form of stream_async(): exactly one of @p on_success / @p on_error is called.
   void stream_async(ChatRequest request, DeltaCallback on_delta, std::function<void(Response)> on_success,
                     std::function<void(std::exception_ptr)> on_error, const RequestOptions& options = {});

@@ -259,7 +259,8 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
     cut_attempt_ = attempts_.back();
     if (recovery_of(pool_) == StreamRecovery::surface) {
       if (trial_ && !transient) engine_.health.release_trial(pool_, model_);
-      const std::string message = "stream interrupted after " + std::to_string(delivered_.size()) + " bytes: " + e.detail();
+      const std::string message =
+          "stream interrupted after " + std::to_string(delivered_.size()) + " bytes: " + e.detail();
       error_ = std::make_exception_ptr(
           StreamInterruptedError(message, e.context(), std::move(delivered_), std::move(attempts_)));
       finished_ = true;
@@ -268,7 +269,8 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
     logger.debug("stream cut after {} bytes; recovering on the next route", delivered_.size());
   } else if (prefilling_ && e.kind() == ErrorKind::bad_request) {
     // This route rejects a prefill: ask it again from the start. Never the final error.
-    logger.debug("{} {} rejected the prefill; restarting the stream there", pool.config.name, pool.config.models[model_]);
+    logger.debug("{} {} rejected the prefill; restarting the stream there", pool.config.name,
+                 pool.config.models[model_]);
     prefill_rejected_ = true;
     pending_retry_ = milliseconds(0);
     return;
