@@ -110,15 +110,21 @@ class AsyncRunner {
     bool finished = false;
     std::size_t active_slot = kNotActive;  ///< where it is in active_; guarded by active_mutex_
 
+    // The callbacks (a future's promise) go as soon as they ran: the job may live on in a
+    // transfer's cleanup, and the caller's thread should be the one to free the outcome.
     void succeed(Response r) {
       if (finished) return;
       finished = true;
-      on_success(std::move(r));
+      std::function<void(Response)> callback = std::move(on_success);
+      on_error = nullptr;
+      callback(std::move(r));
     }
     void fail(std::exception_ptr e) {
       if (finished) return;
       finished = true;
-      on_error(std::move(e));
+      std::function<void(std::exception_ptr)> callback = std::move(on_error);
+      on_success = nullptr;
+      callback(std::move(e));
     }
   };
 
@@ -152,6 +158,12 @@ class AsyncRunner {
     switch (s.kind) {
       case Walk::Step::Kind::finished: {
         forget(job);
+        // Hand the error on without rethrowing it here: this thread then holds no reference to
+        // it, and the caller's thread alone reads and frees it.
+        if (std::exception_ptr error = job->walk.take_error()) {
+          job->fail(std::move(error));
+          return;
+        }
         try {
           job->succeed(job->walk.result());
         } catch (...) {

@@ -471,13 +471,26 @@ std::optional<StreamRestart> Walk::take_restart() {
   return r;
 }
 
-Response Walk::result() {
+void Walk::conclude() {
+  if (concluded_) return;
+  concluded_ = true;
   settle_breaker();
   // The throttle, like the breaker, hears one outcome per request: a key that always fails
   // must not starve the retries that rescue requests on the healthy keys.
   if (error_ && transient_seen_) engine_.throttle.on_failure();
+}
+
+Response Walk::result() {
+  conclude();
   if (error_) std::rethrow_exception(error_);
   return std::move(*response_);
+}
+
+std::exception_ptr Walk::take_error() {
+  conclude();
+  std::exception_ptr error = std::move(error_);
+  error_ = nullptr;
+  return error;
 }
 
 }  // namespace polyrouter::detail

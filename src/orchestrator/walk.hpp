@@ -44,6 +44,8 @@ class Walk {
 
   /// After Step::finished: the answer, or throws the walk's error.
   Response result();
+  /// After Step::finished: the walk's error, moved out (null when it answered; then call result()).
+  std::exception_ptr take_error();
 
   /// The request for the attempt of the last Step (with a prefill when it continues a stream).
   const ChatRequest& request() const { return prefilling_ ? prefilled_ : request_; }
@@ -64,6 +66,9 @@ class Walk {
   void settle_breaker();
   std::optional<std::pair<std::size_t, std::size_t>> breaker_pending_;  ///< (pool, model)
   bool transient_seen_ = false;
+  bool concluded_ = false;
+  /// Once, when the walk's outcome is taken: the breaker and the throttle hear it.
+  void conclude();
 
   Engine& engine_;
   ChatRequest request_;
