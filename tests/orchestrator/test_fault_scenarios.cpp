@@ -6,8 +6,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <future>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <polyrouter/polyrouter.hpp>
 #include <polyrouter/sim/simulator.hpp>
@@ -412,4 +415,49 @@ TEST_CASE("fault 15: a long outage opens the breaker; the primary is back within
     clock.advance(250ms);
   }
   CHECK(back_after <= 10s);
+}
+
+TEST_CASE("many streams cut at once all restart on the fallback, each told once", "[faults][concurrency]") {
+  const std::string text = sixty_words();
+  Suite s(json::array({on_primary({{"behavior", "stream_cut"}, {"after_chunks", 20}, {"text", text}}),
+                       {{"model", "fallback"}, {"text", text}}}));
+  s.config.breaker.failure_ratio = 0;  // else the cuts open it, and later streams skip the primary
+  s.config.timeouts.attempt = s.config.timeouts.first_delta = 30s;  // streams wait for a connection
+  constexpr int streams = 40;
+  std::vector<Received> received(streams);
+  std::vector<std::future<Response>> answers;
+  for (int i = 0; i < streams; ++i) {
+    answers.push_back(s.orchestrator().stream_async(ChatRequest::from_prompt("hi"), received[i].callbacks()));
+  }
+  for (int i = 0; i < streams; ++i) {
+    const Response r = answers[i].get();
+    CHECK(r.text == text);
+    CHECK(received[i].text() == text);
+    CHECK(received[i].restarts().size() == 1);
+  }
+}
+
+TEST_CASE("threads sharing a model with a failing key keep its breaker closed", "[faults][concurrency][breaker]") {
+  // One key of two always answers 503: every request still gets its answer from the model, so
+  // the breaker, counting one outcome per request, never opens however the threads interleave.
+  sim::Simulator sim(json{{"rules", {{{"key", "k-bad"}, {"behavior", "server_error"}, {"status", 503}}}}});
+  OrchestratorConfig config;
+  PoolConfig pool{Provider::groq, {"primary", "fallback"}, {"k-bad", "k-ok"}};
+  pool.base_url = sim.url();
+  config.pools = {pool};
+  config.retry.max_retries = 0;
+  config.breaker.minimum_requests = 5;
+  Orchestrator orchestrator(config);
+  std::atomic<int> on_primary{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        if (orchestrator.request("hi").model == "primary") ++on_primary;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(on_primary == 200);
+  CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::ok);
 }
