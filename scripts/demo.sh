@@ -96,7 +96,7 @@ note "  gemini    gemini-2.5-flash overloaded (503), gemini-3-flash-preview not 
 note "  cerebras  answers"
 
 # The router's configuration: models per provider, one quick retry, and a breaker that opens
-# after two straight failures so an overloaded model is skipped for a minute.
+# on the first request a model fails, so an overloaded model is skipped for a minute.
 cat >"$work/polyrouter.json" <<'JSON'
 {
   "providers": {
@@ -105,7 +105,7 @@ cat >"$work/polyrouter.json" <<'JSON'
     "cerebras": {"models": ["gpt-oss-120b"]}
   },
   "retry": {"max_retries": 1, "initial_backoff_ms": 100, "max_backoff_ms": 200},
-  "breaker": {"failure_threshold": 2, "open_ms": 60000}
+  "breaker": {"minimum_requests": 1, "open_ms": 60000}
 }
 JSON
 

@@ -30,6 +30,19 @@ struct ApiKey {
   ApiKey(std::string key_label, std::string key) : label(std::move(key_label)), value(std::move(key)) {}
 };
 
+/// What a stream does when its route fails after text reached the caller (the commit point).
+enum class StreamRecovery {
+  /// Run the request again on the next route; the caller is told to discard what it received
+  /// (StreamCallbacks::on_restart) and then gets the new answer from its start.
+  restart,
+  /// Ask the next route to continue from the partial text (an assistant prefill) and deliver
+  /// only the continuation. For pools whose models accept a prefill; a route that rejects it
+  /// is asked again from the start (restart).
+  continue_partial,
+  /// Raise StreamInterruptedError with the partial text.
+  surface,
+};
+
 /// One provider account: a client, its ordered models and its ordered keys.
 struct PoolConfig {
   PoolConfig() = default;
@@ -51,6 +64,9 @@ struct PoolConfig {
   std::string name;                 ///< shown in attempts and logs; empty = the provider's name
   /// The keys share one account quota: a rate limit cools the model for every key of the pool.
   bool shared_quota = false;
+  /// How a stream cut on this pool recovers, and (continue_partial) whether its models may
+  /// continue another route's cut stream; empty = OrchestratorConfig::stream_recovery.
+  std::optional<StreamRecovery> stream_recovery;
   /// The user's own client; when set, provider and base_url only label it.
   std::shared_ptr<LLMClient> client;
 };
@@ -61,12 +77,16 @@ struct RetryPolicy {
   Milliseconds initial_backoff{500};
   Milliseconds max_backoff{8000};
   double multiplier = 2.0;
-  double jitter = 0.25;               ///< each delay is shortened by up to this fraction
+  /// Each delay is shortened by up to this fraction. The default is "full jitter": many
+  /// requests failing together would otherwise wake together and hit the upstream in waves.
+  double jitter = 1.0;
   Milliseconds max_retry_hint{10000}; ///< a server's Retry-After replaces the backoff, capped here
 };
 
-/// gRPC-style retry throttle: each failed attempt costs one token, each success returns
-/// token_ratio; retries are allowed only while more than half the tokens remain.
+/// gRPC-style retry throttle: each request that failed transiently costs one token, each
+/// answered request returns token_ratio; retries are allowed only while more than half the
+/// tokens remain. Counted per request, not per attempt: a key that always fails must not starve
+/// the retries that rescue requests on the healthy keys.
 struct RetryThrottlePolicy {
   bool enabled = true;
   double max_tokens = 10.0;
@@ -80,12 +100,22 @@ struct CooldownPolicy {
   std::optional<Milliseconds> missing_model_ttl; ///< nullopt = the orchestrator's lifetime
   /// Per-day walls (RPD, TPD, Gemini PerDay) cool at least this long, whatever the hint says.
   Milliseconds daily_limit_minimum{600000};
+  /// A key with no quota for a model (Gemini "limit: 0") keeps out of it this long.
+  Milliseconds no_quota{6 * 3600 * 1000};
+  /// A provider's edge blocking the caller's network (Cloudflare "Attention Required") cools
+  /// the whole pool this long; its keys are not to blame and stay usable afterwards.
+  Milliseconds network_block{300000};
 };
 
-/// Per (pool, model) circuit breaker for repeated transient failures.
+/// Per (pool, model) circuit breaker. It counts one outcome per request (a request that got its
+/// answer from the model, on whichever key and after whatever retries, is a success) and opens
+/// on the failure ratio over a sliding window, as Envoy's outlier detection and Hystrix do.
 struct BreakerPolicy {
-  int failure_threshold = 5;        ///< consecutive transient failures that open it (0 = never)
-  Milliseconds open_duration{30000}; ///< then one trial request is let through (half-open)
+  double failure_ratio = 0.5;           ///< opens when this share of the window's requests failed (0 = never)
+  int minimum_requests = 20;            ///< ...and the window holds at least this many
+  Milliseconds window{10000};           ///< how far back outcomes count
+  Milliseconds open_duration{2000};     ///< the first open interval; then one trial request (half-open)
+  Milliseconds max_open_duration{60000}; ///< each trip in a row doubles the interval, up to this
 };
 
 /// Time limits.
@@ -94,9 +124,11 @@ struct Timeouts {
   Milliseconds attempt{60000};   ///< one round trip
   Milliseconds total{180000};    ///< one request: bounds retries, waits and failover
   Milliseconds max_wait{0};      ///< wait this long for a cooldown to end rather than fail
-  Milliseconds first_delta{30000}; ///< streams: fail over when no delta came within this
+  /// Streams: fail over when no model output (text, reasoning or a tool call) came within this.
+  Milliseconds first_delta{15000};
   Milliseconds stall{30000};     ///< streams: after the first delta, the longest silence allowed
 };
+
 
 /// What a content-filter block does.
 enum class ContentFilterPolicy { surface, next };
@@ -126,6 +158,7 @@ struct OrchestratorConfig {
   BreakerPolicy breaker;
   Timeouts timeouts;
   ContentFilterPolicy content_filter = ContentFilterPolicy::surface;
+  StreamRecovery stream_recovery = StreamRecovery::restart;
   HttpOptions http;               ///< for the built-in clients
   Clock clock;
   std::uint64_t jitter_seed = 0;  ///< 0 = seeded from the system

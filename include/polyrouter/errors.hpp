@@ -104,17 +104,21 @@ class RateLimitError : public Error {
   enum class Scope {
     key,       ///< this key's quota on this model
     provider,  ///< the provider's capacity: another key of the same provider will not help
+    network,   ///< the provider's edge blocks the caller's network (a CDN block page): no key or model helps
   };
   RateLimitError(std::string_view message, ErrorContext context = {}, Scope scope = Scope::key,
-                 bool daily = false)
-      : Error(ErrorKind::rate_limit, message, std::move(context)), scope_(scope), daily_(daily) {}
+                 bool daily = false, bool no_quota = false)
+      : Error(ErrorKind::rate_limit, message, std::move(context)), scope_(scope), daily_(daily), no_quota_(no_quota) {}
   Scope scope() const noexcept { return scope_; }
   /// A per-day wall (RPD, TPD, PerDay quota): wait for the reset, do not retry inline.
   bool daily() const noexcept { return daily_; }
+  /// The key has no quota at all for this model (Gemini free tier, "limit: 0"): a lasting wall.
+  bool no_quota() const noexcept { return no_quota_; }
 
  private:
   Scope scope_;
   bool daily_;
+  bool no_quota_;
 };
 
 /// The model does not exist, is decommissioned, or this account may not use it.

@@ -20,9 +20,15 @@ struct CallOptions {
   std::string model;
   std::string api_key;    ///< the secret; clients never put it in a message, log or URL
   std::string key_label;  ///< how the key is shown ("GROQ_API_KEY0")
-  std::chrono::milliseconds timeout{60000};         ///< whole call
+  /// A plain call: the whole exchange. A stream: time to the first body byte, unless
+  /// stream_total_timeout is 0, when it bounds the whole stream.
+  std::chrono::milliseconds timeout{60000};
+  /// Streams: the whole transfer once the first byte came (0 = `timeout` bounds it all). The
+  /// orchestrator sets the request's remaining deadline, so a healthy long stream is never cut.
+  std::chrono::milliseconds stream_total_timeout{0};
   std::chrono::milliseconds connect_timeout{5000};
-  /// Streams: fail when no text delta arrived within this (0 = only `timeout` applies).
+  /// Streams: fail when no model output (text, reasoning, tool call) arrived within this
+  /// (0 = only `timeout` applies).
   std::chrono::milliseconds first_delta_timeout{0};
   /// Streams: fail when no byte arrived for this long after the first delta (0 = no limit).
   std::chrono::milliseconds stall_timeout{0};
@@ -43,7 +49,9 @@ using DeltaCallback = std::function<bool(std::string_view delta)>;
 
 /// HTTP settings shared by the built-in clients.
 struct HttpOptions {
-  std::size_t max_response_bytes = std::size_t{8} << 20;  ///< bodies beyond this fail as too_large
+  /// A plain body, or a single event of a stream, beyond this fails as too_large (a stream as a
+  /// whole is not bounded by it).
+  std::size_t max_response_bytes = std::size_t{8} << 20;
   std::vector<std::pair<std::string, std::string>> extra_headers;
 };
 

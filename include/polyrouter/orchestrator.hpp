@@ -2,6 +2,7 @@
 /// @file The Orchestrator: one request, many providers, models and keys.
 
 #include <chrono>
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <future>
@@ -22,6 +23,21 @@ struct RequestOptions {
   std::optional<std::chrono::milliseconds> max_wait;  ///< wait for a cooldown up to this
   std::optional<std::chrono::milliseconds> deadline;  ///< total time for this request
   std::optional<std::chrono::milliseconds> attempt_timeout;
+};
+
+/// Sent to a stream's caller when its route failed after text was delivered and the request
+/// starts over on another route (StreamRecovery::restart): the text received so far is void.
+struct StreamRestart {
+  std::size_t discarded_bytes = 0;  ///< how much of what the caller received is void
+  Attempt failed;                   ///< the attempt that was cut (its error says why)
+};
+
+/// A stream's callbacks. `on_delta` gets each text delta; `on_restart`, when set, is called
+/// before the first delta of a restarted answer. Without it a restart is silent: the deltas of
+/// the new answer follow what arrived, and only Response::text is the clean answer.
+struct StreamCallbacks {
+  DeltaCallback on_delta;
+  std::function<void(const StreamRestart&)> on_restart;
 };
 
 /// Walks pools × models × keys in order and answers with the first success, remembering
@@ -47,11 +63,14 @@ class Orchestrator {
   Response request(const ChatRequest& request, const RequestOptions& options = {});
 
   /// Streams the answer: each text delta reaches @p on_delta as soon as it arrives. Until the
-  /// first delta, failures fail over exactly as request() does; after it the route is
-  /// committed, and a failure raises StreamInterruptedError with the partial text.
+  /// first delta, failures fail over exactly as request() does. After it, a failure recovers
+  /// as OrchestratorConfig::stream_recovery says: restart on the next route (the default),
+  /// continue there from the partial text, or raise StreamInterruptedError.
   /// Returning false from @p on_delta stops the stream (the Response holds what arrived).
-  /// @throws as request(), and StreamInterruptedError.
+  /// @throws as request(), and StreamInterruptedError (surfaced, or no route could recover).
   Response stream(const ChatRequest& request, const DeltaCallback& on_delta, const RequestOptions& options = {});
+  /// Streams with a restart notice (see StreamCallbacks). @throws as stream().
+  Response stream(const ChatRequest& request, const StreamCallbacks& callbacks, const RequestOptions& options = {});
   /// Streams the answer to @p prompt. @throws as stream(ChatRequest).
   Response stream(std::string_view prompt, const DeltaCallback& on_delta, const RequestOptions& options = {});
 
@@ -72,6 +91,9 @@ class Orchestrator {
   std::future<Response> stream_async(ChatRequest request, DeltaCallback on_delta, const RequestOptions& options = {});
   /// Streams the answer to @p prompt without blocking.
   std::future<Response> stream_async(std::string_view prompt, DeltaCallback on_delta,
+                                     const RequestOptions& options = {});
+  /// Streams without blocking, with a restart notice (on the thread that delivers deltas).
+  std::future<Response> stream_async(ChatRequest request, StreamCallbacks callbacks,
                                      const RequestOptions& options = {});
   /// Callback form of stream_async(): exactly one of @p on_success / @p on_error is called.
   void stream_async(ChatRequest request, DeltaCallback on_delta, std::function<void(Response)> on_success,

@@ -2,6 +2,7 @@
 /// @file What a caller gets back: the answer and every attempt that led to it.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -70,6 +71,7 @@ struct Response {
   std::string pool;               ///< set by the orchestrator
   std::string key_label;          ///< set by the orchestrator
   std::vector<Attempt> attempts;  ///< set by the orchestrator, in order, the successful one last
+  std::size_t skipped_events = 0; ///< streams: unparseable events skipped in an otherwise healthy stream
 };
 
 }  // namespace polyrouter

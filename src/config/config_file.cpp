@@ -233,9 +233,12 @@ FileConfig parse_config(const std::string& text, const std::string& origin, cons
   }
   if (top.find("breaker")) {
     const Section s = top.child("breaker");
-    s.allow({"failure_threshold", "open_ms"});
-    s.read("failure_threshold", c.breaker.failure_threshold);
-    s.read_ms("open_ms", c.breaker.open_duration);
+    s.allow({"failure_ratio", "minimum_requests", "window_ms", "open_ms", "max_open_ms"});
+    s.read("failure_ratio", c.breaker.failure_ratio, 0.0, 1.0);
+    s.read("minimum_requests", c.breaker.minimum_requests, 1);
+    s.read_ms("window_ms", c.breaker.window, 1);
+    s.read_ms("open_ms", c.breaker.open_duration, 1);
+    s.read_ms("max_open_ms", c.breaker.max_open_duration, 1);
   }
   if (top.find("timeouts")) {
     const Section s = top.child("timeouts");

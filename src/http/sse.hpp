@@ -3,6 +3,7 @@
 // multi-line data, skips comments. Lines outside SSE framing (a provider writing raw JSON into
 // the stream, as Gemini does for some errors) are kept and handed over as a "raw" event.
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,8 @@ class SseReader {
   bool finish();
   /// Whether undelivered bytes remain (a body cut mid-event).
   bool has_partial() const { return !line_.empty() || !event_.data.empty() || data_lines_ > 0; }
+  /// Bytes held for the event being read (its unfinished line and data so far).
+  std::size_t buffered() const { return line_.size() + event_.data.size() + raw_.size(); }
 
  private:
   bool line(std::string_view text);

@@ -94,12 +94,14 @@ struct Exchange::State {
   static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
     auto* s = static_cast<State*>(user);
     const std::size_t n = size * count;
+    const bool streaming = s->streaming();
     s->received += n;
-    if (s->received > s->request->max_response_bytes) {
+    // A streamed body is bounded per event by its reader, not as a whole.
+    if (!streaming && s->received > s->request->max_response_bytes) {
       s->too_large = true;
       return 0;  // makes libcurl stop with CURLE_WRITE_ERROR
     }
-    if (s->streaming()) {
+    if (streaming) {
       if (!s->request->on_body(std::string_view(data, n))) {
         s->aborted = true;
         return 0;
@@ -189,7 +191,9 @@ void Exchange::attach(void* handle) {
                    request.header_list ? static_cast<curl_slist*>(request.header_list->get()) : s.headers.get());
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_response_bytes));
+  // A stream's announced length is not its events' size: only whole bodies are capped up front.
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
+                   request.on_body ? curl_off_t{0} : static_cast<curl_off_t>(request.max_response_bytes));
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &State::on_write);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);

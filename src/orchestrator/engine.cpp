@@ -19,6 +19,14 @@ void validate(const OrchestratorConfig& c) {
     throw ConfigError("timeouts must be > 0");
   }
   if (c.timeouts.max_wait.count() < 0) throw ConfigError("timeouts.max_wait must be >= 0");
+  if (!(c.breaker.failure_ratio >= 0.0 && c.breaker.failure_ratio <= 1.0)) {
+    throw ConfigError("breaker.failure_ratio must be within [0, 1]");
+  }
+  if (c.breaker.minimum_requests < 1) throw ConfigError("breaker.minimum_requests must be >= 1");
+  if (c.breaker.window.count() <= 0 || c.breaker.open_duration.count() <= 0 ||
+      c.breaker.max_open_duration.count() <= 0) {
+    throw ConfigError("breaker durations must be > 0");
+  }
   if (c.retry_throttle.max_tokens <= 0 || c.retry_throttle.token_ratio < 0) {
     throw ConfigError("retry_throttle values must be positive");
   }

@@ -69,21 +69,56 @@ void HealthBook::cool_model(std::size_t pool, std::size_t model, TimePoint until
   for (TimePoint& t : pools_[pool].models[model].cool_until) t = std::max(t, until);
 }
 
-void HealthBook::record_success(std::size_t pool, std::size_t model) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  pools_[pool].models[model].breaker = Breaker{};
+HealthBook::Bucket& HealthBook::bucket(Breaker& b, TimePoint now) const {
+  const auto width = std::max<std::chrono::steady_clock::duration>(breaker_.window / window_buckets,
+                                                                    std::chrono::milliseconds(1));
+  const auto index = now.time_since_epoch() / width;
+  Bucket& current = b.window[static_cast<std::size_t>(index) % window_buckets];
+  const TimePoint start{index * width};
+  if (current.start != start) current = Bucket{start, 0, 0};  // a lap old: reuse it
+  return current;
 }
 
-void HealthBook::record_transient_failure(std::size_t pool, std::size_t model, TimePoint now) {
-  if (breaker_.failure_threshold <= 0) return;
+void HealthBook::trip(Breaker& b, TimePoint now) const {
+  // Short at first (a blip should cost seconds), doubling while the model keeps failing.
+  auto interval = breaker_.open_duration;
+  for (int i = 0; i < b.trips && interval < breaker_.max_open_duration; ++i) interval *= 2;
+  b.open = true;
+  b.open_until = now + std::min(interval, std::max(breaker_.max_open_duration, breaker_.open_duration));
+  b.trial_in_flight = false;
+  ++b.trips;
+  b.window = {};  // after it closes, the ratio starts afresh
+}
+
+void HealthBook::record_success(std::size_t pool, std::size_t model, TimePoint now) {
   std::lock_guard<std::mutex> lock(mutex_);
   Breaker& b = pools_[pool].models[model].breaker;
-  ++b.failures;
-  if (b.trial_in_flight || b.failures >= breaker_.failure_threshold) {
-    b.open = true;
-    b.open_until = now + breaker_.open_duration;
+  if (b.open) {
+    b.open = false;
     b.trial_in_flight = false;
+    b.trips = 0;
+    b.window = {};
   }
+  ++bucket(b, now).successes;
+}
+
+void HealthBook::record_failure(std::size_t pool, std::size_t model, TimePoint now) {
+  if (breaker_.failure_ratio <= 0) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  Breaker& b = pools_[pool].models[model].breaker;
+  if (b.open) {
+    if (b.trial_in_flight) trip(b, now);  // the trial failed: open again, for longer
+    return;
+  }
+  ++bucket(b, now).failures;
+  int successes = 0, failures = 0;
+  for (const Bucket& k : b.window) {
+    if (k.start + breaker_.window <= now) continue;  // outside the window
+    successes += k.successes;
+    failures += k.failures;
+  }
+  const int total = successes + failures;
+  if (total >= breaker_.minimum_requests && failures >= breaker_.failure_ratio * total) trip(b, now);
 }
 
 bool HealthBook::breaker_open(std::size_t pool, std::size_t model) const {

@@ -2,6 +2,7 @@
 // What the orchestrator has learned about its pools (private). Shared by every thread using
 // one orchestrator; one mutex guards it, held only for a few comparisons at a time.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
@@ -51,10 +52,11 @@ class HealthBook {
   /// Cools a model for every key of the pool (shared quota or provider-wide capacity).
   void cool_model(std::size_t pool, std::size_t model, TimePoint until);
 
-  /// A success closes the model's breaker.
-  void record_success(std::size_t pool, std::size_t model);
-  /// A transient failure counts toward opening the breaker (or reopens it after a trial).
-  void record_transient_failure(std::size_t pool, std::size_t model, TimePoint now);
+  /// A request answered by the model: counts in the window; a trial's success closes it.
+  void record_success(std::size_t pool, std::size_t model, TimePoint now);
+  /// A request the model failed transiently (once per request, whatever its retries): may
+  /// open the breaker on the window's ratio; a failed trial reopens it for longer.
+  void record_failure(std::size_t pool, std::size_t model, TimePoint now);
   /// Whether the model's breaker is open (without claiming a trial).
   bool breaker_open(std::size_t pool, std::size_t model) const;
   /// A trial that ended neither in success nor transient failure lets the next caller try.
@@ -68,12 +70,21 @@ class HealthBook {
   void snapshot(TimePoint now, HealthSnapshot& out) const;
 
  private:
-  struct Breaker {
+  static constexpr std::size_t window_buckets = 10;
+  struct Bucket {
+    TimePoint start{};
+    int successes = 0;
     int failures = 0;
+  };
+  struct Breaker {
+    std::array<Bucket, window_buckets> window{};  ///< a ring of window / window_buckets each
     bool open = false;
     TimePoint open_until{};
     bool trial_in_flight = false;
+    int trips = 0;  ///< trips in a row, without a successful trial between them
   };
+  Bucket& bucket(Breaker& b, TimePoint now) const;
+  void trip(Breaker& b, TimePoint now) const;
   struct Model {
     TimePoint missing_until{};
     Breaker breaker;

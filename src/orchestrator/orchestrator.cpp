@@ -18,9 +18,14 @@ using detail::Walk;
 
 namespace {
 
+// A stream restarting on another route: the caller drops what it received before new deltas.
+void tell_restart(Walk& walk, const StreamCallbacks& stream) {
+  if (auto restart = walk.take_restart(); restart && stream.on_restart) stream.on_restart(*restart);
+}
+
 // The blocking driver: the walk decides, this thread calls the client and sleeps.
 Response run_blocking(Engine& engine, ChatRequest request, const RequestOptions& options,
-                      const DeltaCallback* on_delta) {
+                      const StreamCallbacks* stream) {
   Walk walk(engine, std::move(request), options);
   for (;;) {
     Walk::Step step = walk.next();
@@ -29,21 +34,22 @@ Response run_blocking(Engine& engine, ChatRequest request, const RequestOptions&
       case Walk::Step::Kind::sleep: engine.sleep(step.delay); break;
       case Walk::Step::Kind::attempt: {
         const Engine::Pool& pool = engine.pools[step.pool];
+        if (stream != nullptr) tell_restart(walk, *stream);
         const auto start = engine.now();
         // A stream commits to this route once its first delta reached the caller.
         bool committed = false;
         std::string partial;
         DeltaCallback forward;
-        if (on_delta != nullptr) {
+        if (stream != nullptr) {
           forward = [&](std::string_view delta) {
             committed = true;
             partial.append(delta);
-            return (*on_delta)(delta);
+            return stream->on_delta(delta);
           };
         }
         try {
           Response response;
-          if (on_delta != nullptr) {
+          if (stream != nullptr) {
             response = pool.client->stream(walk.request(), step.call, forward);
           } else if (pool.codec) {
             // A built-in client's exchange, with the key's headers prepared once.
@@ -97,28 +103,34 @@ class AsyncRunner {
 
   struct Job {
     Walk walk;
-    DeltaCallback on_delta;  ///< set for streams
+    StreamCallbacks stream;  ///< on_delta set for streams
     CallOptions call;        ///< the attempt in flight's
     std::function<void(Response)> on_success;
     std::function<void(std::exception_ptr)> on_error;
     bool finished = false;
     std::size_t active_slot = kNotActive;  ///< where it is in active_; guarded by active_mutex_
 
+    // The callbacks (a future's promise) go as soon as they ran: the job may live on in a
+    // transfer's cleanup, and the caller's thread should be the one to free the outcome.
     void succeed(Response r) {
       if (finished) return;
       finished = true;
-      on_success(std::move(r));
+      std::function<void(Response)> callback = std::move(on_success);
+      on_error = nullptr;
+      callback(std::move(r));
     }
     void fail(std::exception_ptr e) {
       if (finished) return;
       finished = true;
-      on_error(std::move(e));
+      std::function<void(std::exception_ptr)> callback = std::move(on_error);
+      on_success = nullptr;
+      callback(std::move(e));
     }
   };
 
-  void start(ChatRequest request, const RequestOptions& options, DeltaCallback on_delta,
+  void start(ChatRequest request, const RequestOptions& options, StreamCallbacks stream,
              std::function<void(Response)> on_success, std::function<void(std::exception_ptr)> on_error) {
-    auto job = std::make_shared<Job>(Job{Walk(engine_, std::move(request), options), std::move(on_delta), {},
+    auto job = std::make_shared<Job>(Job{Walk(engine_, std::move(request), options), std::move(stream), {},
                                          std::move(on_success), std::move(on_error), false});
     {
       std::lock_guard<std::mutex> lock(active_mutex_);
@@ -146,6 +158,12 @@ class AsyncRunner {
     switch (s.kind) {
       case Walk::Step::Kind::finished: {
         forget(job);
+        // Hand the error on without rethrowing it here: this thread then holds no reference to
+        // it, and the caller's thread alone reads and frees it.
+        if (std::exception_ptr error = job->walk.take_error()) {
+          job->fail(std::move(error));
+          return;
+        }
         try {
           job->succeed(job->walk.result());
         } catch (...) {
@@ -162,12 +180,13 @@ class AsyncRunner {
     const auto start = engine_.now();
     std::shared_ptr<Delivered> delivered;  // streams only
     DeltaCallback forward;
-    if (job->on_delta) {
+    if (job->stream.on_delta) {
+      tell_restart(job->walk, job->stream);
       delivered = std::make_shared<Delivered>();
       forward = [job, delivered](std::string_view delta) {
         delivered->committed = true;
         delivered->partial.append(delta);
-        return job->on_delta(delta);
+        return job->stream.on_delta(delta);
       };
     }
     // Reports the attempt's outcome to the walk and moves on; runs on the loop thread.
@@ -307,7 +326,13 @@ Response Orchestrator::request(const ChatRequest& request, const RequestOptions&
 }
 
 Response Orchestrator::stream(const ChatRequest& request, const DeltaCallback& on_delta, const RequestOptions& options) {
-  return run_blocking(impl_->engine, request, options, &on_delta);
+  return stream(request, StreamCallbacks{on_delta, nullptr}, options);
+}
+
+Response Orchestrator::stream(const ChatRequest& request, const StreamCallbacks& callbacks,
+                              const RequestOptions& options) {
+  if (!callbacks.on_delta) throw ConfigError("stream() needs an on_delta callback");
+  return run_blocking(impl_->engine, request, options, &callbacks);
 }
 
 Response Orchestrator::stream(std::string_view prompt, const DeltaCallback& on_delta, const RequestOptions& options) {
@@ -330,7 +355,7 @@ std::future<Response> as_future(Start start) {
 
 std::future<Response> Orchestrator::request_async(ChatRequest request, const RequestOptions& options) {
   return as_future([&](auto on_success, auto on_error) {
-    impl_->async.start(std::move(request), options, nullptr, std::move(on_success), std::move(on_error));
+    impl_->async.start(std::move(request), options, {}, std::move(on_success), std::move(on_error));
   });
 }
 
@@ -340,13 +365,19 @@ std::future<Response> Orchestrator::request_async(std::string_view prompt, const
 
 void Orchestrator::request_async(ChatRequest request, std::function<void(Response)> on_success,
                                  std::function<void(std::exception_ptr)> on_error, const RequestOptions& options) {
-  impl_->async.start(std::move(request), options, nullptr, std::move(on_success), std::move(on_error));
+  impl_->async.start(std::move(request), options, {}, std::move(on_success), std::move(on_error));
 }
 
 std::future<Response> Orchestrator::stream_async(ChatRequest request, DeltaCallback on_delta,
                                                  const RequestOptions& options) {
+  return stream_async(std::move(request), StreamCallbacks{std::move(on_delta), nullptr}, options);
+}
+
+std::future<Response> Orchestrator::stream_async(ChatRequest request, StreamCallbacks callbacks,
+                                                 const RequestOptions& options) {
+  if (!callbacks.on_delta) throw ConfigError("stream_async() needs an on_delta callback");
   return as_future([&](auto on_success, auto on_error) {
-    impl_->async.start(std::move(request), options, std::move(on_delta), std::move(on_success), std::move(on_error));
+    impl_->async.start(std::move(request), options, std::move(callbacks), std::move(on_success), std::move(on_error));
   });
 }
 
@@ -357,7 +388,9 @@ std::future<Response> Orchestrator::stream_async(std::string_view prompt, DeltaC
 
 void Orchestrator::stream_async(ChatRequest request, DeltaCallback on_delta, std::function<void(Response)> on_success,
                                 std::function<void(std::exception_ptr)> on_error, const RequestOptions& options) {
-  impl_->async.start(std::move(request), options, std::move(on_delta), std::move(on_success), std::move(on_error));
+  if (!on_delta) throw ConfigError("stream_async() needs an on_delta callback");
+  impl_->async.start(std::move(request), options, StreamCallbacks{std::move(on_delta), nullptr}, std::move(on_success),
+                     std::move(on_error));
 }
 
 Stats Orchestrator::stats() const {

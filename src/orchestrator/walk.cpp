@@ -29,6 +29,28 @@ bool is_transient(ErrorKind kind) {
          kind == ErrorKind::invalid_json_response;
 }
 
+// Whether a transient failure is worth another try on the same route (design §8).
+enum class SameRoute { backoff, once, never };
+
+SameRoute same_route_rule(const Error& e) {
+  // Silence (no headers, no first byte, no first delta) would only cost another timeout.
+  if (e.kind() == ErrorKind::timeout) return SameRoute::never;
+  switch (e.context().transport) {
+    case TransportFailure::resolve:  // DNS will say the same in a moment
+    case TransportFailure::tls:
+    case TransportFailure::too_large:
+      return SameRoute::never;
+    case TransportFailure::connect:
+      // Refused: a server restarting comes back within a backoff or two; one more try.
+      return SameRoute::once;
+    case TransportFailure::send:
+    case TransportFailure::receive:
+      // A reset before any response bytes is often a stale pooled connection: one more try.
+      return e.http_status() == 0 ? SameRoute::once : SameRoute::backoff;
+    default: return SameRoute::backoff;
+  }
+}
+
 TimePoint after(TimePoint now, std::optional<milliseconds> ttl) { return ttl ? now + *ttl : forever; }
 
 milliseconds until(TimePoint when, TimePoint now) { return std::chrono::ceil<milliseconds>(when - now); }
@@ -76,6 +98,7 @@ Walk::Step Walk::next() {
     step.call.api_key = pool.config.keys[key_].value;
     step.call.key_label = pool.config.keys[key_].label;
     step.call.timeout = std::min(attempt_timeout_, until(deadline_, start));
+    step.call.stream_total_timeout = until(deadline_, start);  // a healthy stream runs to the deadline
     step.call.connect_timeout = std::min(engine_.config.timeouts.connect, step.call.timeout);
     step.call.first_delta_timeout = engine_.config.timeouts.first_delta;
     step.call.stall_timeout = engine_.config.timeouts.stall;
@@ -87,6 +110,7 @@ Walk::Step Walk::next() {
       engine_.fallbacks.fetch_add(1, std::memory_order_relaxed);
       if (engine_.config.events.on_fallback) engine_.config.events.on_fallback(attempts_.back());
     }
+    prepare_stream_recovery();
     logger.debug("trying {} {} with {}{}", pool.config.name, step.call.model, step.call.key_label,
                  retry_ > 0 ? " (retry " + std::to_string(retry_) + ")" : std::string());
     return step;
@@ -193,9 +217,12 @@ void Walk::succeeded(Response response, TimePoint start) {
   Attempt a = attempt_here(AttemptOutcome::success, start, engine_.now());
   a.http_status = 200;
   record(std::move(a));
-  engine_.health.record_success(pool_, model_);
+  if (breaker_pending_ && *breaker_pending_ == std::make_pair(pool_, model_)) breaker_pending_.reset();
+  settle_breaker();  // another model failed this request before this one answered
+  engine_.health.record_success(pool_, model_, engine_.now());
   engine_.throttle.on_success();
   engine_.successes.fetch_add(1, std::memory_order_relaxed);
+  if (prefilling_) response.text.insert(0, delivered_);  // the caller holds the start already
   response.pool = pool.config.name;
   response.key_label = pool.config.keys[key_].label;
   response.model = pool.config.models[model_];
@@ -217,27 +244,58 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
                e.what());
 
   const bool transient = is_transient(e.kind());
-  if (transient) engine_.health.record_transient_failure(pool_, model_, end);
+  if (transient) {
+    // One outcome per request and model: a trial's failure counts at once (it reopens the
+    // breaker); otherwise it counts when the request leaves the model without its answer.
+    if (trial_) {
+      engine_.health.record_failure(pool_, model_, end);
+    } else if (!breaker_pending_ || *breaker_pending_ != std::make_pair(pool_, model_)) {
+      settle_breaker();
+      breaker_pending_ = std::make_pair(pool_, model_);
+    }
+  }
   if (committed) {
-    // Past the commit point: never a silent success, never another model's continuation.
-    if (trial_ && !transient) engine_.health.release_trial(pool_, model_);
-    error_ = std::make_exception_ptr(StreamInterruptedError(
-        "stream interrupted after " + std::to_string(partial.size()) + " bytes: " + e.detail(), e.context(),
-        std::move(partial), std::move(attempts_)));
-    finished_ = true;
+    delivered_ += partial;  // a continuation adds to what the caller holds; a restart voided the rest
+    cut_attempt_ = attempts_.back();
+    if (recovery_of(pool_) == StreamRecovery::surface) {
+      if (trial_ && !transient) engine_.health.release_trial(pool_, model_);
+      const std::string message =
+          "stream interrupted after " + std::to_string(delivered_.size()) + " bytes: " + e.detail();
+      error_ = std::make_exception_ptr(
+          StreamInterruptedError(message, e.context(), std::move(delivered_), std::move(attempts_)));
+      finished_ = true;
+      return;
+    }
+    logger.debug("stream cut after {} bytes; recovering on the next route", delivered_.size());
+  } else if (prefilling_ && e.kind() == ErrorKind::bad_request) {
+    // This route rejects a prefill: ask it again from the start. Never the final error.
+    logger.debug("{} {} rejected the prefill; restarting the stream there", pool.config.name,
+                 pool.config.models[model_]);
+    prefill_rejected_ = true;
+    pending_retry_ = milliseconds(0);
     return;
   }
 
   if (transient) {
-    engine_.throttle.on_failure();
+    transient_seen_ = true;
+    if (committed) {  // the cut route is not asked again within this request
+      if (trial_) engine_.health.release_trial(pool_, model_);
+      trial_ = false;
+      move_on(Next::next_key);
+      return;
+    }
     if (trial_ || engine_.health.breaker_open(pool_, model_)) {
       logger.debug("breaker open for {} {}", pool.config.name, pool.config.models[model_]);
       trial_ = false;
       move_on(Next::next_model);  // the model is failing, whichever key asks
       return;
     }
-    if (retry_ >= engine_.config.retry.max_retries || !engine_.throttle.allows_retry()) {
-      if (retry_ < engine_.config.retry.max_retries) {
+    const SameRoute rule = same_route_rule(e);
+    const int max_retries = rule == SameRoute::never  ? 0
+                            : rule == SameRoute::once ? std::min(1, engine_.config.retry.max_retries)
+                                                      : engine_.config.retry.max_retries;
+    if (retry_ >= max_retries || !engine_.throttle.allows_retry()) {
+      if (retry_ < max_retries) {
         logger.debug("retry throttled for {} {}", pool.config.name, pool.config.models[model_]);
       }
       move_on(Next::next_key);
@@ -282,7 +340,8 @@ void Walk::move_on(Next next) {
   if (attempts_.empty() || attempts_.back().outcome != AttemptOutcome::rate_limited) {
     done_[slot()] = true;  // rate limits come back through their cooldown instead
   }
-  if (next == Next::next_model) {
+  if (next == Next::next_pool) model_ = engine_.pools[pool_].config.models.size() - 1;  // its last model, done
+  if (next != Next::next_key) {
     n_ = engine_.pools[pool_].config.keys.size();
   } else {
     ++n_;
@@ -305,6 +364,15 @@ bool Walk::on_failure(const Error& e, TimePoint now, Next& next) {
       const auto hint = e.retry_after();
       milliseconds wait = hint && hint->count() > 0 ? *hint : cooldown.rate_limit_default;
       if (limit.daily()) wait = std::max(wait, cooldown.daily_limit_minimum);
+      if (limit.no_quota()) wait = std::max(wait, cooldown.no_quota);
+      if (limit.scope() == RateLimitError::Scope::network) {
+        // The caller's network is refused: no key of this pool is to blame; try it again later.
+        wait = std::max(wait, cooldown.network_block);
+        for (std::size_t m = 0; m < pool.config.models.size(); ++m) engine_.health.cool_model(pool_, m, now + wait);
+        logger.debug("pool {} blocks this network: cooling it for {} ms", pool.config.name, wait.count());
+        next = Next::next_pool;
+        return false;
+      }
       if (pool.config.shared_quota || limit.scope() == RateLimitError::Scope::provider) {
         engine_.health.cool_model(pool_, model_, now + wait);
         logger.debug("cooling {} {} for every key for {} ms", pool.config.name, pool.config.models[model_], wait.count());
@@ -334,6 +402,13 @@ bool Walk::on_failure(const Error& e, TimePoint now, Next& next) {
   }
 }
 
+void Walk::settle_breaker() {
+  if (!breaker_pending_) return;
+  const auto [pool, model] = *breaker_pending_;
+  breaker_pending_.reset();
+  engine_.health.record_failure(pool, model, engine_.now());
+}
+
 void Walk::finish_exhausted(std::string_view reason) {
   finished_ = true;
   engine_.exhaustions.fetch_add(1, std::memory_order_relaxed);
@@ -352,13 +427,70 @@ void Walk::finish_exhausted(std::string_view reason) {
   }
   if (engine_.config.events.on_exhausted) engine_.config.events.on_exhausted(attempts_);
   log().debug("exhausted after {} attempts: {}", attempts_.size(), reason);
+  if (!delivered_.empty()) {
+    // The caller holds part of an answer no route could finish: say so, with that text.
+    ErrorContext context;
+    if (cut_attempt_) {
+      context.provider = cut_attempt_->provider;
+      context.model = cut_attempt_->model;
+      context.key_label = cut_attempt_->key_label;
+    }
+    const std::string message = "stream interrupted after " + std::to_string(delivered_.size()) +
+                                " bytes and no route could recover it: " + std::string(reason);
+    error_ = std::make_exception_ptr(
+        StreamInterruptedError(message, std::move(context), std::move(delivered_), std::move(attempts_)));
+    return;
+  }
   error_ = std::make_exception_ptr(
       AllClientsExhaustedError(std::move(attempts_), std::move(pool_failures), earliest, reason));
 }
 
+StreamRecovery Walk::recovery_of(std::size_t pool) const {
+  return engine_.pools[pool].config.stream_recovery.value_or(engine_.config.stream_recovery);
+}
+
+void Walk::prepare_stream_recovery() {
+  prefilling_ = false;
+  if (delivered_.empty()) return;
+  if (recovery_of(pool_) == StreamRecovery::continue_partial && !prefill_rejected_) {
+    prefilled_ = request_;
+    prefilled_.messages.push_back(Message::assistant(delivered_));
+    prefilling_ = true;
+    return;
+  }
+  StreamRestart restart;
+  restart.discarded_bytes = delivered_.size();
+  if (cut_attempt_) restart.failed = *cut_attempt_;
+  restart_ = std::move(restart);
+  delivered_.clear();
+}
+
+std::optional<StreamRestart> Walk::take_restart() {
+  std::optional<StreamRestart> r = std::move(restart_);
+  restart_.reset();
+  return r;
+}
+
+void Walk::conclude() {
+  if (concluded_) return;
+  concluded_ = true;
+  settle_breaker();
+  // The throttle, like the breaker, hears one outcome per request: a key that always fails
+  // must not starve the retries that rescue requests on the healthy keys.
+  if (error_ && transient_seen_) engine_.throttle.on_failure();
+}
+
 Response Walk::result() {
+  conclude();
   if (error_) std::rethrow_exception(error_);
   return std::move(*response_);
+}
+
+std::exception_ptr Walk::take_error() {
+  conclude();
+  std::exception_ptr error = std::move(error_);
+  error_ = nullptr;
+  return error;
 }
 
 }  // namespace polyrouter::detail

@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "orchestrator/engine.hpp"
@@ -43,11 +44,17 @@ class Walk {
 
   /// After Step::finished: the answer, or throws the walk's error.
   Response result();
+  /// After Step::finished: the walk's error, moved out (null when it answered; then call result()).
+  std::exception_ptr take_error();
 
-  const ChatRequest& request() const { return request_; }
+  /// The request for the attempt of the last Step (with a prefill when it continues a stream).
+  const ChatRequest& request() const { return prefilling_ ? prefilled_ : request_; }
+  /// After an attempt Step: set when the caller must discard the text it received before this
+  /// attempt's deltas arrive (a stream restarting on another route). Taken once.
+  std::optional<StreamRestart> take_restart();
 
  private:
-  enum class Next { next_key, next_model };
+  enum class Next { next_key, next_model, next_pool };
   /// An attempt record for the current (pool, model, key).
   Attempt attempt_here(AttemptOutcome outcome, TimePoint start, TimePoint end) const;
   void record(Attempt attempt);
@@ -55,6 +62,13 @@ class Walk {
   /// Learns from a non-transient failure; returns true when the error must stop the walk.
   bool on_failure(const Error& e, TimePoint end, Next& next);
   void finish_exhausted(std::string_view reason);
+  /// Counts a request failure for the model that failed transiently and did not answer.
+  void settle_breaker();
+  std::optional<std::pair<std::size_t, std::size_t>> breaker_pending_;  ///< (pool, model)
+  bool transient_seen_ = false;
+  bool concluded_ = false;
+  /// Once, when the walk's outcome is taken: the breaker and the throttle hear it.
+  void conclude();
 
   Engine& engine_;
   ChatRequest request_;
@@ -77,6 +91,17 @@ class Walk {
   std::vector<Attempt> attempts_;
   bool cut_by_deadline_ = false;
   std::string reason_ = "every provider, model and key failed";
+
+  // Stream recovery. delivered_: text the caller holds from earlier attempts and has not been
+  // told to discard; it is continued (prefill) or voided (restart) by the next attempt.
+  StreamRecovery recovery_of(std::size_t pool) const;
+  void prepare_stream_recovery();
+  std::string delivered_;
+  std::optional<Attempt> cut_attempt_;
+  std::optional<StreamRestart> restart_;
+  ChatRequest prefilled_;
+  bool prefilling_ = false;
+  bool prefill_rejected_ = false;
 
   bool finished_ = false;
   std::optional<Response> response_;

@@ -164,6 +164,13 @@ void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& e
   if (!hint) hint = hint_in_message(e.message);
   context.retry_after = hint;
 
+  // A CDN's block page (Cloudflare "Attention Required" / "you have been blocked") on a 403 is
+  // about the caller's network, not the key.
+  if (status == 403 && !e.is_json && response != nullptr &&
+      (contains(response->body, "Attention Required") || contains(response->body, "have been blocked"))) {
+    throw RateLimitError("the provider's edge blocks this network (a CDN block page): " + message,
+                         std::move(context), RateLimitError::Scope::network);
+  }
   const bool key_code = code == "invalid_api_key" || code == "wrong_api_key" ||
                         code == "organization_restricted" || reason == "API_KEY_INVALID";
   if (key_code || status == 401 || status == 403 || status == 402 || e.status == "PERMISSION_DENIED" ||
@@ -183,10 +190,15 @@ void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& e
     const bool capacity = code == "queue_exceeded" || code == "capacity_exceeded" || status == 498;
     if (contains(e.message, "limit: 0")) {
       // Gemini free tier without access to this model: it will never succeed on this key.
-      throw RateLimitError(message, std::move(context), RateLimitError::Scope::key, /*daily=*/true);
+      throw RateLimitError(message, std::move(context), RateLimitError::Scope::key, /*daily=*/true,
+                           /*no_quota=*/true);
     }
     throw RateLimitError(message, std::move(context),
                          capacity ? RateLimitError::Scope::provider : RateLimitError::Scope::key, daily);
+  }
+  if (code == "content_policy_violation" || code == "content_filter") {
+    // A 400 whose cause is the content, not its form: the provider's reason is the message.
+    throw ContentFilteredError(message, std::move(context));
   }
   if (code == "tool_use_failed" || code == "json_validate_failed") {
     throw BadRequestError(message, std::move(context), BadRequestError::Cause::model_output);

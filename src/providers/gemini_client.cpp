@@ -82,6 +82,8 @@ detail::HttpRequest gemini_stream_request(const std::string& api_base, const Htt
 // Partial GenerateContentResponses; Gemini has no [DONE]: the last event carries a finishReason.
 class GeminiStreamDecoding final : public detail::StreamDecoding {
  public:
+  bool output_started() const override { return decoder_.output_started(); }
+
   std::string add(const detail::SseEvent& event, const detail::HttpResponse& http,
                   const CallOptions& options) override {
     const nlohmann::json json = detail::parse_event(Provider::gemini, options, event, http);

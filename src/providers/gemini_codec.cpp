@@ -191,6 +191,9 @@ std::string StreamDecoder::add(const json& event) {
   if (r.id.empty()) r.id = part.response.id;
   if (!part.blocked_reason.empty()) decoded_.blocked_reason = part.blocked_reason;
   r.text += part.response.text;
+  if (!part.response.text.empty() || !part.response.tool_calls.empty() || part.response.usage.reasoning_tokens > 0) {
+    output_started_ = true;
+  }
   for (ToolCall& call : part.response.tool_calls) {
     call.id = "call_" + std::to_string(r.tool_calls.size());
     r.tool_calls.push_back(std::move(call));

@@ -34,11 +34,14 @@ class StreamDecoder {
   std::string add(const nlohmann::json& event);
   /// Whether an event carried a finish reason (the stream's only end marker).
   bool finished() const { return finished_; }
+  /// Whether any output came: text, a tool call, or thinking (counted in usage).
+  bool output_started() const { return output_started_; }
   Decoded finish();
 
  private:
   Decoded decoded_;
   bool finished_ = false;
+  bool output_started_ = false;
 };
 
 }  // namespace polyrouter::detail::gemini

@@ -240,6 +240,12 @@ std::string StreamDecoder::add(const json& chunk) {
     text = content->get<std::string>();
     response_.text += text;
   }
+  for (const char* field : {"content", "reasoning", "reasoning_content", "tool_calls"}) {
+    auto part = delta->find(field);
+    if (part != delta->end() && !part->is_null() && !(part->is_string() && part->get_ref<const std::string&>().empty())) {
+      output_started_ = true;
+    }
+  }
   if (auto calls = delta->find("tool_calls"); calls != delta->end() && calls->is_array()) {
     for (const json& part : *calls) {
       if (!part.is_object()) continue;

@@ -30,9 +30,12 @@ class StreamDecoder {
   std::string add(const nlohmann::json& chunk);
   /// The answer so far.
   Response finish();
+  /// Whether any output came: text, reasoning or a tool call.
+  bool output_started() const { return output_started_; }
 
  private:
   Response response_;
+  bool output_started_ = false;
   std::vector<ToolCall> calls_;  ///< by the chunk's tool-call index
 };
 

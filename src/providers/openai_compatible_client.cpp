@@ -92,6 +92,8 @@ class OpenAIStreamDecoding final : public detail::StreamDecoding {
  public:
   explicit OpenAIStreamDecoding(Provider provider) : provider_(provider) {}
 
+  bool output_started() const override { return decoder_.output_started(); }
+
   std::string add(const detail::SseEvent& event, const detail::HttpResponse& http,
                   const CallOptions& options) override {
     if (event.data == "[DONE]") {
@@ -108,8 +110,9 @@ class OpenAIStreamDecoding final : public detail::StreamDecoding {
     if (cancelled) {
       response.raw_finish_reason = "cancelled";
       response.finish_reason = FinishReason::other;
-    } else if (!done_) {
-      detail::throw_cut_stream(provider_, options, http, "stream ended before data: [DONE]");
+    } else if (!done_ && response.raw_finish_reason.empty()) {
+      // A body that ended cleanly after a finish reason is complete; [DONE] is only a courtesy.
+      detail::throw_cut_stream(provider_, options, http, "stream ended before a finish reason or data: [DONE]");
     }
     response.provider = provider_;
     response.model = options.model;

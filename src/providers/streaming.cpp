@@ -1,5 +1,6 @@
 #include "providers/streaming.hpp"
 
+#include "logging.hpp"
 #include "polyrouter/mask.hpp"
 #include "providers/error_body.hpp"
 
@@ -15,21 +16,43 @@ StreamExchange::StreamExchange(Provider provider, CallOptions options, std::uniq
 
 void StreamExchange::attach(HttpRequest& request) {
   start_ = last_data_ = now();
+  if (options_.stream_total_timeout.count() > 0) {
+    // The attempt timeout guards the wait for the first byte; then only the stall limit and
+    // the request's deadline bound a stream, however long it healthily runs.
+    first_byte_limit_ = options_.timeout;
+    request.timeout = options_.stream_total_timeout;
+  }
+  // The cap bounds one event; the transport does not count a streamed body against it.
+  max_event_bytes_ = request.max_response_bytes;
   request.on_body = [this](std::string_view bytes) {
     last_data_ = now();
-    return reader_.feed(bytes);
+    byte_seen_ = true;
+    if (!reader_.feed(bytes)) return false;
+    if (!event_too_large()) return true;
+    too_large_ = true;
+    return false;
   };
   request.on_progress = [this] { return on_progress(); };
   request.headers.emplace_back("Accept: text/event-stream");
 }
 
 bool StreamExchange::on_event(const SseEvent& event) {
+  if (event.data.size() > max_event_bytes_) {  // arrived whole in one read
+    too_large_ = true;
+    return false;
+  }
   try {
     const std::string delta = decoding_->add(event, meta_, options_);
+    output_seen_ = output_seen_ || decoding_->output_started();
     if (delta.empty()) return true;
-    delta_seen_ = true;
     if (on_delta_(delta)) return true;
     cancelled_ = true;
+  } catch (const InvalidJsonResponseError& e) {
+    // One unparseable event in an otherwise healthy stream: pass over it; a stream that
+    // never says anything parseable still fails in finish().
+    ++skipped_events_;
+    log().warn("skipping an unparseable stream event ({} so far): {}", skipped_events_, e.what());
+    return true;
   } catch (...) {
     failure_ = std::current_exception();
   }
@@ -37,13 +60,20 @@ bool StreamExchange::on_event(const SseEvent& event) {
 }
 
 bool StreamExchange::on_progress() {
-  if (options_.first_delta_timeout.count() <= 0 && options_.stall_timeout.count() <= 0) return true;
+  if (first_byte_limit_.count() <= 0 && options_.first_delta_timeout.count() <= 0 &&
+      options_.stall_timeout.count() <= 0) {
+    return true;
+  }
   const TimePoint t = now();
-  if (!delta_seen_ && options_.first_delta_timeout.count() > 0 && t - start_ > options_.first_delta_timeout) {
+  if (!byte_seen_ && first_byte_limit_.count() > 0 && t - start_ > first_byte_limit_) {
+    limit_hit_ = Limit::first_byte;
+    return false;
+  }
+  if (!output_seen_ && options_.first_delta_timeout.count() > 0 && t - start_ > options_.first_delta_timeout) {
     limit_hit_ = Limit::first_delta;
     return false;
   }
-  if (delta_seen_ && options_.stall_timeout.count() > 0 && t - last_data_ > options_.stall_timeout) {
+  if (output_seen_ && options_.stall_timeout.count() > 0 && t - last_data_ > options_.stall_timeout) {
     limit_hit_ = Limit::stall;
     return false;
   }
@@ -56,10 +86,19 @@ Response StreamExchange::finish(HttpResponse http) {
   if (limit_hit_ != Limit::none) {
     ErrorContext context = make_context(provider_, options_, &meta_);
     context.transport = TransportFailure::timeout;
-    throw TimeoutError(limit_hit_ == Limit::first_delta
-                           ? "no first delta within " + std::to_string(options_.first_delta_timeout.count()) + " ms"
-                           : "stream stalled for " + std::to_string(options_.stall_timeout.count()) + " ms",
-                       std::move(context));
+    const auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; };
+    switch (limit_hit_) {
+      case Limit::first_byte: throw TimeoutError("no answer within " + ms(first_byte_limit_), std::move(context));
+      case Limit::first_delta:
+        throw TimeoutError("no first delta within " + ms(options_.first_delta_timeout), std::move(context));
+      default: throw TimeoutError("stream stalled for " + ms(options_.stall_timeout), std::move(context));
+    }
+  }
+  if (too_large_) {
+    ErrorContext context = make_context(provider_, options_, &meta_);
+    context.transport = TransportFailure::too_large;
+    throw ProviderUnavailableError("a stream event exceeded " + std::to_string(max_event_bytes_) + " bytes",
+                                   std::move(context));
   }
   if (!cancelled_) {
     if (meta_.failure != TransportFailure::none) throw_for_transport(provider_, options_, meta_);
@@ -67,8 +106,15 @@ Response StreamExchange::finish(HttpResponse http) {
     // The body ended: whatever is buffered is the last event.
     reader_.finish();
     if (failure_) std::rethrow_exception(failure_);
+    if (skipped_events_ > 0 && !output_seen_) {
+      throw InvalidJsonResponseError("no parseable event in the stream (" + std::to_string(skipped_events_) +
+                                         " malformed)",
+                                     make_context(provider_, options_, &meta_));
+    }
   }
-  return decoding_->finish(meta_, options_, cancelled_);
+  Response response = decoding_->finish(meta_, options_, cancelled_);
+  response.skipped_events = skipped_events_;
+  return response;
 }
 
 nlohmann::json parse_event(Provider provider, const CallOptions& options, const SseEvent& event,

@@ -26,6 +26,9 @@ class StreamDecoding {
   /// The answer once the body ended; @p cancelled when the caller stopped the stream.
   /// @throws ProviderUnavailableError when the stream ended without its terminator.
   virtual Response finish(const HttpResponse& http, const CallOptions& options, bool cancelled) = 0;
+  /// Whether any model output (text, reasoning, a tool call) arrived: the first-delta limit
+  /// guards the model starting to answer, whatever it answers with.
+  virtual bool output_started() const = 0;
 };
 
 /// Drives one streamed transfer, whoever performs it: attach() wires it into the request,
@@ -49,7 +52,9 @@ class StreamExchange {
   bool on_event(const SseEvent& event);
   bool on_progress();
 
-  enum class Limit { none, first_delta, stall };
+  enum class Limit { none, first_byte, first_delta, stall };
+  /// An event buffered beyond max_response_bytes.
+  bool event_too_large() const { return reader_.buffered() > max_event_bytes_; }
 
   Provider provider_;
   CallOptions options_;
@@ -59,7 +64,12 @@ class StreamExchange {
   HttpResponse meta_;  ///< status and headers for error context (the body goes to the decoder)
   std::exception_ptr failure_;  ///< thrown inside a libcurl callback: carried out, rethrown after
   bool cancelled_ = false;
-  bool delta_seen_ = false;
+  bool byte_seen_ = false;
+  bool output_seen_ = false;
+  bool too_large_ = false;
+  std::size_t skipped_events_ = 0;  ///< unparseable events passed over
+  std::size_t max_event_bytes_ = 0;
+  std::chrono::milliseconds first_byte_limit_{0};  ///< 0: the transport's timeout covers it
   Limit limit_hit_ = Limit::none;
   TimePoint start_{};
   TimePoint last_data_{};

@@ -64,6 +64,7 @@ TEST_CASE("async retries use real timers for backoff", "[async]") {
   config.retry.max_retries = 2;
   config.retry.initial_backoff = 20ms;
   config.retry.max_backoff = 1s;
+  config.retry.jitter = 0.25;
   Orchestrator orchestrator(config);
   const auto start = std::chrono::steady_clock::now();
   const Response r = orchestrator.request_async("hi").get();

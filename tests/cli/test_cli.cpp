@@ -34,8 +34,9 @@ const std::string groq_limited = "gsk_Lm2Xw9RtQ5zN8cVb1HpK7sJd4FgY6eUa3iOo0lTnBr
 const std::string groq_reject = "gsk_Rj6Nq3ZtW8xLm1VcB5pY2hKs9JfG4aUe7TdI0oMnXvCbPlHy";
 const std::string gemini_bad = "AIzaGb7Kp2Lq9Xw4Rt8Zn1Vc6Mb3Hs5Jd0Fy";
 const std::string cerebras_ok = "csk-Co3Pn8Qw5Lx2Rz9Tv6Mb1Kc4Hs7Jd0Fy5Gu8Ae2Wi3";
+const std::string groq_cut = "gsk_Ct5Wq2ZrN8xLm4VcB1pY7hKs3JfG9aUe6TdI0oMnXvCbPlRy";
 
-const std::vector<std::string> all_keys{groq_ok, groq_bad, groq_limited, groq_reject, gemini_bad, cerebras_ok};
+const std::vector<std::string> all_keys{groq_ok, groq_bad, groq_limited, groq_reject, gemini_bad, cerebras_ok, groq_cut};
 
 json scenario() {
   return json{
@@ -49,6 +50,7 @@ json scenario() {
            {{"key", gemini_bad}, {"behavior", "invalid_key"}},
            {{"key", groq_limited}, {"behavior", "rate_limit"}, {"retry_after_s", 42}},
            {{"key", groq_reject}, {"behavior", "server_error"}, {"status", 400}},
+           {{"key", groq_cut}, {"behavior", "stream_cut"}, {"after_chunks", 3}, {"text", "Groq starts but is cut off"}},
            {{"provider", "groq"}, {"key", groq_ok}, {"behavior", "ok"}, {"text", "Groq answers."}},
            {{"provider", "cerebras"}, {"behavior", "ok"}, {"text", "Cerebras answers."}},
        }},
@@ -200,6 +202,18 @@ TEST_CASE("ask --stream prints the text", "[cli][ask][stream]") {
   const auto r = cli.run({"ask", "--stream", "Stream it"}, {key_env("CEREBRAS_API_KEY0", cerebras_ok)});
   CHECK(r.exit_code == 0);
   CHECK(r.out == "Cerebras answers.\n");
+}
+
+TEST_CASE("ask --stream shows a restart: the partial line ends, a note on stderr, then the whole answer",
+          "[cli][ask][stream]") {
+  Cli cli;
+  const auto r = cli.run({"ask", "--stream", "Stream it"},
+                         {key_env("GROQ_API_KEY0", groq_cut), key_env("CEREBRAS_API_KEY0", cerebras_ok)});
+  CHECK(r.exit_code == 0);
+  // Both Groq models are cut (the key's rule): each partial line ends before the next answer.
+  CHECK(r.out == "Groq starts\nGroq starts\nCerebras answers.\n");
+  CHECK(contains(r.err, "stream cut after 11 bytes"));
+  CHECK_FALSE(leaks(r.out + r.err, groq_cut));
 }
 
 TEST_CASE("ask --stream prints each delta as it arrives", "[cli][ask][stream]") {

@@ -525,6 +525,7 @@ TEST_CASE("Gemini 429 limit: 0 means this key can never use the model", "[gemini
   REQUIRE(e);
   check_no_leak(*e);
   CHECK(e->daily());
+  CHECK(e->no_quota());
   CHECK(e->scope() == RateLimitError::Scope::key);
 }
 

@@ -696,6 +696,25 @@ TEST_CASE("Groq 498 flex capacity_exceeded: provider-wide rate limit", "[groq][e
   CHECK_FALSE(e->daily());
 }
 
+TEST_CASE("Groq behind Cloudflare: a 403 block page blocks the network, not the key", "[groq][errors]") {
+  // The page Cloudflare serves a blocked network (protocols.md §6.7), shortened.
+  const std::string page =
+      "<!DOCTYPE html>\n<html><head><title>Attention Required! | Cloudflare</title></head><body>"
+      "<h1>Sorry, you have been blocked</h1><h2>You are unable to access groq.com</h2>"
+      "<span>Cloudflare Ray ID: <strong>8828f41b9aba80aa</strong></span></body></html>";
+  TestServer server;
+  auto client = OpenAICompatibleClient::groq(server.url());
+  server.respond(Reply::text(page, 403, "text/html"));
+  auto e = catch_as<RateLimitError>([&] { client.complete(hello(), groq_options()); });
+  REQUIRE(e);
+  check_no_leak(*e, kGroqKey);
+  CHECK(e->scope() == RateLimitError::Scope::network);
+  CHECK(e->http_status() == 403);
+  // A plain 403 is still the key's.
+  server.respond(Reply::text("Forbidden", 403, "text/plain"));
+  CHECK(catch_as<InvalidApiKeyError>([&] { client.complete(hello(), groq_options()); }));
+}
+
 TEST_CASE("Groq 502 HTML and 503 plain text: excerpt and content type kept", "[groq][errors]") {
   TestServer server;
   auto client = OpenAICompatibleClient::groq(server.url());

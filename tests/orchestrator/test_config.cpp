@@ -151,7 +151,7 @@ TEST_CASE("the JSON config carries models, order, key counts and policies", "[co
     "retry": {"max_retries": 4, "initial_backoff_ms": 10, "max_backoff_ms": 100, "jitter": 0.1,
               "throttle": false},
     "cooldown": {"rate_limit_default_ms": 5000, "invalid_key_ttl_ms": 3600000, "missing_model_ttl_ms": null},
-    "breaker": {"failure_threshold": 3, "open_ms": 2000},
+    "breaker": {"failure_ratio": 0.25, "minimum_requests": 8, "window_ms": 5000, "open_ms": 2000, "max_open_ms": 9000},
     "timeouts": {"connect_ms": 1000, "attempt_ms": 2000, "total_ms": 9000, "max_wait_ms": 500},
     "max_response_bytes": 65536
   })");
@@ -175,7 +175,11 @@ TEST_CASE("the JSON config carries models, order, key counts and policies", "[co
   CHECK(c.cooldown.rate_limit_default == 5s);
   CHECK(c.cooldown.invalid_key_ttl == std::optional<std::chrono::milliseconds>(1h));
   CHECK_FALSE(c.cooldown.missing_model_ttl.has_value());
-  CHECK(c.breaker.failure_threshold == 3);
+  CHECK(c.breaker.failure_ratio == 0.25);
+  CHECK(c.breaker.minimum_requests == 8);
+  CHECK(c.breaker.window == 5s);
+  CHECK(c.breaker.open_duration == 2s);
+  CHECK(c.breaker.max_open_duration == 9s);
   CHECK(c.timeouts.total == 9s);
   CHECK(c.timeouts.max_wait == 500ms);
   CHECK(c.http.max_response_bytes == 65536);

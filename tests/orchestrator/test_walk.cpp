@@ -232,42 +232,137 @@ TEST_CASE("a model the provider reports missing is skipped from then on", "[orch
   CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::missing);
 }
 
-TEST_CASE("the breaker opens on repeated transient failures, half-opens after its delay, closes on success",
+TEST_CASE("the breaker opens on the ratio of failed requests, half-opens after its delay, closes on success",
           "[orchestrator][breaker]") {
   sim::Simulator sim(json{{"rules", {{{"model", "flaky"}, {"behavior", "server_error"}, {"status", 503}}}}});
   test::FakeClock clock;
   OrchestratorConfig config = base_config(clock);
   config.retry.max_retries = 0;
-  config.breaker.failure_threshold = 2;
-  config.breaker.open_duration = 30s;
-  config.pools = {pool(Provider::groq, {"flaky", "steady"}, {"k-0", "k-1", "k-2"}, sim)};
+  config.breaker.minimum_requests = 3;
+  config.breaker.open_duration = 2s;
+  config.pools = {pool(Provider::groq, {"flaky", "steady"}, {"k-0", "k-1"}, sim)};
   Orchestrator orchestrator(config);
 
-  // Two failures open it: the third key is not even tried.
-  require_steps(orchestrator.request("one").attempts,
-                {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::unavailable},
-                 {"groq", "flaky", "GROQ_API_KEY1", AttemptOutcome::unavailable},
-                 {"groq", "steady", "GROQ_API_KEY0", AttemptOutcome::success}});
+  // Each request fails on both keys of the flaky model: one failed request each, not two.
+  for (const char* prompt : {"one", "two"}) {
+    require_steps(orchestrator.request(prompt).attempts,
+                  {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::unavailable},
+                   {"groq", "flaky", "GROQ_API_KEY1", AttemptOutcome::unavailable},
+                   {"groq", "steady", "GROQ_API_KEY0", AttemptOutcome::success}});
+  }
+  CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::ok);
+  orchestrator.request("three");  // the third failed request of three: open
   CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::breaker_open);
 
   // While open, no round trip to it.
-  require_steps(orchestrator.request("two").attempts, {{"groq", "steady", "GROQ_API_KEY0", AttemptOutcome::success}});
-  CHECK(sim.hits("groq", {}, "flaky") == 2);
+  require_steps(orchestrator.request("four").attempts, {{"groq", "steady", "GROQ_API_KEY0", AttemptOutcome::success}});
+  CHECK(sim.hits("groq", {}, "flaky") == 6);
 
   // After the delay one trial goes through; it fails, so the breaker opens again at once.
-  clock.advance(31s);
+  clock.advance(2100ms);
   CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::breaker_half_open);
-  require_steps(orchestrator.request("three").attempts,
+  require_steps(orchestrator.request("five").attempts,
                 {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::unavailable},
                  {"groq", "steady", "GROQ_API_KEY0", AttemptOutcome::success}});
+  CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::breaker_open);
+  clock.advance(2100ms);  // the second interval is twice the first
   CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::breaker_open);
 
   // The model recovers: the next trial succeeds and closes the breaker.
   sim.set_scenario(json::object());
-  clock.advance(31s);
-  require_steps(orchestrator.request("four").attempts, {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::success}});
+  clock.advance(2100ms);
+  require_steps(orchestrator.request("six").attempts, {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::success}});
   CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::ok);
-  require_steps(orchestrator.request("five").attempts, {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::success}});
+  require_steps(orchestrator.request("seven").attempts, {{"groq", "flaky", "GROQ_API_KEY0", AttemptOutcome::success}});
+}
+
+TEST_CASE("failing keys do not open the breaker of a model that answers on another key", "[orchestrator][breaker]") {
+  // Two keys always 503, retried: six transient failures before every answer. Counted per
+  // attempt they would trip a breaker; the model answers every request, so it stays closed.
+  sim::Simulator sim(json{{"rules", {{{"key", "k-0"}, {"behavior", "server_error"}, {"status", 503}},
+                                     {{"key", "k-1"}, {"behavior", "server_error"}, {"status", 503}}}}});
+  test::FakeClock clock;
+  OrchestratorConfig config = base_config(clock);
+  config.retry.max_retries = 2;
+  config.retry_throttle.enabled = false;
+  config.breaker.minimum_requests = 5;
+  config.pools = {pool(Provider::groq, {"m", "other"}, {"k-0", "k-1", "k-2"}, sim)};
+  Orchestrator orchestrator(config);
+  for (int i = 0; i < 20; ++i) {
+    const Response r = orchestrator.request("hi");
+    REQUIRE(r.model == "m");
+    REQUIRE(r.key_label == "GROQ_API_KEY2");
+  }
+  CHECK(orchestrator.health().pools[0].models[0].state == ModelHealth::State::ok);
+  CHECK(sim.hits("groq", {}, "other") == 0);
+}
+
+TEST_CASE("a host that does not resolve is not retried; a refused connection is retried once",
+          "[orchestrator][retry]") {
+  sim::Simulator sim;
+  test::FakeClock clock;
+  OrchestratorConfig config = base_config(clock);
+  config.retry.max_retries = 2;
+  PoolConfig unreachable{Provider::groq, {"m"}, {"k-0"}};
+  unreachable.name = "unreachable";
+  const Step failed{"unreachable", "m", "UNREACHABLE_API_KEY0", AttemptOutcome::unavailable};
+  const Step answered{"gemini", "gemini-2.5-flash", "GEMINI_API_KEY0", AttemptOutcome::success};
+  SECTION("DNS: couldn't resolve host moves on at once") {
+    unreachable.base_url = "http://polyrouter-test.invalid";
+    config.pools = {unreachable, pool(Provider::gemini, {"gemini-2.5-flash"}, {"g-0"}, sim)};
+    require_steps(Orchestrator(config).request("hi").attempts, {failed, answered});
+    CHECK(clock.sleeps().empty());  // no backoff either
+  }
+  SECTION("connection refused: one retry after backoff (a restarting server), then on") {
+    unreachable.base_url = "http://127.0.0.1:1";
+    config.pools = {unreachable, pool(Provider::gemini, {"gemini-2.5-flash"}, {"g-0"}, sim)};
+    require_steps(Orchestrator(config).request("hi").attempts, {failed, failed, answered});
+    CHECK(clock.sleeps().size() == 1);
+  }
+}
+
+TEST_CASE("a CDN block page cools the whole pool for a while and quarantines no key", "[orchestrator][rate_limit]") {
+  sim::Simulator sim(json{{"rules", {{{"provider", "groq"}, {"behavior", "html_error"}, {"status", 403}, {"times", 1}}}}});
+  test::FakeClock clock;
+  OrchestratorConfig config = base_config(clock);
+  config.pools = {pool(Provider::groq, {"m1", "m2"}, {"k-0", "k-1"}, sim),
+                  pool(Provider::gemini, {"gemini-2.5-flash"}, {"g-0"}, sim)};
+  Orchestrator orchestrator(config);
+  require_steps(orchestrator.request("one").attempts,
+                {{"groq", "m1", "GROQ_API_KEY0", AttemptOutcome::rate_limited},
+                 {"gemini", "gemini-2.5-flash", "GEMINI_API_KEY0", AttemptOutcome::success}});
+  const HealthSnapshot health = orchestrator.health();
+  for (const KeyHealth& key : health.pools[0].keys) CHECK(key.state == KeyHealth::State::ok);
+  CHECK(health.pools[0].models[1].cooldowns.size() == 2);  // every model, every key
+  // Within the block, no round trip to the pool; after it, the pool answers again.
+  CHECK(orchestrator.request("two").pool == "gemini");
+  CHECK(sim.hits("groq") == 1);
+  clock.advance(config.cooldown.network_block + 1s);
+  CHECK(orchestrator.request("three").pool == "groq");
+}
+
+TEST_CASE("a key without quota for a model (Gemini limit: 0) stays out of it for hours", "[orchestrator][rate_limit]") {
+  struct NoQuota : LLMClient {
+    Provider provider() const noexcept override { return Provider::gemini; }
+    Response complete(const ChatRequest&, const CallOptions&) override {
+      ErrorContext context;
+      context.retry_after = 30s;  // the hint says seconds; the wall is lasting
+      throw RateLimitError("Quota exceeded for metric: ..., limit: 0, model: gemini-2.5-pro", context,
+                           RateLimitError::Scope::key, /*daily=*/true, /*no_quota=*/true);
+    }
+  };
+  sim::Simulator sim;
+  test::FakeClock clock;
+  OrchestratorConfig config = base_config(clock);
+  PoolConfig walled{Provider::gemini, {"gemini-2.5-pro"}, {"g-0"}};
+  walled.client = std::make_shared<NoQuota>();
+  config.pools = {walled, pool(Provider::groq, {"m"}, {"k-0"}, sim)};
+  Orchestrator orchestrator(config);
+  CHECK(orchestrator.request("hi").pool == "groq");
+  const auto cooldowns = orchestrator.health().pools[0].models[0].cooldowns;
+  REQUIRE(cooldowns.size() == 1);
+  CHECK(cooldowns[0].reset_in >= config.cooldown.no_quota - 1s);
+  CHECK(config.cooldown.no_quota >= 1h);
 }
 
 TEST_CASE("when everything is cooling, the request waits for the reset within max_wait", "[orchestrator][wait]") {
@@ -351,7 +446,7 @@ TEST_CASE("retries are bounded per combination; moving on is not", "[orchestrato
   test::FakeClock clock;
   OrchestratorConfig config = base_config(clock);
   config.retry.max_retries = 2;
-  config.breaker.failure_threshold = 0;  // isolate the retry bound from the breaker
+  config.breaker.failure_ratio = 0;  // isolate the retry bound from the breaker
   config.retry_throttle.enabled = false;  // and from the throttle
   config.pools = {pool(Provider::groq, {"m1", "m2"}, {"k-0", "k-1"}, sim),
                   pool(Provider::cerebras, {"gpt-oss-120b"}, {"csk-sim"}, sim)};
@@ -363,20 +458,42 @@ TEST_CASE("retries are bounded per combination; moving on is not", "[orchestrato
   CHECK(sim.hits("groq") == 12);
 }
 
-TEST_CASE("the retry throttle stops retry storms when most attempts fail", "[orchestrator][retry]") {
+TEST_CASE("the retry throttle stops retry storms when most requests fail", "[orchestrator][retry]") {
   sim::Simulator sim(json{{"rules", {{{"behavior", "server_error"}, {"status", 500}}}}});
   test::FakeClock clock;
   OrchestratorConfig config = base_config(clock);
   config.retry.max_retries = 5;
-  config.breaker.failure_threshold = 0;
+  config.breaker.failure_ratio = 0;
   config.retry_throttle.max_tokens = 4;  // retries allowed while tokens > 2
   config.pools = {pool(Provider::groq, {"m"}, {"k-0", "k-1", "k-2"}, sim)};
   Orchestrator orchestrator(config);
-  CHECK_THROWS_AS(orchestrator.request("hi"), AllClientsExhaustedError);
-  // 4 -> 3 (retry) -> 2 (no more retries): key 0 gets two tries, keys 1 and 2 one each.
-  CHECK(sim.hits("groq", "k-0") == 2);
-  CHECK(sim.hits("groq", "k-1") == 1);
-  CHECK(sim.hits("groq", "k-2") == 1);
+  // Each failed request costs one token: 4 -> 3 -> 2, then no more retries.
+  CHECK_THROWS_AS(orchestrator.request("one"), AllClientsExhaustedError);
+  CHECK_THROWS_AS(orchestrator.request("two"), AllClientsExhaustedError);
+  CHECK(sim.hits("groq", "k-0") == 12);
+  CHECK_THROWS_AS(orchestrator.request("three"), AllClientsExhaustedError);
+  CHECK(sim.hits("groq", "k-0") == 13);
+  CHECK(sim.hits("groq", "k-1") == 13);
+  CHECK(sim.hits("groq", "k-2") == 13);
+}
+
+TEST_CASE("a key that always fails does not starve the retries of the healthy ones", "[orchestrator][retry]") {
+  // The bad key fails every request; the healthy one fails once in a while and is rescued by a
+  // retry. Counted per attempt, the bad key's failures would drain the throttle.
+  sim::Simulator sim(json{{"rules", {{{"key", "k-bad"}, {"behavior", "server_error"}, {"status", 503}},
+                                     {{"key", "k-ok"}, {"behavior", "server_error"}, {"status", 500}, {"times", 1}}}}});
+  test::FakeClock clock;
+  OrchestratorConfig config = base_config(clock);
+  config.retry.max_retries = 1;
+  config.breaker.failure_ratio = 0;
+  config.pools = {pool(Provider::groq, {"m"}, {"k-bad", "k-ok"}, sim)};
+  Orchestrator orchestrator(config);
+  for (int i = 0; i < 20; ++i) CHECK(orchestrator.request("hi").key_label == "GROQ_API_KEY1");
+  sim.set_scenario(json{{"rules", {{{"key", "k-bad"}, {"behavior", "server_error"}, {"status", 503}},
+                                   {{"key", "k-ok"}, {"behavior", "server_error"}, {"status", 500}, {"times", 1}}}}});
+  const Response r = orchestrator.request("hi");  // k-ok fails once: its retry still runs
+  CHECK(r.key_label == "GROQ_API_KEY1");
+  CHECK(r.attempts.back().outcome == AttemptOutcome::success);
 }
 
 TEST_CASE("the request deadline bounds retries and failover", "[orchestrator][deadline]") {
@@ -386,7 +503,7 @@ TEST_CASE("the request deadline bounds retries and failover", "[orchestrator][de
   config.retry.max_retries = 10;
   config.retry.initial_backoff = 1s;
   config.retry.max_backoff = 1s;
-  config.breaker.failure_threshold = 0;
+  config.breaker.failure_ratio = 0;
   config.retry_throttle.enabled = false;
   config.pools = {pool(Provider::groq, {"m"}, {"k-0", "k-1"}, sim)};
   Orchestrator orchestrator(config);

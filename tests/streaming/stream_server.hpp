@@ -33,6 +33,7 @@ class StreamServer {
         std::lock_guard<std::mutex> lock(mutex_);
         ++requests_;
         paths_.push_back(req.path);
+        bodies_.push_back(req.body);
         request_cv_.notify_all();
       }
       if (status_ != 200) {
@@ -109,6 +110,11 @@ class StreamServer {
     return requests_;
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  /// The request bodies received, in order.
+  std::vector<std::string> bodies() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return bodies_;
+  }
 
  private:
   bool wait_until_stopped(std::chrono::milliseconds d) {
@@ -128,6 +134,7 @@ class StreamServer {
   bool gate_open_ = false, gate_opened_in_time_ = false, stopping_ = false, client_went_away_ = false;
   int requests_ = 0;
   std::vector<std::string> paths_;
+  std::vector<std::string> bodies_;
 };
 
 /// "data: <json>\n\n"

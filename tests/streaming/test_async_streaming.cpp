@@ -63,7 +63,8 @@ TEST_CASE("async streams fail over before the first delta", "[async_stream][fail
   CHECK(r.provider == Provider::gemini);
 }
 
-TEST_CASE("async streams raise StreamInterruptedError after the first delta", "[async_stream][interrupted]") {
+TEST_CASE("with the surface policy, async streams raise StreamInterruptedError after the first delta",
+          "[async_stream][interrupted]") {
   StreamServer never_used;
   never_used.script({{chunk("other model", "stop")}, {sse("[DONE]")}});
   StreamServer server;
@@ -75,8 +76,10 @@ TEST_CASE("async streams raise StreamInterruptedError after the first delta", "[
   }
   SECTION("a malformed chunk after text") { server.script({{chunk("Hello")}, {chunk(" wor")}, {sse("{not json")}}); }
 
-  Orchestrator orchestrator(
-      config_for({pool_at(Provider::cerebras, server.url()), pool_at(Provider::groq, never_used.url())}));
+  OrchestratorConfig config =
+      config_for({pool_at(Provider::cerebras, server.url()), pool_at(Provider::groq, never_used.url())});
+  config.stream_recovery = StreamRecovery::surface;
+  Orchestrator orchestrator(config);
   Collector c;
   auto future = orchestrator.stream_async("hi", c.callback());
   try {
@@ -129,8 +132,9 @@ TEST_CASE("async stream limits follow the injected clock", "[async_stream][clock
     CHECK(r.text == "saved");
     CHECK(r.attempts.at(0).outcome == AttemptOutcome::timeout);
   }
-  SECTION("a stall after text: interrupted") {
+  SECTION("a stall after text: interrupted (surface policy)") {
     server.script({{chunk("Hello")}, {chunk("ld", "stop"), /*wait_for_gate=*/true}, {sse("[DONE]")}});
+    config.stream_recovery = StreamRecovery::surface;
     Orchestrator orchestrator(config);
     std::promise<void> first_delta;
     auto future = orchestrator.stream_async("hi", [&](std::string_view) {

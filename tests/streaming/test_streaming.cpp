@@ -146,7 +146,7 @@ TEST_CASE("before the first delta, a connection refused fails over too", "[strea
   CHECK(r.attempts.at(0).outcome == AttemptOutcome::unavailable);
 }
 
-TEST_CASE("after the first delta, failures raise StreamInterruptedError with the partial text",
+TEST_CASE("with the surface policy, failures after the first delta raise StreamInterruptedError",
           "[stream][interrupted]") {
   StreamServer never_used;
   never_used.script({{chunk("other model", "stop")}, {sse("[DONE]")}});
@@ -189,6 +189,7 @@ TEST_CASE("after the first delta, failures raise StreamInterruptedError with the
 
   OrchestratorConfig config = config_for({pool_at(provider, server.url()), pool_at(Provider::groq, never_used.url())});
   config.timeouts.stall = stall;
+  config.stream_recovery = StreamRecovery::surface;
   Orchestrator orchestrator(config);
   Collector c;
   try {
@@ -200,6 +201,7 @@ TEST_CASE("after the first delta, failures raise StreamInterruptedError with the
     REQUIRE(e.attempts().size() == 1);
     CHECK(e.attempts()[0].outcome != AttemptOutcome::success);
     CHECK(std::string(e.what()).rfind("[polyrouter.stream_interrupted]", 0) == 0);
+    CHECK_THAT(e.what(), Catch::Contains("after 9 bytes"));  // the size of the text it carries
   }
   CHECK(never_used.requests() == 0);  // never a continuation stitched from another model
 }
@@ -265,6 +267,7 @@ TEST_CASE("the stall limit follows the injected clock", "[stream][interrupted][c
   server.script({{chunk("Hello")}, {chunk(" wor")}, {chunk("ld", "stop"), /*wait_for_gate=*/true}, {sse("[DONE]")}});
   FakeClock clock;
   OrchestratorConfig config = config_for({pool_at(Provider::groq, server.url())});
+  config.stream_recovery = StreamRecovery::surface;
   config.clock = clock.clock();
   config.timeouts.total = 100h;
   config.timeouts.stall = 1h;
@@ -289,4 +292,140 @@ TEST_CASE("the stall limit follows the injected clock", "[stream][interrupted][c
     CHECK(e.partial_text() == "Hello wor");
     CHECK(e.attempts().at(0).outcome == AttemptOutcome::timeout);
   }
+}
+
+TEST_CASE("a stream cut after text restarts on the next route; the caller is told first", "[stream][recovery]") {
+  StreamServer cut;
+  cut.script({{chunk("Hello")}, {chunk(" wor")}}, Ending::cut);
+  StreamServer fallback;
+  fallback.script({{chunk("Bonjour")}, {chunk(" monde", "stop")}, {sse("[DONE]")}});
+  Orchestrator orchestrator(config_for({pool_at(Provider::groq, cut.url()), pool_at(Provider::cerebras, fallback.url())}));
+
+  SECTION("with on_restart") {
+    std::vector<std::string> events;
+    StreamCallbacks callbacks{[&](std::string_view d) {
+                                events.emplace_back(d);
+                                return true;
+                              },
+                              [&](const StreamRestart& restart) {
+                                events.push_back("<restart " + std::to_string(restart.discarded_bytes) + ">");
+                                CHECK(restart.failed.provider == Provider::groq);
+                                CHECK(restart.failed.outcome == AttemptOutcome::unavailable);
+                              }};
+    const Response r = orchestrator.stream(ChatRequest::from_prompt("hi"), callbacks);
+    CHECK(events == std::vector<std::string>{"Hello", " wor", "<restart 9>", "Bonjour", " monde"});
+    CHECK(r.text == "Bonjour monde");
+    REQUIRE(r.attempts.size() == 2);
+    CHECK(r.attempts[0].outcome == AttemptOutcome::unavailable);
+  }
+  SECTION("a plain delta callback: the new answer follows, the Response is clean") {
+    Collector c;
+    const Response r = orchestrator.stream("hi", c.callback());
+    CHECK(c.text() == "Hello worBonjour monde");
+    CHECK(r.text == "Bonjour monde");
+  }
+}
+
+TEST_CASE("continue_partial asks the next route to continue from the partial text", "[stream][recovery]") {
+  StreamServer cut;
+  cut.script({{chunk("Hello")}, {chunk(" wor")}}, Ending::cut);
+  StreamServer fallback;
+  fallback.script({{chunk("ld", "stop")}, {sse("[DONE]")}});
+  PoolConfig continues = pool_at(Provider::cerebras, fallback.url());
+  continues.stream_recovery = StreamRecovery::continue_partial;
+  Orchestrator orchestrator(config_for({pool_at(Provider::groq, cut.url()), continues}));
+  std::vector<std::string> deltas;
+  int restarts = 0;
+  const Response r = orchestrator.stream(ChatRequest::from_prompt("hi"),
+                                         StreamCallbacks{[&](std::string_view d) {
+                                                           deltas.emplace_back(d);
+                                                           return true;
+                                                         },
+                                                         [&](const StreamRestart&) { ++restarts; }});
+  CHECK(deltas == std::vector<std::string>{"Hello", " wor", "ld"});
+  CHECK(restarts == 0);
+  CHECK(r.text == "Hello world");
+  REQUIRE(fallback.bodies().size() == 1);
+  const json sent = json::parse(fallback.bodies()[0]);
+  CHECK(sent["messages"].back() == json{{"role", "assistant"}, {"content", "Hello wor"}});
+}
+
+TEST_CASE("the attempt timeout bounds the wait for the first byte, not a healthy stream", "[stream][limits]") {
+  StreamServer slow_but_healthy;
+  std::vector<Piece> pieces;
+  for (int i = 0; i < 8; ++i) pieces.push_back({chunk("tick "), false, 100ms});
+  pieces.push_back({chunk("done", "stop")});
+  pieces.push_back({sse("[DONE]")});
+  slow_but_healthy.script(pieces);
+  OrchestratorConfig config = config_for({pool_at(Provider::groq, slow_but_healthy.url())});
+  config.timeouts.attempt = 300ms;  // the stream lasts about 800 ms
+  const Response r = Orchestrator(config).stream("hi", [](std::string_view) { return true; });
+  CHECK(r.finish_reason == FinishReason::stop);
+  CHECK(r.text.size() == 8 * 5 + 4);
+}
+
+TEST_CASE("max_response_bytes bounds one stream event, not the stream", "[stream][limits]") {
+  StreamServer server;
+  StreamServer fallback;
+  fallback.script({{chunk("small", "stop")}, {sse("[DONE]")}});
+  OrchestratorConfig config = config_for({pool_at(Provider::groq, server.url()), pool_at(Provider::cerebras, fallback.url())});
+  config.http.max_response_bytes = 4096;
+  SECTION("many small events pass") {
+    std::vector<Piece> pieces;
+    for (int i = 0; i < 200; ++i) pieces.push_back({chunk(std::string(100, 'x'))});
+    pieces.push_back({chunk("", "stop")});
+    pieces.push_back({sse("[DONE]")});
+    server.script(pieces);
+    const Response r = Orchestrator(config).stream("hi", [](std::string_view) { return true; });
+    CHECK(r.text.size() == 200 * 100);
+    CHECK(r.provider == Provider::groq);
+  }
+  SECTION("one event beyond it fails over") {
+    server.script({{chunk(std::string(10000, 'x'), "stop")}, {sse("[DONE]")}});
+    const Response r = Orchestrator(config).stream("hi", [](std::string_view) { return true; });
+    CHECK(r.text == "small");
+    CHECK_THAT(r.attempts.at(0).error, Catch::Contains("exceeded 4096 bytes"));
+  }
+}
+
+TEST_CASE("reasoning deltas count as output for the first-delta limit", "[stream][limits]") {
+  StreamServer thinker;
+  json reasoning{{"id", "c"}, {"object", "chat.completion.chunk"},
+                 {"choices", {{{"index", 0}, {"delta", {{"reasoning", "Let me think."}}}, {"finish_reason", nullptr}}}}};
+  thinker.script({{sse(reasoning.dump())}, {sse(reasoning.dump()), false, 400ms}, {chunk("42", "stop"), false, 400ms},
+                  {sse("[DONE]")}});
+  OrchestratorConfig config = config_for({pool_at(Provider::groq, thinker.url())});
+  config.timeouts.first_delta = 300ms;  // the first text comes after 800 ms, the first thought at once
+  const Response r = Orchestrator(config).stream("hi", [](std::string_view) { return true; });
+  CHECK(r.text == "42");
+}
+
+TEST_CASE("a stream needs a delta callback", "[stream]") {
+  Orchestrator orchestrator(config_for({pool_at(Provider::groq, "http://127.0.0.1:1")}));
+  CHECK_THROWS_AS(orchestrator.stream("hi", DeltaCallback{}), ConfigError);
+  CHECK_THROWS_AS(orchestrator.stream_async("hi", DeltaCallback{}), ConfigError);
+}
+
+TEST_CASE("a Gemini error written raw into the stream cools the key as the same error over HTTP does",
+          "[stream][gemini][rate_limit]") {
+  const std::string error = fixture("gemini_429_quota_retryinfo.json");  // pretty-printed, RetryInfo 26 s
+  StreamServer failing;
+  SECTION("raw, outside SSE framing, before any text") { failing.script({{error}}); }
+  SECTION("raw, after text: the stream restarts and the key cools all the same") {
+    failing.script({{gemini_event("Hel")}, {error}});
+  }
+  SECTION("as the HTTP answer") { failing.fail_with(429, error); }
+  StreamServer fallback;
+  fallback.script({{chunk("saved", "stop")}, {sse("[DONE]")}});
+  FakeClock clock;
+  OrchestratorConfig config = config_for({pool_at(Provider::gemini, failing.url()), pool_at(Provider::cerebras, fallback.url())});
+  config.clock = clock.clock();
+  Orchestrator orchestrator(config);
+  const Response r = orchestrator.stream("hi", [](std::string_view) { return true; });
+  CHECK(r.text == "saved");
+  CHECK(r.attempts.at(0).outcome == AttemptOutcome::rate_limited);
+  CHECK(r.attempts.at(0).retry_after == std::chrono::milliseconds(26000));
+  const auto cooldowns = orchestrator.health().pools.at(0).models.at(0).cooldowns;
+  REQUIRE(cooldowns.size() == 1);
+  CHECK(cooldowns[0].reset_in == std::chrono::milliseconds(26000));
 }

@@ -68,10 +68,23 @@ int run_ask(const AskOptions& options) {
       }
       Response response;
       if (options.stream) {
-        response = orchestrator.stream(request, [](std::string_view delta) {
+        bool at_line_start = true;
+        StreamCallbacks print;
+        print.on_delta = [&](std::string_view delta) {
           std::cout << delta << std::flush;
+          if (!delta.empty()) at_line_start = delta.back() == '\n';
           return true;
-        }, request_options);
+        };
+        print.on_restart = [&](const StreamRestart& restart) {
+          // What was printed is void: end its line and say so, then the whole new answer.
+          if (!at_line_start) std::cout << '\n';
+          std::cout.flush();
+          at_line_start = true;
+          std::cerr << "[stream cut after " << restart.discarded_bytes << " bytes (" << restart.failed.pool << ' '
+                    << restart.failed.model << ": " << restart.failed.error
+                    << "); the answer restarts from another route]\n";
+        };
+        response = orchestrator.stream(request, print, request_options);
         if (!response.text.empty() && response.text.back() != '\n') std::cout << '\n';
         std::cout.flush();
       } else {

@@ -501,7 +501,7 @@ void run_load(const Options& options, Recorder& recorder, Figures& figures) {
   PoolConfig pool{Provider::groq, {kModel}, keys_for(options.mix, options.bad_keys_first), simulator->url()};
   config.pools = {pool};
   config.timeouts.total = milliseconds(options.deadline_ms);
-  if (!options.breaker) config.breaker.failure_threshold = 0;
+  if (!options.breaker) config.breaker.failure_ratio = 0;
   config.jitter_seed = options.seed;
   config.events.on_attempt = [&recorder](const Attempt& attempt) { recorder.on_attempt(attempt); };
 

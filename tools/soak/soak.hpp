@@ -26,7 +26,7 @@ struct Options {
   long restart_after = 50000;    ///< completed requests before the upstream stops; 0 = never
                                  ///< (polyrouter_soak's default: half of all requests)
   int outage_ms = 2000;          ///< how long the upstream stays down
-  bool breaker = true;           ///< false: BreakerPolicy::failure_threshold = 0
+  bool breaker = true;           ///< false: BreakerPolicy::failure_ratio = 0 (never opens)
   bool bad_keys_first = false;   ///< breaker mix: invalid and always-503 keys before the healthy ones
   std::uint64_t seed = 1;        ///< the simulator's random faults and the retry jitter
   int deadline_ms = 20000;       ///< Timeouts::total; a request unfinished 10 s past it hangs

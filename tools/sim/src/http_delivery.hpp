@@ -5,10 +5,17 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <functional>
+
 #include "provider_wire.hpp"
 
 namespace polyrouter::sim::detail {
 
-void deliver(const Reply& reply, httplib::Response& response);
+/// Waits up to a duration, returning early when the server stops.
+using Wait = std::function<void(std::chrono::milliseconds)>;
+
+/// A Delivery::reset reply is the caller's to carry out: it needs the connection itself.
+void deliver(const Reply& reply, httplib::Response& response, Wait wait);
 
 }  // namespace polyrouter::sim::detail

@@ -5,6 +5,7 @@
 // documented by each provider (real-shaped examples in tests/fixtures). Nothing here knows about HTTP
 // servers, rules or routing.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@ struct Reply {
     sse,    // 200 text/event-stream: every frame, then the terminator
     cut,    // like sse, but only the first `frames_to_send` frames, then the connection drops
     drop,   // headers with the full Content-Length, half the body, then the connection drops
+    reset,  // nothing at all: the connection closes before any response byte
   };
 
   int status = 200;
@@ -34,6 +36,8 @@ struct Reply {
   std::vector<std::string> frames;  // sse, cut: complete SSE frames ("data: ...\n\n")
   std::string terminator;           // sse: sent after the frames ("data: [DONE]\n\n" or "")
   std::size_t frames_to_send = 0;   // cut
+  std::chrono::milliseconds pause{0};  // sse, cut: silence before frame number pause_before
+  std::size_t pause_before = 0;
   Delivery delivery = Delivery::whole;
 };
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "fault_behaviors.hpp"
+
 namespace polyrouter::sim::detail {
 namespace {
 
@@ -76,15 +78,18 @@ Reply dropped(Reply reply) {
   return reply;
 }
 
-// What an edge proxy sends when the origin is unhappy (protocols.md §6.7).
+// What an edge proxy sends when the origin is unhappy (protocols.md §6.7); a 403 is Cloudflare
+// blocking the caller's network.
 Reply html_page(int status) {
-  const auto title = std::to_string(status) + " " + std::string(status_text(status));
+  const auto title = status == 403 ? std::string("Attention Required! | Cloudflare")
+                                   : std::to_string(status) + " " + std::string(status_text(status));
+  const auto heading = status == 403 ? std::string("Sorry, you have been blocked") : title;
   Reply reply;
   reply.status = status;
   reply.content_type = "text/html";
   reply.headers = {{"server", "cloudflare"}, {"cf-ray", "8828f41b9aba80aa-SIM"}};
   reply.body = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" +
-               title + "</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n";
+               heading + "</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n";
   return reply;
 }
 
@@ -104,6 +109,7 @@ Reply respond(const Call& call, const std::optional<Rule>& rule, const Scenario&
   }
 
   const auto answer = make_answer(call, rule, wire);
+  if (is_fault_behavior(behavior)) return fault_reply(call, *rule, success(call, answer, wire, scenario), wire);
   switch (behavior) {
     case Behavior::ok:
     case Behavior::tool_call:
@@ -136,6 +142,7 @@ Reply respond(const Call& call, const std::optional<Rule>& rule, const Scenario&
       reply.terminator.clear();
       return reply;
     }
+    default: break;  // the faults above
   }
   return success(call, answer, wire, scenario);
 }

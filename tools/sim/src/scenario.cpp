@@ -19,7 +19,7 @@ constexpr std::array<std::pair<Provider, std::string_view>, 3> kProviders{{
     {Provider::gemini, "gemini"},
 }};
 
-constexpr std::array<std::pair<Behavior, std::string_view>, 11> kBehaviors{{
+constexpr std::array<std::pair<Behavior, std::string_view>, 19> kBehaviors{{
     {Behavior::ok, "ok"},
     {Behavior::tool_call, "tool_call"},
     {Behavior::invalid_key, "invalid_key"},
@@ -31,6 +31,14 @@ constexpr std::array<std::pair<Behavior, std::string_view>, 11> kBehaviors{{
     {Behavior::drop_connection, "drop_connection"},
     {Behavior::stream_cut, "stream_cut"},
     {Behavior::error_in_stream, "error_in_stream"},
+    {Behavior::reset_connection, "reset_connection"},
+    {Behavior::slow_first_token, "slow_first_token"},
+    {Behavior::stream_stall, "stream_stall"},
+    {Behavior::malformed_event, "malformed_event"},
+    {Behavior::no_done_marker, "no_done_marker"},
+    {Behavior::context_length, "context_length"},
+    {Behavior::content_policy, "content_policy"},
+    {Behavior::reject_prefill, "reject_prefill"},
 }};
 
 // Fields every rule may carry, whatever its behavior.
@@ -48,6 +56,14 @@ std::set<std::string, std::less<>> behavior_fields(Behavior behavior) {
     case Behavior::html_error: return {"status"};
     case Behavior::stream_cut: return {"after_chunks", "text"};
     case Behavior::error_in_stream: return {"after_chunks", "status", "text"};
+    case Behavior::slow_first_token: return {"delay_ms", "text"};
+    case Behavior::stream_stall: return {"after_chunks", "delay_ms", "text"};
+    case Behavior::malformed_event: return {"after_chunks", "text"};
+    case Behavior::no_done_marker:
+    case Behavior::reject_prefill: return {"text"};
+    case Behavior::reset_connection:
+    case Behavior::context_length:
+    case Behavior::content_policy:
     case Behavior::invalid_key:
     case Behavior::unknown_model:
     case Behavior::malformed_json:
@@ -153,6 +169,9 @@ Rule parse_rule(const json& value, const std::string& where) {
   }
   if (value.contains("status")) {
     rule.status = static_cast<int>(expect_integer(value["status"], field("status"), 400, 599));
+  }
+  if (value.contains("delay_ms")) {
+    rule.delay = std::chrono::milliseconds(expect_integer(value["delay_ms"], field("delay_ms"), 0, 3'600'000));
   }
   if (value.contains("after_chunks")) {
     rule.after_chunks = static_cast<std::size_t>(

@@ -35,6 +35,15 @@ enum class Behavior {
   drop_connection,
   stream_cut,
   error_in_stream,
+  // Faults of issue 13 (fault_behaviors.cpp).
+  reset_connection,  // the connection closes before any response byte
+  slow_first_token,  // stream headers at once, the first event after delay_ms
+  stream_stall,      // after_chunks events, silence for delay_ms, then the connection closes
+  malformed_event,   // an unparseable event becomes event number after_chunks; otherwise complete
+  no_done_marker,    // a complete stream (finish reason, usage) without data: [DONE]
+  context_length,    // 400 context_length_exceeded
+  content_policy,    // 400 content_policy_violation
+  reject_prefill,    // 400 when the last message is an assistant prefill; ok otherwise
 };
 
 std::string_view behavior_name(Behavior behavior);
@@ -54,7 +63,8 @@ struct Rule {
   double retry_after_s = 30.0;  // rate_limit
   bool daily = false;           // rate_limit
   int status = 0;               // server_error, html_error, error_in_stream (default per behavior)
-  std::size_t after_chunks = 1;  // stream_cut, error_in_stream
+  std::size_t after_chunks = 1;  // stream_cut, error_in_stream, stream_stall, malformed_event
+  std::chrono::milliseconds delay{0};  // slow_first_token, stream_stall
 
   bool matches(Provider p, std::string_view k, std::string_view m) const;
 };

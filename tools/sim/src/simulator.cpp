@@ -144,7 +144,12 @@ struct Simulator::Impl {
       }
     }
     if (rule && rule->latency.count() > 0) wait(rule->latency);
-    detail::deliver(detail::respond(call, rule, *current), response);
+    const detail::Reply reply = detail::respond(call, rule, *current);
+    if (reply.delivery == detail::Reply::Delivery::reset) {
+      detail::shutdown_connection(port, request.remote_port);
+      return;
+    }
+    detail::deliver(reply, response, [this](std::chrono::milliseconds d) { wait(d); });
   }
 
   void wait(std::chrono::milliseconds duration) {

@@ -10,7 +10,10 @@
 
 namespace polyrouter::sim::detail {
 
-void shutdown_accepted_sockets(int port) {
+namespace {
+
+// Every accepted connection on @p port whose peer matches @p remote_port (0 = any).
+std::vector<int> accepted_sockets(int port, int remote_port) {
   std::vector<int> fds;
   if (DIR* dir = opendir("/proc/self/fd")) {
     while (const dirent* entry = readdir(dir)) {
@@ -20,6 +23,7 @@ void shutdown_accepted_sockets(int port) {
     }
     closedir(dir);
   }
+  std::vector<int> matching;
   for (int fd : fds) {
     sockaddr_storage local{};
     socklen_t length = sizeof local;
@@ -29,8 +33,23 @@ void shutdown_accepted_sockets(int port) {
     sockaddr_storage peer{};
     length = sizeof peer;
     if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) continue;  // not connected
-    ::shutdown(fd, SHUT_RDWR);
+    if (remote_port != 0 && (peer.ss_family != AF_INET ||
+                             ntohs(reinterpret_cast<const sockaddr_in*>(&peer)->sin_port) != remote_port)) {
+      continue;
+    }
+    matching.push_back(fd);
   }
+  return matching;
+}
+
+}  // namespace
+
+void shutdown_accepted_sockets(int port) {
+  for (int fd : accepted_sockets(port, 0)) ::shutdown(fd, SHUT_RDWR);
+}
+
+void shutdown_connection(int port, int remote_port) {
+  for (int fd : accepted_sockets(port, remote_port)) ::shutdown(fd, SHUT_RDWR);
 }
 
 }  // namespace polyrouter::sim::detail

@@ -10,4 +10,8 @@ namespace polyrouter::sim::detail {
 /// stopping a server never waits out the timeout.
 void shutdown_accepted_sockets(int port);
 
+/// Shuts down the one connection accepted on @p port from the client's @p remote_port: the
+/// client sees it close before any response byte.
+void shutdown_connection(int port, int remote_port);
+
 }  // namespace polyrouter::sim::detail
