@@ -89,7 +89,7 @@ OrchestratorConfig probe_config(const OrchestratorConfig& config, const PoolConf
   one.http = config.http;
   one.retry.max_retries = 0;
   one.retry_throttle.enabled = false;
-  one.breaker.failure_threshold = 0;
+  one.breaker.failure_ratio = 0;
   one.timeouts.connect = std::min(config.timeouts.connect, timeout);
   one.timeouts.attempt = timeout;
   one.timeouts.total = timeout;
