@@ -24,14 +24,28 @@ void StreamExchange::attach(HttpRequest& request) {
 }
 
 bool StreamExchange::on_event(const SseEvent& event) {
+  std::string delta;
   try {
-    const std::string delta = decoding_->add(event, meta_, options_);
-    if (delta.empty()) return true;
-    delta_seen_ = true;
+    delta = decoding_->add(event, meta_, options_);
+  } catch (const Error&) {
+    failure_ = std::current_exception();
+    return false;
+  } catch (const std::exception& e) {
+    // The parser's edge: whatever a decoder throws is the provider's malformed event, never
+    // mistaken for an exception from the caller's callback.
+    ErrorContext context = make_context(provider_, options_, &meta_);
+    context.body_excerpt = excerpt(event.data, options_.api_key);
+    failure_ = std::make_exception_ptr(
+        InvalidJsonResponseError("malformed event in the stream: " + redact(e.what(), options_.api_key), std::move(context)));
+    return false;
+  }
+  if (delta.empty()) return true;
+  delta_seen_ = true;
+  try {
     if (on_delta_(delta)) return true;
     cancelled_ = true;
   } catch (...) {
-    failure_ = std::current_exception();
+    failure_ = std::current_exception();  // the caller's own: carried out as it is
   }
   return false;
 }
