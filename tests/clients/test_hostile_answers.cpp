@@ -1,5 +1,6 @@
 // What a hostile or careless provider can send through the public clients (issue 14, issue 12):
-// numbers no integer holds, values of the wrong type in streams, and schema-valid tool calls of a kind the client
+// numbers no integer holds, values of the wrong type in streams, the key echoed in text the
+// provider controls, and schema-valid tool calls of a kind the client
 // does not read. Every case ends in an answer or a typed polyrouter::Error, never undefined
 // behaviour (the check build runs under UBSan, float-cast-overflow included) or a JSON library
 // exception.
@@ -50,6 +51,14 @@ json openai_chunk(json delta, json finish = nullptr) {
   return {{"id", "c1"}, {"choices", {{{"index", 0}, {"delta", std::move(delta)}, {"finish_reason", std::move(finish)}}}}};
 }
 
+// Every text a caller or an operator can see of @p e.
+void require_no_key_in(const Error& e) {
+  INFO(e.what());
+  CHECK_FALSE(pt::leaks_key(e.what(), kKey));
+  CHECK_FALSE(pt::leaks_key(e.detail(), kKey));
+  CHECK_FALSE(pt::leaks_key(e.provider_code(), kKey));
+  CHECK_FALSE(pt::leaks_key(e.context().body_excerpt, kKey));
+}
 
 }  // namespace
 
@@ -149,4 +158,37 @@ TEST_CASE("an OpenAI answer keeps its text and function calls next to a tool cal
     REQUIRE(s.tool_calls.size() == 1);
     CHECK(s.tool_calls[0].name == "get_weather");
   }
+}
+
+TEST_CASE("the key echoed in a Content-Type or an error code never reaches the error", "[hostile][security]") {
+  TestServer server(Reply::text("internal error", 500, "text/plain; " + kKey));
+  OpenAICompatibleClient client(server.url() + "/v1");
+
+  auto e = catch_as<ProviderUnavailableError>([&] { client.complete(pt::hello(), openai_options()); });
+  REQUIRE(e);
+  require_no_key_in(*e);
+  CHECK_THAT(e->what(), Catch::Contains("text/plain"));  // the type is still shown, masked
+
+  for (const char* field : {"code", "type", "status"}) {
+    INFO(field);
+    server.respond(Reply::json({{"error", {{"message", "no"}, {field, kKey}}}}, 401));
+    auto k = catch_as<InvalidApiKeyError>([&] { client.complete(pt::hello(), openai_options()); });
+    REQUIRE(k);
+    require_no_key_in(*k);
+    CHECK_FALSE(k->provider_code().empty());
+  }
+  // Gemini's ErrorInfo reason and a blocked prompt's reason are the provider's text too.
+  GeminiClient gemini(server.url());
+  server.respond(Reply::json({{"error", {{"code", 400}, {"message", "bad"}, {"status", "INVALID_ARGUMENT"},
+                                         {"details", {{{"@type", "type.googleapis.com/google.rpc.ErrorInfo"},
+                                                       {"reason", kKey}}}}}}},
+                             400));
+  auto g = catch_as<Error>([&] { gemini.complete(pt::hello(), pt::options_for("gemini-2.5-flash", kKey, "KEY0")); });
+  REQUIRE(g);
+  require_no_key_in(*g);
+  server.respond(Reply::json({{"promptFeedback", {{"blockReason", kKey}}}}));
+  auto b = catch_as<ContentFilteredError>(
+      [&] { gemini.complete(pt::hello(), pt::options_for("gemini-2.5-flash", kKey, "KEY0")); });
+  REQUIRE(b);
+  require_no_key_in(*b);
 }
