@@ -1,6 +1,6 @@
 // What a hostile or careless provider can send through the public clients (issue 14, issue 12):
 // numbers no integer holds, values of the wrong type in streams, the key echoed in text the
-// provider controls, and schema-valid tool calls of a kind the client
+// provider controls, far-future retry dates, and schema-valid tool calls of a kind the client
 // does not read. Every case ends in an answer or a typed polyrouter::Error, never undefined
 // behaviour (the check build runs under UBSan, float-cast-overflow included) or a JSON library
 // exception.
@@ -191,4 +191,18 @@ TEST_CASE("the key echoed in a Content-Type or an error code never reaches the e
       [&] { gemini.complete(pt::hello(), pt::options_for("gemini-2.5-flash", kKey, "KEY0")); });
   REQUIRE(b);
   require_no_key_in(*b);
+}
+
+TEST_CASE("a far-future Retry-After date gives no hint rather than 'now' or centuries", "[hostile][retry_hints]") {
+  TestServer server;
+  OpenAICompatibleClient client(server.url() + "/v1");
+  for (const char* date : {"Tue, 01 Jan 3000 00:00:00 GMT", "Fri, 01 Jan 2262 00:00:00 GMT",
+                           "Sat, 01 Jan 9999 00:00:00 GMT"}) {
+    INFO(date);
+    server.respond(Reply::json({{"error", {{"message", "slow down"}, {"type", "rate_limit"}}}}, 429)
+                       .with_header("Retry-After", date));
+    auto e = catch_as<RateLimitError>([&] { client.complete(pt::hello(), openai_options()); });
+    REQUIRE(e);
+    CHECK_FALSE(e->retry_after().has_value());  // beyond the cap, as "Retry-After: 99999999999" is
+  }
 }
