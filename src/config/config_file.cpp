@@ -1,8 +1,10 @@
 #include "config/config_file.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -148,10 +150,23 @@ ProviderSection read_provider(const Section& s, std::string name, std::optional<
 }  // namespace
 
 FileConfig parse_config(const std::string& text, const std::string& origin, const OrchestratorConfig& defaults) {
+  // The key path being parsed, so that a number the parser cannot hold (1e400) names its field.
+  std::vector<std::string> keys;
+  const json::parser_callback_t track = [&keys](int depth, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::key) {
+      keys.resize(static_cast<std::size_t>(std::max(depth, 1)));
+      keys.back() = parsed.get<std::string>();
+    }
+    return true;
+  };
   json doc;
   try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+    doc = json::parse(text, track);
+  } catch (const json::out_of_range& e) {
+    std::string field;
+    for (const std::string& key : keys) field += (field.empty() ? "" : ".") + key;
+    throw ConfigError(origin + ": field '" + field + "' holds a number out of range (" + e.what() + ")");
+  } catch (const json::exception& e) {
     throw ConfigError(origin + ": not valid JSON: " + e.what());
   }
   const Section top(doc, origin, "");

@@ -220,6 +220,24 @@ TEST_CASE("config file errors name the file and the field", "[config][file]") {
   CHECK_THAT(message(R"({"openai_compatible": {}})"), Catch::Contains("'openai_compatible' must be a list"));
 }
 
+TEST_CASE("a number no double holds is a ConfigError naming its field", "[config][file]") {
+  Sandbox box;
+  box.set("GROQ_API_KEY0", "g0");
+  auto message = [&](const std::string& text) {
+    try {
+      config_from_env(box.options("", box.write("overflow.json", text)));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(message(R"({"retry": {"jitter": 1e400}})"), Catch::Contains("overflow.json: field 'retry.jitter'"));
+  CHECK_THAT(message(R"({"debug": false, "timeouts": {"connect_ms": 5, "total_ms": -1e999}})"),
+             Catch::Contains("field 'timeouts.total_ms'"));
+  CHECK_THAT(message(R"({"providers": {"groq": {"models": ["m"]}}, "retry": {"multiplier": 2,
+             "max_retries": 1E+400}})"), Catch::Contains("field 'retry.max_retries'"));
+}
+
 TEST_CASE("provider_order naming an unknown provider is an error; a missing file too", "[config][file]") {
   Sandbox box;
   box.set("GROQ_API_KEY0", "g0");
