@@ -1,6 +1,7 @@
 #include "config/config_file.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -85,10 +86,16 @@ class Section {
       out = v->get<double>();
     }
   }
+  // Durations stop at 10^12 ms (31 years): a clock's time point plus more would overflow.
+  static constexpr long long max_ms = 1'000'000'000'000;
+  static bool is_ms(const json& v, long long min) {
+    return v.is_number_integer() && !(v.is_number_unsigned() && v.get<std::uint64_t>() > max_ms) &&
+           v.get<long long>() >= min && v.get<long long>() <= max_ms;
+  }
   void read_ms(const char* name, Milliseconds& out, long long min = 0) const {
     if (const json* v = find(name)) {
-      if (!v->is_number_integer() || v->get<long long>() < min) {
-        fail(field(name), "must be an integer number of milliseconds >= " + std::to_string(min));
+      if (!is_ms(*v, min)) {
+        fail(field(name), "must be an integer number of milliseconds within [" + std::to_string(min) + ", 10^12]");
       }
       out = Milliseconds(v->get<long long>());
     }
@@ -100,9 +107,7 @@ class Section {
         out.reset();
         return;
       }
-      if (!v->is_number_integer() || v->get<long long>() < 0) {
-        fail(field(name), "must be null (forever) or milliseconds >= 0");
-      }
+      if (!is_ms(*v, 0)) fail(field(name), "must be null (forever) or milliseconds within [0, 10^12]");
       out = Milliseconds(v->get<long long>());
     }
   }
