@@ -34,9 +34,22 @@ def header_lines(name):
 
 shutil.rmtree(out, ignore_errors=True)
 
+# The reproducers of issue 14's defects stay in the corpus, so every run replays them first.
+put("openai_answer", "regression_float_beyond_int64.json",
+    b'{"x":1e19,"choices":[{"message":{"content":"a"}}],"usage":{"total_tokens":-1e300}}')
+put("gemini_answer", "regression_float_beyond_int64.json",
+    b'{"candidates":[{"content":{"parts":[{"text":"a"}]},"finishReason":3}],'
+    b'"usageMetadata":{"promptTokenCount":1e300,"candidatesTokenCount":9223372036854775807,'
+    b'"thoughtsTokenCount":9223372036854775807}}')
+put("sse", "regression_wrong_types.sse",
+    b'\x00\x00\x00\x00data: {"choices":[{"index":0,"delta":{"content":"a","tool_calls":[{"index":"x"},'
+    b'{"index":1e300}]}}]}\n\ndata: {"candidates":[{"content":{"parts":[{"text":"a"}]},"finishReason":3}]}\n\n')
+put("retry_hints", "regression_year_2262", b"Fri, 01 Jan 2262 00:00:00 GMT")
+put("retry_hints", "regression_year_3000", b"Tue, 01 Jan 3000 00:00:00 GMT")
+
 for name in ["groq_ok.json", "cerebras_ok.json", "groq_tool_call.json", "openai_tool_call.json"]:
     put("openai_answer", name, read(name))
-put("openai_answer", "custom_tool_call.json",
+put("openai_answer", "custom_tool_call.json",  # issue 12: a schema-valid call of another kind
     b'{"choices":[{"message":{"content":"x","tool_calls":[{"id":"a","type":"custom","custom":'
     b'{"name":"g","input":"i"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":1e19,"total_tokens":3}}')
 
@@ -55,7 +68,7 @@ for path in sorted(glob.glob(os.path.join(fixtures, "*_[0-9][0-9][0-9]*.json")))
     headers = header_lines(headers_of[provider]) if status == 429 else ""
     put("error_classification", name,
         struct.pack("<H", status - 100) + bytes([providers[provider]]) + headers.encode() + b"\n\n" + read(name))
-put("error_classification", "text_plain_key_in_content_type",
+put("error_classification", "regression_key_in_content_type",
     struct.pack("<H", 400) + bytes([0]) +
     b"content-type: text/plain; sk-live-FuzzKey0123456789abcdefghijklmnopqrstuv\n\ninternal error")
 
@@ -64,7 +77,7 @@ for name in ["groq_stream.sse", "groq_stream_tool_call.sse", "cerebras_stream.ss
     put("sse", name, b"\x05\x11\x40\x90" + read(name))
 
 hints = ["2m59.56s", "11.382867097854614", "26s", "45.837906927s", "Wed, 21 Oct 2026 07:28:00 GMT",
-         "Tue, 01 Jan 3000 00:00:00 GMT", "Please try again in 11.455s.", "Please retry in 36.429760048s.",
+         "Please try again in 11.455s.", "Please retry in 36.429760048s.",
          "172ms", "1h2m3s"]
 for i, hint in enumerate(hints):
     put("retry_hints", "hint%02d" % i, hint.encode())
@@ -83,4 +96,4 @@ put("config", "full.json", b"""{"debug": false, "provider_order": ["groq","gemin
  "daily_limit_minimum_ms": 7},
 "breaker": {"failure_threshold": 3, "open_ms": 100},
 "timeouts": {"connect_ms": 1, "attempt_ms": 2, "total_ms": 3, "max_wait_ms": 4, "first_delta_ms": 5, "stall_ms": 6}}""")
-put("config", "overflow.json", b'{"retry":{"jitter":1e400}}')
+put("config", "regression_overflow.json", b'{"retry":{"jitter":1e400}}')
