@@ -40,11 +40,12 @@ run_one() {  # target: runs it, prints its summary line, returns its status
   local name=$1
   local corpus="$out/corpus/$name" findings="$out/findings/$name" log="$out/logs/$name.log"
   mkdir -p "$corpus" "$findings" "$(dirname "$log")"
-  local status=0
+  local status=0 dict=()
+  case $name in retry_hints|dotenv) ;; *) dict=(-dict="$root/tests/fuzz/json.dict") ;; esac
   # -max_len covers the largest seed; -timeout flags a single input taking more than 10 s (a hang).
   "$dir/tests/fuzz/fuzz_$name" "$corpus" "$root/tests/fuzz/corpus/$name" -max_total_time="$seconds" \
     -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$findings/" \
-    >"$log" 2>&1 || status=$?
+    "${dict[@]}" >"$log" 2>&1 || status=$?
   local runs cov ft
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
