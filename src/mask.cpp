@@ -76,10 +76,6 @@ std::string redact(std::string_view text, std::string_view secret) {
   return out;
 }
 
-}  // namespace polyrouter
-
-namespace polyrouter {
-
 std::string redact_url(std::string_view url, std::string_view secret) {
   std::string out;
   out.reserve(url.size());

@@ -35,8 +35,8 @@ bool StreamExchange::on_event(const SseEvent& event) {
     // mistaken for an exception from the caller's callback.
     ErrorContext context = make_context(provider_, options_, &meta_);
     context.body_excerpt = excerpt(event.data, options_.api_key);
-    failure_ = std::make_exception_ptr(
-        InvalidJsonResponseError("malformed event in the stream: " + redact(e.what(), options_.api_key), std::move(context)));
+    const std::string why = "malformed event in the stream: " + redact(e.what(), options_.api_key);
+    failure_ = std::make_exception_ptr(InvalidJsonResponseError(why, std::move(context)));
     return false;
   }
   if (delta.empty()) return true;

@@ -92,7 +92,8 @@ TEST_CASE("no key text from provider-controlled fields or base URLs in errors, a
   const std::string in_userinfo = test::fake_key("", 32, 1404);
   const std::string in_query = test::fake_key("", 32, 1405);
   test::TestServer content_type(test::Reply::text("upstream broke", 500, "text/plain; " + echoed));
-  test::TestServer error_code(test::Reply::json({{"error", {{"message", "denied"}, {"code", coded}, {"type", coded}}}}, 401));
+  test::TestServer error_code(
+      test::Reply::json({{"error", {{"message", "denied"}, {"code", coded}, {"type", coded}}}}, 401));
   test::TestServer healthy(test::Reply::fixture("groq_ok.json"));
 
   LogCapture capture;
@@ -102,7 +103,8 @@ TEST_CASE("no key text from provider-controlled fields or base URLs in errors, a
   first.name = "first";
   // A base URL that carries credentials of its own, as some gateways want.
   const std::string port = error_code.url().substr(error_code.url().rfind(':') + 1);
-  PoolConfig second{Provider::openai_compatible, {"m"}, {coded}, "http://gateway:" + in_userinfo + "@127.0.0.1:" + port + "/v1"};
+  PoolConfig second{Provider::openai_compatible, {"m"}, {coded},
+                    "http://gateway:" + in_userinfo + "@127.0.0.1:" + port + "/v1"};
   second.name = "second";
   PoolConfig third{Provider::openai_compatible, {"m"}, {test::fake_key("", 32, 1406)},
                    healthy.url() + "/v1?api_key=" + in_query};
