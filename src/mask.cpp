@@ -1,5 +1,6 @@
 #include "polyrouter/mask.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 
@@ -12,6 +13,16 @@ constexpr std::array<std::string_view, 5> key_prefixes{"gsk_", "csk-", "AIza", "
 
 bool is_key_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+}
+
+// Whether a query parameter named @p name carries a credential ("key", "api_key", "X-Token").
+bool is_secret_name(std::string_view name) {
+  std::string lower;
+  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view word : {"key", "token", "secret", "pass", "sig", "auth", "credential"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -63,6 +74,50 @@ std::string redact(std::string_view text, std::string_view secret) {
     if (!masked) out += text[i++];
   }
   return out;
+}
+
+std::string redact_url(std::string_view url, std::string_view secret) {
+  std::string out;
+  out.reserve(url.size());
+  std::size_t i = 0;
+  // User info: scheme://user:password@host keeps the user, masks the password.
+  if (const auto scheme = url.find("://"); scheme != std::string_view::npos) {
+    const std::size_t authority = scheme + 3;
+    const std::size_t authority_end = std::min(url.find_first_of("/?#", authority), url.size());
+    const std::size_t at = url.substr(0, authority_end).rfind('@');
+    out.append(url.substr(0, authority));
+    if (at != std::string_view::npos && at >= authority) {
+      const std::string_view info = url.substr(authority, at - authority);
+      const std::size_t colon = info.find(':');
+      out.append(info.substr(0, colon));
+      if (colon != std::string_view::npos) out += ":" + mask_key(info.substr(colon + 1));
+      i = at;
+    } else {
+      i = authority;
+    }
+  }
+  // Query: name=value pairs up to the fragment; credential-named values are masked.
+  const std::size_t query = url.find('?', i);
+  out.append(url.substr(i, query == std::string_view::npos ? std::string_view::npos : query + 1 - i));
+  if (query != std::string_view::npos) {
+    const std::size_t fragment = std::min(url.find('#', query), url.size());
+    std::size_t start = query + 1;
+    while (start <= fragment) {
+      const std::size_t end = std::min(url.find('&', start), fragment);
+      const std::string_view pair = url.substr(start, end - start);
+      const std::size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && is_secret_name(pair.substr(0, eq))) {
+        out.append(pair.substr(0, eq + 1));
+        out += mask_key(pair.substr(eq + 1));
+      } else {
+        out.append(pair);
+      }
+      if (end < fragment) out += '&';
+      start = end + 1;
+    }
+    out.append(url.substr(fragment));
+  }
+  return redact(out, secret);
 }
 
 }  // namespace polyrouter

@@ -96,9 +96,11 @@ std::optional<milliseconds> parse_retry_after(std::string_view value,
   if (end == nullptr) return std::nullopt;
   const std::time_t when = timegm(&tm);
   if (when == static_cast<std::time_t>(-1)) return std::nullopt;
-  const auto delta = std::chrono::system_clock::from_time_t(when) - now;
-  if (delta <= std::chrono::system_clock::duration::zero()) return milliseconds(0);
-  return std::chrono::duration_cast<milliseconds>(delta);
+  // In seconds as doubles: a far-future date does not fit a system_clock time point
+  // (nanoseconds end in 2262), and the delay is capped as the numeric forms are.
+  const double seconds = static_cast<double>(when) - std::chrono::duration<double>(now.time_since_epoch()).count();
+  if (seconds <= 0) return milliseconds(0);
+  return from_seconds(seconds);
 }
 
 std::optional<milliseconds> hint_in_message(std::string_view message) {

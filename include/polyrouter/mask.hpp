@@ -14,4 +14,9 @@ std::string mask_key(std::string_view key);
 /// substring shaped like a provider key (gsk_…, csk-…, AIza…, sk-…) masked as well.
 std::string redact(std::string_view text, std::string_view secret = {});
 
+/// @p url as it may be logged: redact(), plus the password of its user info and the value of
+/// every query parameter whose name suggests a credential (key, token, secret, password,
+/// signature, auth) masked, e.g. "https://…@host/v1?key=…a1b2".
+std::string redact_url(std::string_view url, std::string_view secret = {});
+
 }  // namespace polyrouter

@@ -1,8 +1,11 @@
 #include "config/config_file.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -88,10 +91,16 @@ class Section {
       out = v->get<double>();
     }
   }
+  // Durations stop at 10^12 ms (31 years): a clock's time point plus more would overflow.
+  static constexpr long long max_ms = 1'000'000'000'000;
+  static bool is_ms(const json& v, long long min) {
+    return v.is_number_integer() && !(v.is_number_unsigned() && v.get<std::uint64_t>() > max_ms) &&
+           v.get<long long>() >= min && v.get<long long>() <= max_ms;
+  }
   void read_ms(const char* name, Milliseconds& out, long long min = 0) const {
     if (const json* v = find(name)) {
-      if (!v->is_number_integer() || v->get<long long>() < min) {
-        fail(field(name), "must be an integer number of milliseconds >= " + std::to_string(min));
+      if (!is_ms(*v, min)) {
+        fail(field(name), "must be an integer number of milliseconds within [" + std::to_string(min) + ", 10^12]");
       }
       out = Milliseconds(v->get<long long>());
     }
@@ -103,9 +112,7 @@ class Section {
         out.reset();
         return;
       }
-      if (!v->is_number_integer() || v->get<long long>() < 0) {
-        fail(field(name), "must be null (forever) or milliseconds >= 0");
-      }
+      if (!is_ms(*v, 0)) fail(field(name), "must be null (forever) or milliseconds within [0, 10^12]");
       out = Milliseconds(v->get<long long>());
     }
   }
@@ -153,10 +160,23 @@ ProviderSection read_provider(const Section& s, std::string name, std::optional<
 }  // namespace
 
 FileConfig parse_config(const std::string& text, const std::string& origin, const OrchestratorConfig& defaults) {
+  // The key path being parsed, so that a number the parser cannot hold (1e400) names its field.
+  std::vector<std::string> keys;
+  const json::parser_callback_t track = [&keys](int depth, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::key) {
+      keys.resize(static_cast<std::size_t>(std::max(depth, 1)));
+      keys.back() = parsed.get<std::string>();
+    }
+    return true;
+  };
   json doc;
   try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+    doc = json::parse(text, track);
+  } catch (const json::out_of_range& e) {
+    std::string field;
+    for (const std::string& key : keys) field += (field.empty() ? "" : ".") + key;
+    throw ConfigError(origin + ": field '" + field + "' holds a number out of range (" + e.what() + ")");
+  } catch (const json::exception& e) {
     throw ConfigError(origin + ": not valid JSON: " + e.what());
   }
   const Section top(doc, origin, "");

@@ -149,12 +149,14 @@ void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& e
                      const HttpResponse* response, std::string_view secret) {
   const std::string& code = e.code;
   const std::string reason = gemini_reason(e);
-  context.provider_code = !code.empty() ? code : !reason.empty() ? reason : !e.status.empty() ? e.status : e.type;
-  // The message is the provider's: mask anything key-shaped before it reaches ours.
+  // Everything below comes from the provider, which may echo the key anywhere: mask it before
+  // it reaches the error, its attempts and the log lines made from them.
+  context.provider_code =
+      redact(!code.empty() ? code : !reason.empty() ? reason : !e.status.empty() ? e.status : e.type, secret);
   std::string message = redact(e.message.empty() ? "HTTP " + std::to_string(status) : e.message, secret);
   if (!e.is_json && response != nullptr) {
     std::string_view type = response->header("content-type");
-    message += type.empty() ? std::string() : " (" + std::string(type) + ")";
+    message += type.empty() ? std::string() : " (" + redact(type, secret) + ")";
   }
 
   // Retry hint: headers first (Retry-After and friends), then Gemini RetryInfo, then the message.
@@ -229,13 +231,14 @@ void throw_for_transport(Provider provider, const CallOptions& options, const Ht
 
 void throw_invalid_response(Provider provider, const CallOptions& options, const HttpResponse& response,
                             std::string_view why) {
-  throw InvalidJsonResponseError(why, make_context(provider, options, &response));
+  throw InvalidJsonResponseError(redact(why, options.api_key), make_context(provider, options, &response));
 }
 
 HttpResponse perform_logged(Provider provider, const CallOptions& options, const HttpRequest& request) {
   auto& logger = log();
   if (logger.should_log(spdlog::level::trace)) {
-    logger.trace("{} {} request: {}", request.method, request.url, redact(request.body, options.api_key));
+    logger.trace("{} {} request: {}", request.method, redact_url(request.url, options.api_key),
+                 redact(request.body, options.api_key));
   }
   const auto started = std::chrono::steady_clock::now();
   HttpResponse response = perform(request);

@@ -2,8 +2,10 @@
 
 #include <stdexcept>
 
+#include "polyrouter/mask.hpp"
 #include "providers/error_body.hpp"
 #include "providers/gemini_codec.hpp"
+#include "providers/json_read.hpp"
 #include "providers/streaming.hpp"
 #include "providers/wire.hpp"
 
@@ -50,8 +52,8 @@ detail::HttpRequest gemini_chat_request(const std::string& api_base, const HttpO
 // The prompt or the answer was blocked (promptFeedback.blockReason, SAFETY, ...).
 [[noreturn]] void throw_blocked(const std::string& reason, const CallOptions& options, const detail::HttpResponse& http) {
   ErrorContext context = detail::make_context(Provider::gemini, options, &http);
-  context.provider_code = reason;
-  throw ContentFilteredError("blocked by the provider (" + reason + ")", std::move(context));
+  context.provider_code = redact(reason, options.api_key);  // the provider's text
+  throw ContentFilteredError("blocked by the provider (" + context.provider_code + ")", std::move(context));
 }
 
 Response gemini_chat_response(const detail::HttpResponse& http, const CallOptions& options) {
@@ -88,13 +90,7 @@ class GeminiStreamDecoding final : public detail::StreamDecoding {
                   const CallOptions& options) override {
     const nlohmann::json json = detail::parse_event(Provider::gemini, options, event, http);
     if (json.is_null()) return {};
-    try {
-      return decoder_.add(json);
-    } catch (const std::invalid_argument& e) {
-      ErrorContext context = detail::make_context(Provider::gemini, options, &http);
-      context.body_excerpt = detail::excerpt(event.data, options.api_key);
-      throw InvalidJsonResponseError(std::string("malformed event in the stream: ") + e.what(), std::move(context));
-    }
+    return decoder_.add(json);  // what it throws becomes InvalidJsonResponseError in StreamExchange
   }
 
   Response finish(const detail::HttpResponse& http, const CallOptions& options, bool cancelled) override {
@@ -191,7 +187,7 @@ std::vector<ModelInfo> GeminiClient::list_models(const CallOptions& options) {
         ModelInfo info;
         info.id = entry["name"].get<std::string>();
         if (info.id.rfind("models/", 0) == 0) info.id.erase(0, 7);
-        info.display_name = entry.value("displayName", info.id);
+        info.display_name = detail::string_or(entry, "displayName", info.id);
         if (auto w = entry.find("inputTokenLimit"); w != entry.end() && w->is_number_integer()) {
           info.context_window = w->get<std::int64_t>();
         }

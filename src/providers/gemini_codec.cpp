@@ -1,6 +1,9 @@
 #include "providers/gemini_codec.hpp"
 
+#include <limits>
 #include <stdexcept>
+
+#include "providers/json_read.hpp"
 
 namespace polyrouter::detail::gemini {
 namespace {
@@ -32,11 +35,6 @@ bool is_block_reason(const std::string& reason) {
   return reason == "SAFETY" || reason == "PROHIBITED_CONTENT" || reason == "BLOCKLIST" || reason == "SPII" ||
          reason == "RECITATION" || reason == "IMAGE_SAFETY" || reason == "IMAGE_PROHIBITED_CONTENT" ||
          reason == "IMAGE_RECITATION";
-}
-
-std::int64_t int_at(const json& object, const char* name) {
-  auto it = object.find(name);
-  return it != object.end() && it->is_number() ? it->get<std::int64_t>() : 0;
 }
 
 }  // namespace
@@ -117,11 +115,15 @@ Decoded decode_response(const json& body) {
   Decoded out;
   Response& r = out.response;
   if (auto usage = body.find("usageMetadata"); usage != body.end() && usage->is_object()) {
-    r.usage.prompt_tokens = int_at(*usage, "promptTokenCount");
-    r.usage.reasoning_tokens = int_at(*usage, "thoughtsTokenCount");
+    r.usage.prompt_tokens = int64_or_zero(*usage, "promptTokenCount");
+    r.usage.reasoning_tokens = int64_or_zero(*usage, "thoughtsTokenCount");
     // Thinking is billed as output: completion = candidates + thoughts.
-    r.usage.completion_tokens = int_at(*usage, "candidatesTokenCount") + r.usage.reasoning_tokens;
-    r.usage.total_tokens = int_at(*usage, "totalTokenCount");
+    const std::int64_t candidates = int64_or_zero(*usage, "candidatesTokenCount");
+    const std::int64_t thoughts = r.usage.reasoning_tokens;
+    const bool fits = thoughts >= 0 ? candidates <= std::numeric_limits<std::int64_t>::max() - thoughts
+                                    : candidates >= std::numeric_limits<std::int64_t>::min() - thoughts;
+    r.usage.completion_tokens = fits ? candidates + thoughts : 0;  // a sum beyond int64 is no count
+    r.usage.total_tokens = int64_or_zero(*usage, "totalTokenCount");
   }
   if (auto id = body.find("responseId"); id != body.end() && id->is_string()) r.id = id->get<std::string>();
 
@@ -129,7 +131,7 @@ Decoded decode_response(const json& body) {
   if (candidates == body.end() || !candidates->is_array() || candidates->empty()) {
     auto feedback = body.find("promptFeedback");
     if (feedback != body.end() && feedback->is_object() && feedback->contains("blockReason")) {
-      out.blocked_reason = feedback->value("blockReason", "BLOCKED");
+      out.blocked_reason = string_or(*feedback, "blockReason", "BLOCKED");
       r.finish_reason = FinishReason::content_filter;
       return out;
     }
@@ -137,22 +139,22 @@ Decoded decode_response(const json& body) {
   }
   const json& candidate = (*candidates)[0];
   if (!candidate.is_object()) throw std::invalid_argument("candidate is not an object");
-  r.raw_finish_reason = candidate.value("finishReason", "");
+  r.raw_finish_reason = string_or(candidate, "finishReason");
 
   if (auto content = candidate.find("content"); content != candidate.end() && content->is_object()) {
     auto parts = content->find("parts");
     if (parts != content->end() && parts->is_array()) {
       for (const json& part : *parts) {
         if (!part.is_object()) continue;
-        if (part.value("thought", false)) continue;  // thought summaries are not the answer
+        if (is_true(part, "thought")) continue;  // thought summaries are not the answer
         if (auto text = part.find("text"); text != part.end() && text->is_string()) r.text += text->get<std::string>();
         if (auto call = part.find("functionCall"); call != part.end() && call->is_object()) {
           ToolCall tc;
-          tc.name = call->value("name", "");
+          tc.name = string_or(*call, "name");
           tc.id = call->contains("id") && (*call)["id"].is_string() ? (*call)["id"].get<std::string>()
                                                                     : "call_" + std::to_string(r.tool_calls.size());
           tc.arguments = call->contains("args") ? (*call)["args"].dump() : "{}";
-          tc.signature = part.value("thoughtSignature", "");
+          tc.signature = string_or(part, "thoughtSignature");
           r.tool_calls.push_back(std::move(tc));
         }
       }

@@ -3,6 +3,9 @@
 #include <optional>
 #include <stdexcept>
 
+#include "logging.hpp"
+#include "providers/json_read.hpp"
+
 namespace polyrouter::detail::openai {
 namespace {
 
@@ -38,19 +41,35 @@ json encode_tool_choice(const ToolChoice& choice) {
   return nullptr;
 }
 
-std::int64_t int_at(const json& object, const char* name) {
-  auto it = object.find(name);
-  return it != object.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+// A {"type":"function","function":{...}} tool call; nullopt for a call of another kind
+// ("custom", or one newer than this code). @throws std::invalid_argument for a malformed call.
+std::optional<ToolCall> decode_function_call(const json& call) {
+  if (!call.is_object()) throw std::invalid_argument("malformed tool call");
+  if (auto type = call.find("type"); type != call.end() && type->is_string() && *type != "function") {
+    return std::nullopt;
+  }
+  auto fn = call.find("function");
+  if (fn == call.end() || !fn->is_object()) throw std::invalid_argument("malformed tool call");
+  ToolCall tc;
+  tc.id = string_or(call, "id");
+  tc.name = string_or(*fn, "name");
+  auto args = fn->find("arguments");
+  if (args == fn->end() || args->is_null()) {
+    tc.arguments = "{}";
+  } else {
+    tc.arguments = args->is_string() ? args->get<std::string>() : args->dump();
+  }
+  return tc;
 }
 
 Usage decode_usage(const json& usage) {
   Usage u;
   if (!usage.is_object()) return u;
-  u.prompt_tokens = int_at(usage, "prompt_tokens");
-  u.completion_tokens = int_at(usage, "completion_tokens");
-  u.total_tokens = int_at(usage, "total_tokens");
+  u.prompt_tokens = int64_or_zero(usage, "prompt_tokens");
+  u.completion_tokens = int64_or_zero(usage, "completion_tokens");
+  u.total_tokens = int64_or_zero(usage, "total_tokens");
   if (auto details = usage.find("completion_tokens_details"); details != usage.end() && details->is_object()) {
-    u.reasoning_tokens = int_at(*details, "reasoning_tokens");
+    u.reasoning_tokens = int64_or_zero(*details, "reasoning_tokens");
   }
   return u;
 }
@@ -191,16 +210,11 @@ Response decode_response(const json& body) {
   }
   if (auto calls = message->find("tool_calls"); calls != message->end() && calls->is_array()) {
     for (const json& call : *calls) {
-      if (!call.is_object() || !call.contains("function") || !call["function"].is_object()) {
-        throw std::invalid_argument("malformed tool call");
+      if (std::optional<ToolCall> tc = decode_function_call(call)) {
+        r.tool_calls.push_back(std::move(*tc));
+      } else {
+        log().debug("openai: skipped a tool call that is not a function call");  // the answer stands
       }
-      const json& fn = call["function"];
-      ToolCall tc;
-      tc.id = call.value("id", "");
-      tc.name = fn.value("name", "");
-      const json& args = fn.contains("arguments") ? fn["arguments"] : json();
-      tc.arguments = args.is_string() ? args.get<std::string>() : args.is_null() ? "{}" : args.dump();
-      r.tool_calls.push_back(std::move(tc));
     }
   }
   if (auto reason = choice.find("finish_reason"); reason != choice.end() && reason->is_string()) {
@@ -249,10 +263,12 @@ std::string StreamDecoder::add(const json& chunk) {
   if (auto calls = delta->find("tool_calls"); calls != delta->end() && calls->is_array()) {
     for (const json& part : *calls) {
       if (!part.is_object()) continue;
-      const auto index = static_cast<std::size_t>(part.value("index", 0));
-      if (index > 1024) continue;  // a bogus index must not make us allocate
-      if (calls_.size() <= index) calls_.resize(index + 1);
-      ToolCall& call = calls_[index];
+      auto given = part.find("index");
+      const std::optional<std::int64_t> index = given == part.end() ? 0 : exact_int64(*given);
+      if (!index || *index < 0 || *index > 1024) continue;  // a bogus index must not make us allocate
+      const auto slot = static_cast<std::size_t>(*index);
+      if (calls_.size() <= slot) calls_.resize(slot + 1);
+      ToolCall& call = calls_[slot];
       if (auto id = part.find("id"); id != part.end() && id->is_string()) call.id = id->get<std::string>();
       if (auto fn = part.find("function"); fn != part.end() && fn->is_object()) {
         if (auto name = fn->find("name"); name != fn->end() && name->is_string()) call.name += name->get<std::string>();

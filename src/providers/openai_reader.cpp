@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "providers/json_read.hpp"
 #include "providers/openai_codec.hpp"
 
 namespace polyrouter::detail::openai {
@@ -21,10 +22,8 @@ class PlainResponseReader {
   bool null() { return scalar(Kind::null); }
   bool boolean(bool) { return scalar(Kind::other); }
   bool number_integer(json::number_integer_t value) { return number(value); }
-  bool number_unsigned(json::number_unsigned_t value) { return number(static_cast<std::int64_t>(value)); }
-  bool number_float(json::number_float_t value, const json::string_t&) {
-    return number(static_cast<std::int64_t>(value));
-  }
+  bool number_unsigned(json::number_unsigned_t value) { return number(exact_int64(value)); }
+  bool number_float(json::number_float_t value, const json::string_t&) { return number(exact_int64(value)); }
   bool binary(json::binary_t&) { return scalar(Kind::other); }
 
   bool string(json::string_t& value) {
@@ -135,13 +134,14 @@ class PlainResponseReader {
     }
   }
 
-  bool number(std::int64_t value) {
+  // A count that is not a whole int64 reads as absent, as in the tree decoder.
+  bool number(std::optional<std::int64_t> value) {
     if (skip_ > 0 || depth_ == 0 || !in_object()) return scalar(Kind::other);
     switch (field_) {
-      case Field::prompt_tokens: usage_of(top()).prompt_tokens = value; return true;
-      case Field::completion_tokens: usage_of(top()).completion_tokens = value; return true;
-      case Field::total_tokens: usage_of(top()).total_tokens = value; return true;
-      case Field::reasoning_tokens: usage_of(top()).reasoning_tokens = value; return true;
+      case Field::prompt_tokens: usage_of(top()).prompt_tokens = value.value_or(0); return true;
+      case Field::completion_tokens: usage_of(top()).completion_tokens = value.value_or(0); return true;
+      case Field::total_tokens: usage_of(top()).total_tokens = value.value_or(0); return true;
+      case Field::reasoning_tokens: usage_of(top()).reasoning_tokens = value.value_or(0); return true;
       default: return scalar(Kind::other);
     }
   }

@@ -41,22 +41,36 @@ bool StreamExchange::on_event(const SseEvent& event) {
     too_large_ = true;
     return false;
   }
+  std::string delta;
   try {
-    const std::string delta = decoding_->add(event, meta_, options_);
-    output_seen_ = output_seen_ || decoding_->output_started();
-    if (delta.empty()) return true;
+    delta = decoding_->add(event, meta_, options_);
+  } catch (const InvalidJsonResponseError& e) {
+    return skip_event(e.what());
+  } catch (const Error&) {
+    failure_ = std::current_exception();  // an error event: the provider's, typed
+    return false;
+  } catch (const std::exception& e) {
+    // The parser's edge: whatever else a decoder throws is a malformed event, never mistaken
+    // for an exception from the caller's callback.
+    return skip_event(redact(e.what(), options_.api_key));
+  }
+  output_seen_ = output_seen_ || decoding_->output_started();
+  if (delta.empty()) return true;
+  try {
     if (on_delta_(delta)) return true;
     cancelled_ = true;
-  } catch (const InvalidJsonResponseError& e) {
-    // One unparseable event in an otherwise healthy stream: pass over it; a stream that
-    // never says anything parseable still fails in finish().
-    ++skipped_events_;
-    log().warn("skipping an unparseable stream event ({} so far): {}", skipped_events_, e.what());
-    return true;
   } catch (...) {
-    failure_ = std::current_exception();
+    failure_ = std::current_exception();  // the caller's own: carried out as it is
   }
   return false;
+}
+
+bool StreamExchange::skip_event(std::string_view why) {
+  // One unparseable event in an otherwise healthy stream: pass over it; a stream that never
+  // says anything parseable still fails in finish().
+  ++skipped_events_;
+  log().warn("skipping an unparseable stream event ({} so far): {}", skipped_events_, why);
+  return true;
 }
 
 bool StreamExchange::on_progress() {

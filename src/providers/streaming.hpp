@@ -50,6 +50,7 @@ class StreamExchange {
   using TimePoint = std::chrono::steady_clock::time_point;
   TimePoint now() const { return options_.clock ? options_.clock() : std::chrono::steady_clock::now(); }
   bool on_event(const SseEvent& event);
+  bool skip_event(std::string_view why);  ///< counts and logs an unparseable event; true
   bool on_progress();
 
   enum class Limit { none, first_byte, first_delta, stall };

@@ -94,3 +94,22 @@ TEST_CASE("redact is idempotent", "[mask][redact]") {
   CHECK(redact(once, kGroqSample) == once);
   CHECK(redact(once) == once);
 }
+
+TEST_CASE("redact_url masks credentials in user info and in credential-named query values", "[mask][redact]") {
+  const std::string secret = "Zq7" + std::string(20, 'x') + "9f3a";
+  CHECK(redact_url("https://api.groq.com/openai/v1/chat/completions") ==
+        "https://api.groq.com/openai/v1/chat/completions");
+  CHECK(redact_url("https://gw:" + secret + "@host:8080/v1?x=1") == "https://gw:" + mask_key(secret) + "@host:8080/v1?x=1");
+  CHECK(redact_url("https://gw@host/v1") == "https://gw@host/v1");  // a user without password
+  CHECK(redact_url("http://h/v1?pageSize=10&key=" + secret + "&X-Api-Token=" + secret + "#top") ==
+        "http://h/v1?pageSize=10&key=" + mask_key(secret) + "&X-Api-Token=" + mask_key(secret) + "#top");
+  CHECK(redact_url("http://h/v1?api_key=" + secret + "/chat/completions").find(secret.substr(0, 8)) ==
+        std::string::npos);
+  // Key-shaped text and the named secret are masked anywhere, as redact() does.
+  CHECK(redact_url("http://h/" + kGroqSample + "/v1") == "http://h/" + mask_key(kGroqSample) + "/v1");
+  CHECK(redact_url("http://h/v1?q=" + secret, secret) == "http://h/v1?q=" + mask_key(secret));
+  for (const char* odd : {"", "?", "?&&=", "://@", "a://b@", "http://h?#", "http://[::1]:80/?k"}) {
+    INFO(odd);
+    CHECK(redact_url(odd).size() <= std::string(odd).size() + 8);
+  }
+}

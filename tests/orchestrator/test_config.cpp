@@ -224,6 +224,29 @@ TEST_CASE("config file errors name the file and the field", "[config][file]") {
   CHECK_THAT(message(R"({"openai_compatible": {}})"), Catch::Contains("'openai_compatible' must be a list"));
 }
 
+TEST_CASE("a number no double or clock holds is a ConfigError naming its field", "[config][file]") {
+  Sandbox box;
+  box.set("GROQ_API_KEY0", "g0");
+  auto message = [&](const std::string& text) {
+    try {
+      config_from_env(box.options("", box.write("overflow.json", text)));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(message(R"({"retry": {"jitter": 1e400}})"), Catch::Contains("overflow.json: field 'retry.jitter'"));
+  CHECK_THAT(message(R"({"debug": false, "timeouts": {"connect_ms": 5, "total_ms": -1e999}})"),
+             Catch::Contains("field 'timeouts.total_ms'"));
+  // Durations a clock cannot add to its time points are refused as well.
+  CHECK_THAT(message(R"({"cooldown": {"invalid_key_ttl_ms": 9223372036854775807}})"),
+             Catch::Contains("'cooldown.invalid_key_ttl_ms' must be null (forever) or milliseconds within [0, 10^12]"));
+  CHECK_THAT(message(R"({"breaker": {"open_ms": 18446744073709551615}})"), Catch::Contains("'breaker.open_ms' must be"));
+  CHECK_THAT(message(R"({"timeouts": {"total_ms": 1000000000001}})"), Catch::Contains("'timeouts.total_ms' must be"));
+  CHECK_THAT(message(R"({"providers": {"groq": {"models": ["m"]}}, "retry": {"multiplier": 2,
+             "max_retries": 1E+400}})"), Catch::Contains("field 'retry.max_retries'"));
+}
+
 TEST_CASE("provider_order naming an unknown provider is an error; a missing file too", "[config][file]") {
   Sandbox box;
   box.set("GROQ_API_KEY0", "g0");

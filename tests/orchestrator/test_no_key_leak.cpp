@@ -7,6 +7,9 @@
 #include <polyrouter/polyrouter.hpp>
 #include <polyrouter/sim/simulator.hpp>
 
+#include "fixtures.hpp"
+#include "test_server.hpp"
+
 using namespace polyrouter;
 using nlohmann::json;
 
@@ -78,5 +81,62 @@ TEST_CASE("no key text in any trace log line, exception or attempt", "[orchestra
       CHECK(text.find(key) == std::string::npos);
       CHECK(text.find(key.substr(4, 30)) == std::string::npos);  // nor a large part of it
     }
+  }
+}
+
+TEST_CASE("no key text from provider-controlled fields or base URLs in errors, attempts or logs",
+          "[orchestrator][security]") {
+  // The provider echoes the key where nobody masked it before: a Content-Type, an error code.
+  const std::string echoed = "sk-live-" + test::fake_key("", 40, 1402);
+  const std::string coded = test::fake_key("", 40, 1403);  // no provider's shape: masked as the secret
+  const std::string in_userinfo = test::fake_key("", 32, 1404);
+  const std::string in_query = test::fake_key("", 32, 1405);
+  test::TestServer content_type(test::Reply::text("upstream broke", 500, "text/plain; " + echoed));
+  test::TestServer error_code(
+      test::Reply::json({{"error", {{"message", "denied"}, {"code", coded}, {"type", coded}}}}, 401));
+  test::TestServer healthy(test::Reply::fixture("groq_ok.json"));
+
+  LogCapture capture;
+  OrchestratorConfig config;
+  config.retry.max_retries = 0;
+  PoolConfig first{Provider::openai_compatible, {"m"}, {echoed}, content_type.url() + "/v1"};
+  first.name = "first";
+  // A base URL that carries credentials of its own, as some gateways want.
+  const std::string port = error_code.url().substr(error_code.url().rfind(':') + 1);
+  PoolConfig second{Provider::openai_compatible, {"m"}, {coded},
+                    "http://gateway:" + in_userinfo + "@127.0.0.1:" + port + "/v1"};
+  second.name = "second";
+  PoolConfig third{Provider::openai_compatible, {"m"}, {test::fake_key("", 32, 1406)},
+                   healthy.url() + "/v1?api_key=" + in_query};
+  third.name = "third";
+  config.pools = {first, second, third};
+  Orchestrator orchestrator(config);
+
+  const Response r = orchestrator.request("hello");
+  REQUIRE(r.attempts.size() == 3);
+  CHECK(r.attempts[0].outcome == AttemptOutcome::unavailable);
+  CHECK(r.attempts[1].outcome == AttemptOutcome::invalid_key);
+  std::vector<std::string> texts{format_attempts(r.attempts)};
+  for (const Attempt& a : r.attempts) texts.push_back(a.error);
+
+  config.pools = {first, second};
+  Orchestrator failing(config);
+  try {
+    failing.request("hello");
+    FAIL("expected exhaustion");
+  } catch (const AllClientsExhaustedError& e) {
+    texts.push_back(e.what());
+    texts.push_back(e.detail());
+    for (const Attempt& a : e.attempts()) texts.push_back(a.error);
+    for (const AllModelsFailedError& pool : e.pool_failures()) texts.push_back(pool.what());
+  }
+  {
+    std::lock_guard<std::mutex> lock(capture.mutex);
+    REQUIRE(capture.lines.size() > 5);
+    texts.insert(texts.end(), capture.lines.begin(), capture.lines.end());
+  }
+  for (const std::string& text : texts) {
+    INFO(text);
+    for (const std::string& key : {echoed, coded, in_userinfo, in_query}) CHECK_FALSE(test::leaks_key(text, key));
   }
 }

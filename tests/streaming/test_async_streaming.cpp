@@ -75,6 +75,11 @@ TEST_CASE("with the surface policy, async streams raise StreamInterruptedError a
                    {sse(R"({"error":{"message":"queue full","type":"too_many_requests_error"},"status_code":429})")}});
   }
   SECTION("a malformed chunk after text") { server.script({{chunk("Hello")}, {chunk(" wor")}, {sse("{not json")}}); }
+  SECTION("a tool-call index of the wrong type after text, then the end without [DONE]") {
+    // Once a JSON library exception escaped here, taken for the caller's own.
+    server.script({{chunk("Hello")}, {chunk(" wor")},
+                   {sse(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":"x","function":{"name":"f"}}]}}]})")}});
+  }
 
   OrchestratorConfig config =
       config_for({pool_at(Provider::cerebras, server.url()), pool_at(Provider::groq, never_used.url())});

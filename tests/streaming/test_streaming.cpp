@@ -168,6 +168,12 @@ TEST_CASE("with the surface policy, failures after the first delta raise StreamI
   SECTION("a malformed chunk after text") {
     server.script({{chunk("Hello")}, {chunk(" wor")}, {sse("{not json")}});
   }
+  SECTION("a tool-call index of the wrong type after text, then the end without [DONE]") {
+    // Once a JSON library exception escaped here, taken for the caller's own.
+    server.script({{chunk("Hello")}, {chunk(" wor")},
+                   {sse(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":"x","function":{"name":"f"}}]}}]})")}},
+                  Ending::clean);
+  }
   SECTION("an idle gap past the stall limit") {
     stall = 300ms;
     server.script({{chunk("Hello")}, {chunk(" wor")}, {chunk("ld"), false, 3000ms}, {sse("[DONE]")}});
@@ -175,6 +181,12 @@ TEST_CASE("with the surface policy, failures after the first delta raise StreamI
   SECTION("gemini: ends without a finishReason") {
     provider = Provider::gemini;
     server.script({{gemini_event("Hello")}, {gemini_event(" wor")}}, Ending::clean);
+  }
+  SECTION("gemini: a finishReason that is not text, then the end") {
+    provider = Provider::gemini;
+    server.script({{gemini_event("Hello")}, {gemini_event(" wor")},
+                   {sse(R"({"candidates":[{"content":{"parts":[{"text":""}]},"finishReason":3}]})")}},
+                  Ending::clean);
   }
   SECTION("gemini: a mid-stream error in data") {
     provider = Provider::gemini;
