@@ -140,20 +140,31 @@ class Section {
   std::string path_;
 };
 
+// "restart", "continue_partial" or "surface", as StreamRecovery names them.
+std::optional<StreamRecovery> read_stream_recovery(const Section& s) {
+  const json* v = s.find("stream_recovery");
+  if (v == nullptr) return std::nullopt;
+  if (*v == "restart") return StreamRecovery::restart;
+  if (*v == "continue_partial") return StreamRecovery::continue_partial;
+  if (*v == "surface") return StreamRecovery::surface;
+  s.fail(s.field("stream_recovery"), "must be \"restart\", \"continue_partial\" or \"surface\"");
+}
+
 ProviderSection read_provider(const Section& s, std::string name, std::optional<Provider> provider) {
   ProviderSection p;
   p.name = std::move(name);
   p.provider = provider;
   if (provider) {
-    s.allow({"models", "key_count", "base_url", "shared_quota"});
+    s.allow({"models", "key_count", "base_url", "shared_quota", "stream_recovery"});
   } else {
-    s.allow({"name", "models", "key_count", "base_url", "shared_quota"});
+    s.allow({"name", "models", "key_count", "base_url", "shared_quota", "stream_recovery"});
   }
   s.read("models", p.models);
   if (p.models && p.models->empty()) s.fail(s.field("models"), "must not be empty");
   s.read("key_count", p.key_count);
   s.read("base_url", p.base_url);
   s.read("shared_quota", p.shared_quota);
+  p.stream_recovery = read_stream_recovery(s);
   return p;
 }
 
@@ -181,7 +192,8 @@ FileConfig parse_config(const std::string& text, const std::string& origin, cons
   }
   const Section top(doc, origin, "");
   top.allow({"debug", "in_depth_debug", "provider_order", "system_prompt", "round_robin", "content_filter",
-             "providers", "openai_compatible", "retry", "cooldown", "breaker", "timeouts", "max_response_bytes"});
+             "providers", "openai_compatible", "retry", "cooldown", "breaker", "timeouts", "max_response_bytes",
+             "stream_recovery"});
 
   FileConfig out;
   out.policies = defaults;
@@ -200,6 +212,7 @@ FileConfig parse_config(const std::string& text, const std::string& origin, cons
       top.fail("content_filter", "must be \"surface\" or \"next\"");
     }
   }
+  if (const auto recovery = read_stream_recovery(top)) c.stream_recovery = *recovery;
   if (top.find("max_response_bytes")) {
     int bytes = 0;
     top.read("max_response_bytes", bytes, 1024);
@@ -245,11 +258,14 @@ FileConfig parse_config(const std::string& text, const std::string& origin, cons
   }
   if (top.find("cooldown")) {
     const Section s = top.child("cooldown");
-    s.allow({"rate_limit_default_ms", "invalid_key_ttl_ms", "missing_model_ttl_ms", "daily_limit_minimum_ms"});
+    s.allow({"rate_limit_default_ms", "invalid_key_ttl_ms", "missing_model_ttl_ms", "daily_limit_minimum_ms",
+             "no_quota_ms", "network_block_ms"});
     s.read_ms("rate_limit_default_ms", c.cooldown.rate_limit_default);
     s.read_ttl("invalid_key_ttl_ms", c.cooldown.invalid_key_ttl);
     s.read_ttl("missing_model_ttl_ms", c.cooldown.missing_model_ttl);
     s.read_ms("daily_limit_minimum_ms", c.cooldown.daily_limit_minimum);
+    s.read_ms("no_quota_ms", c.cooldown.no_quota);
+    s.read_ms("network_block_ms", c.cooldown.network_block);
   }
   if (top.find("breaker")) {
     const Section s = top.child("breaker");

@@ -19,6 +19,7 @@ struct ProviderSection {
   std::optional<int> key_count;                   ///< use at most this many keys
   std::optional<std::string> base_url;
   std::optional<bool> shared_quota;
+  std::optional<StreamRecovery> stream_recovery;
 };
 
 struct FileConfig {

@@ -117,7 +117,7 @@ OrchestratorConfig config_from_env(const EnvOptions& options) {
   for (Provider p : {Provider::groq, Provider::gemini, Provider::cerebras}) {
     const bool present = std::any_of(sections.begin(), sections.end(),
                                      [p](const detail::ProviderSection& s) { return s.provider == p; });
-    if (!present) sections.push_back({std::string(to_string(p)), p, {}, {}, {}, {}});
+    if (!present) sections.push_back({std::string(to_string(p)), p, {}, {}, {}, {}, {}});
   }
   std::vector<std::string> order = file.provider_order.value_or(std::vector<std::string>{});
   if (order.empty()) {
@@ -138,6 +138,7 @@ OrchestratorConfig config_from_env(const EnvOptions& options) {
     pool.provider = section->provider.value_or(Provider::openai_compatible);
     pool.models = section->models.value_or(default_models(pool.provider));
     pool.shared_quota = section->shared_quota.value_or(false);
+    pool.stream_recovery = section->stream_recovery;
     const std::string prefix = env_var_prefix(section->name);
     // Like the official SDKs: the environment's *_BASE_URL wins over the file.
     if (const auto from_env = vars.get_even_if_empty(prefix + "_BASE_URL")) {

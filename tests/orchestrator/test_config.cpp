@@ -309,3 +309,26 @@ TEST_CASE("a base URL that cannot be called is a ConfigError naming the setting,
     }
   }
 }
+
+TEST_CASE("the config file sets stream recovery, per pool too, and the lasting cooldowns", "[config][file]") {
+  Sandbox box;
+  box.set("GROQ_API_KEY0", "g0");
+  box.set("CEREBRAS_API_KEY0", "c0");
+  const std::string path = box.write("r.json", R"({"stream_recovery": "surface",
+      "providers": {"cerebras": {"stream_recovery": "continue_partial"}},
+      "cooldown": {"no_quota_ms": 7200000, "network_block_ms": 60000}})");
+  const OrchestratorConfig c = config_from_env(box.options("", path));
+  CHECK(c.stream_recovery == StreamRecovery::surface);
+  CHECK(c.cooldown.no_quota == 2h);
+  CHECK(c.cooldown.network_block == 1min);
+  for (const PoolConfig& p : c.pools) {
+    INFO(p.name);
+    if (p.name == "cerebras") {
+      CHECK(p.stream_recovery == StreamRecovery::continue_partial);
+    } else {
+      CHECK_FALSE(p.stream_recovery.has_value());
+    }
+  }
+  CHECK_THROWS_WITH(config_from_env(box.options("", box.write("bad.json", R"({"stream_recovery": "retry"})"))),
+                    Catch::Contains("field 'stream_recovery' must be \"restart\", \"continue_partial\" or \"surface\""));
+}
