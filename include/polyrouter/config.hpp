@@ -81,6 +81,10 @@ struct RetryPolicy {
   /// requests failing together would otherwise wake together and hit the upstream in waves.
   double jitter = 1.0;
   Milliseconds max_retry_hint{10000}; ///< a server's Retry-After replaces the backoff, capped here
+  /// A (pool, model, key) whose last this-many attempts all failed transiently gets no retries
+  /// (one attempt, then the walk moves on) until it answers again, so a key that always fails
+  /// does not cost every request its backoff (0 = no limit).
+  int route_failure_limit = 3;
 };
 
 /// gRPC-style retry throttle: each request that failed transiently costs one token, each

@@ -245,8 +245,9 @@ FileConfig parse_config(const std::string& text, const std::string& origin, cons
   if (top.find("retry")) {
     const Section r = top.child("retry");
     r.allow({"max_retries", "initial_backoff_ms", "max_backoff_ms", "multiplier", "jitter", "max_retry_hint_ms",
-             "throttle", "throttle_max_tokens", "throttle_token_ratio"});
+             "throttle", "throttle_max_tokens", "throttle_token_ratio", "route_failure_limit"});
     r.read("max_retries", c.retry.max_retries);
+    r.read("route_failure_limit", c.retry.route_failure_limit);
     r.read_ms("initial_backoff_ms", c.retry.initial_backoff);
     r.read_ms("max_backoff_ms", c.retry.max_backoff);
     r.read("multiplier", c.retry.multiplier, 1.0, 100.0);

@@ -10,6 +10,7 @@ namespace {
 void validate(const OrchestratorConfig& c) {
   if (c.pools.empty()) throw ConfigError("no provider pools configured");
   if (c.retry.max_retries < 0) throw ConfigError("retry.max_retries must be >= 0");
+  if (c.retry.route_failure_limit < 0) throw ConfigError("retry.route_failure_limit must be >= 0");
   if (c.retry.multiplier < 1.0) throw ConfigError("retry.multiplier must be >= 1");
   if (c.retry.jitter < 0.0 || c.retry.jitter > 1.0) throw ConfigError("retry.jitter must be within [0, 1]");
   if (c.retry.initial_backoff.count() < 0 || c.retry.max_backoff.count() < 0) {
@@ -42,7 +43,7 @@ std::vector<HealthBook::PoolShape> shape_of(const OrchestratorConfig& c) {
 
 Engine::Engine(OrchestratorConfig c)
     : config((validate(c), std::move(c))),
-      health(shape_of(config), config.breaker),
+      health(shape_of(config), config.breaker, config.retry.route_failure_limit),
       backoff(config.retry, config.jitter_seed),
       throttle(config.retry_throttle) {
   for (PoolConfig& p : config.pools) {

@@ -12,13 +12,17 @@ std::optional<std::chrono::milliseconds> remaining(TimePoint until, TimePoint no
 
 }  // namespace
 
-HealthBook::HealthBook(const std::vector<PoolShape>& shape, BreakerPolicy breaker) : breaker_(breaker) {
+HealthBook::HealthBook(const std::vector<PoolShape>& shape, BreakerPolicy breaker, int route_failure_limit)
+    : breaker_(breaker), route_failure_limit_(route_failure_limit) {
   pools_.reserve(shape.size());
   for (const PoolShape& s : shape) {
     Pool pool;
     pool.quarantined_until.assign(s.keys, TimePoint{});
     pool.models.resize(s.models);
-    for (Model& m : pool.models) m.cool_until.assign(s.keys, TimePoint{});
+    for (Model& m : pool.models) {
+      m.cool_until.assign(s.keys, TimePoint{});
+      m.failed_in_a_row.assign(s.keys, 0);
+    }
     pools_.push_back(std::move(pool));
   }
 }
@@ -67,6 +71,22 @@ void HealthBook::cool(std::size_t pool, std::size_t model, std::size_t key, Time
 void HealthBook::cool_model(std::size_t pool, std::size_t model, TimePoint until) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (TimePoint& t : pools_[pool].models[model].cool_until) t = std::max(t, until);
+}
+
+void HealthBook::record_route_failure(std::size_t pool, std::size_t model, std::size_t key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int& n = pools_[pool].models[model].failed_in_a_row[key];
+  if (n < route_failure_limit_) ++n;
+}
+
+void HealthBook::record_route_success(std::size_t pool, std::size_t model, std::size_t key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  pools_[pool].models[model].failed_in_a_row[key] = 0;
+}
+
+bool HealthBook::route_failing(std::size_t pool, std::size_t model, std::size_t key) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return route_failure_limit_ > 0 && pools_[pool].models[model].failed_in_a_row[key] >= route_failure_limit_;
 }
 
 HealthBook::Bucket& HealthBook::bucket(Breaker& b, TimePoint now) const {

@@ -39,7 +39,8 @@ class HealthBook {
     TimePoint until{};
   };
 
-  HealthBook(const std::vector<PoolShape>& shape, BreakerPolicy breaker);
+  /// @p route_failure_limit: see RetryPolicy::route_failure_limit.
+  HealthBook(const std::vector<PoolShape>& shape, BreakerPolicy breaker, int route_failure_limit = 0);
 
   /// Claims the half-open trial when the breaker's delay has passed.
   ModelVerdict check_model(std::size_t pool, std::size_t model, TimePoint now);
@@ -57,6 +58,12 @@ class HealthBook {
   /// A request the model failed transiently (once per request, whatever its retries): may
   /// open the breaker on the window's ratio; a failed trial reopens it for longer.
   void record_failure(std::size_t pool, std::size_t model, TimePoint now);
+  /// One attempt on a (model, key) failed transiently / got its answer. route_failing(): the
+  /// route's last route_failure_limit attempts all failed (it gets no same-route retries).
+  void record_route_failure(std::size_t pool, std::size_t model, std::size_t key);
+  void record_route_success(std::size_t pool, std::size_t model, std::size_t key);
+  bool route_failing(std::size_t pool, std::size_t model, std::size_t key) const;
+
   /// Whether the model's breaker is open (without claiming a trial).
   bool breaker_open(std::size_t pool, std::size_t model) const;
   /// A trial that ended neither in success nor transient failure lets the next caller try.
@@ -89,6 +96,7 @@ class HealthBook {
     TimePoint missing_until{};
     Breaker breaker;
     std::vector<TimePoint> cool_until;  ///< per key
+    std::vector<int> failed_in_a_row;   ///< per key: transient failures since its last answer
   };
   struct Pool {
     std::vector<TimePoint> quarantined_until;  ///< per key
@@ -98,6 +106,7 @@ class HealthBook {
   mutable std::mutex mutex_;
   std::vector<Pool> pools_;
   BreakerPolicy breaker_;
+  int route_failure_limit_;
 };
 
 }  // namespace polyrouter::detail

@@ -220,6 +220,7 @@ void Walk::succeeded(Response response, TimePoint start) {
   if (breaker_pending_ && *breaker_pending_ == std::make_pair(pool_, model_)) breaker_pending_.reset();
   settle_breaker();  // another model failed this request before this one answered
   engine_.health.record_success(pool_, model_, engine_.now());
+  engine_.health.record_route_success(pool_, model_, key_);
   engine_.throttle.on_success();
   engine_.successes.fetch_add(1, std::memory_order_relaxed);
   if (prefilling_) response.text.insert(0, delivered_);  // the caller holds the start already
@@ -291,9 +292,13 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
       return;
     }
     const SameRoute rule = same_route_rule(e);
-    const int max_retries = rule == SameRoute::never  ? 0
-                            : rule == SameRoute::once ? std::min(1, engine_.config.retry.max_retries)
-                                                      : engine_.config.retry.max_retries;
+    const bool failing = engine_.health.route_failing(pool_, model_, key_);
+    engine_.health.record_route_failure(pool_, model_, key_);
+    const int max_retries = rule == SameRoute::never || failing ? 0
+                            : rule == SameRoute::once          ? std::min(1, engine_.config.retry.max_retries)
+                                                               : engine_.config.retry.max_retries;
+    if (failing) logger.debug("{} {} with {} keeps failing: no retry", pool.config.name, pool.config.models[model_],
+                              pool.config.keys[key_].label);
     if (retry_ >= max_retries || !engine_.throttle.allows_retry()) {
       if (retry_ < max_retries) {
         logger.debug("retry throttled for {} {}", pool.config.name, pool.config.models[model_]);

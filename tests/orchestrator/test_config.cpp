@@ -316,11 +316,12 @@ TEST_CASE("the config file sets stream recovery, per pool too, and the lasting c
   box.set("CEREBRAS_API_KEY0", "c0");
   const std::string path = box.write("r.json", R"({"stream_recovery": "surface",
       "providers": {"cerebras": {"stream_recovery": "continue_partial"}},
-      "cooldown": {"no_quota_ms": 7200000, "network_block_ms": 60000}})");
+      "cooldown": {"no_quota_ms": 7200000, "network_block_ms": 60000}, "retry": {"route_failure_limit": 0}})");
   const OrchestratorConfig c = config_from_env(box.options("", path));
   CHECK(c.stream_recovery == StreamRecovery::surface);
   CHECK(c.cooldown.no_quota == 2h);
   CHECK(c.cooldown.network_block == 1min);
+  CHECK(c.retry.route_failure_limit == 0);
   for (const PoolConfig& p : c.pools) {
     INFO(p.name);
     if (p.name == "cerebras") {

@@ -463,6 +463,7 @@ TEST_CASE("the retry throttle stops retry storms when most requests fail", "[orc
   test::FakeClock clock;
   OrchestratorConfig config = base_config(clock);
   config.retry.max_retries = 5;
+  config.retry.route_failure_limit = 0;  // the throttle alone limits retries here
   config.breaker.failure_ratio = 0;
   config.retry_throttle.max_tokens = 4;  // retries allowed while tokens > 2
   config.pools = {pool(Provider::groq, {"m"}, {"k-0", "k-1", "k-2"}, sim)};
@@ -693,4 +694,32 @@ TEST_CASE("events and counters report attempts, fallbacks and exhaustion", "[orc
   CHECK(s.fallbacks == 1);
   CHECK(s.attempts.at(AttemptOutcome::invalid_key) == 1);
   CHECK(s.attempts.at(AttemptOutcome::success) == 1);
+}
+
+TEST_CASE("a key that keeps failing gets one attempt per request, no retries, until it answers", "[orchestrator][retry]") {
+  // k-0 answers 503 to its first 7 calls, then recovers; k-1 always answers.
+  sim::Simulator sim(json{{"rules", {{{"key", "k-0"}, {"behavior", "server_error"}, {"status", 503}, {"times", 7}}}}});
+  test::FakeClock clock;
+  OrchestratorConfig config = base_config(clock);
+  config.retry.max_retries = 2;
+  config.breaker.failure_ratio = 0;
+  config.retry_throttle.enabled = false;
+  config.pools = {pool(Provider::groq, {"m"}, {"k-0", "k-1"}, sim)};
+  Orchestrator orchestrator(config);
+
+  // Request 1: k-0 fails its attempt and both retries (3 in a row), then k-1 answers.
+  CHECK(orchestrator.request("one").key_label == "GROQ_API_KEY1");
+  CHECK(sim.hits("groq", "k-0") == 3);
+  // Requests 2 to 5: k-0 is known to be failing: one attempt each, no backoff, then k-1.
+  const std::size_t sleeps_before = clock.sleeps().size();
+  for (int i = 0; i < 4; ++i) {
+    const Response r = orchestrator.request("again");
+    CHECK(r.key_label == "GROQ_API_KEY1");
+    CHECK(r.attempts.size() == 2);
+  }
+  CHECK(sim.hits("groq", "k-0") == 7);
+  CHECK(clock.sleeps().size() == sleeps_before);  // no request waited out a backoff on k-0
+  // k-0 recovers: its next attempt answers, and it is the first choice again.
+  CHECK(orchestrator.request("back").key_label == "GROQ_API_KEY0");
+  CHECK(sim.hits("groq", "k-0") == 8);
 }
