@@ -128,6 +128,16 @@ std::string key_env(const std::string& name, const std::string& key) { return na
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// An OpenAI-style stream "Hel" + "lo"; the server holds "lo" until open_gate().
+void script_hello_held(polyrouter::test::StreamServer& server) {
+  const auto chunk = [](const std::string& text, const char* finish) {
+    const json c{{"object", "chat.completion.chunk"},
+                 {"choices", {{{"index", 0}, {"delta", {{"content", text}}}, {"finish_reason", finish ? json(finish) : json()}}}}};
+    return polyrouter::test::sse(c.dump());
+  };
+  server.script({{chunk("Hel", nullptr)}, {chunk("lo", "stop"), /*wait_for_gate=*/true}, {polyrouter::test::sse("[DONE]")}});
+}
+
 }  // namespace
 
 TEST_CASE("ask prints the answer", "[cli][ask]") {
@@ -219,12 +229,7 @@ TEST_CASE("ask --stream shows a restart: the partial line ends, a note on stderr
 TEST_CASE("ask --stream prints each delta as it arrives", "[cli][ask][stream]") {
   // The server holds the rest of the answer until the first delta came out of the CLI's stdout.
   polyrouter::test::StreamServer server;
-  auto chunk = [](const std::string& text, const char* finish) {
-    const json c{{"object", "chat.completion.chunk"},
-                 {"choices", {{{"index", 0}, {"delta", {{"content", text}}}, {"finish_reason", finish ? json(finish) : json()}}}}};
-    return polyrouter::test::sse(c.dump());
-  };
-  server.script({{chunk("Hel", nullptr)}, {chunk("lo", "stop"), /*wait_for_gate=*/true}, {polyrouter::test::sse("[DONE]")}});
+  script_hello_held(server);
   const std::string command = "env -i CEREBRAS_API_KEY0=test-key CEREBRAS_BASE_URL=" + server.url() + " " +
                               POLYROUTER_CLI_PATH + " ask --stream hi 2>/dev/null";
   FILE* out = popen(command.c_str(), "r");
@@ -241,12 +246,7 @@ TEST_CASE("ask --stream prints each delta as it arrives", "[cli][ask][stream]") 
 
 TEST_CASE("Ctrl-C during ask --stream ends the line and exits 130", "[cli][ask][stream]") {
   polyrouter::test::StreamServer server;
-  auto chunk = [](const std::string& text, const char* finish) {
-    const json c{{"object", "chat.completion.chunk"},
-                 {"choices", {{{"index", 0}, {"delta", {{"content", text}}}, {"finish_reason", finish ? json(finish) : json()}}}}};
-    return polyrouter::test::sse(c.dump());
-  };
-  server.script({{chunk("Hel", nullptr)}, {chunk("lo", "stop"), /*wait_for_gate=*/true}, {polyrouter::test::sse("[DONE]")}});
+  script_hello_held(server);
   Cli cli;
   const auto r = cli.run({"ask", "--stream", "hi"}, {"CEREBRAS_API_KEY0=test-key", "CEREBRAS_BASE_URL=" + server.url()}, {},
                          "Hel");
