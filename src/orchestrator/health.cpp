@@ -73,20 +73,12 @@ void HealthBook::cool_model(std::size_t pool, std::size_t model, TimePoint until
   for (TimePoint& t : pools_[pool].models[model].cool_until) t = std::max(t, until);
 }
 
-void HealthBook::record_route_failure(std::size_t pool, std::size_t model, std::size_t key) {
+bool HealthBook::record_route_failure(std::size_t pool, std::size_t model, std::size_t key) {
   std::lock_guard<std::mutex> lock(mutex_);
   int& n = pools_[pool].models[model].failed_in_a_row[key];
+  const bool failing = route_failure_limit_ > 0 && n >= route_failure_limit_;
   if (n < route_failure_limit_) ++n;
-}
-
-void HealthBook::record_route_success(std::size_t pool, std::size_t model, std::size_t key) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  pools_[pool].models[model].failed_in_a_row[key] = 0;
-}
-
-bool HealthBook::route_failing(std::size_t pool, std::size_t model, std::size_t key) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return route_failure_limit_ > 0 && pools_[pool].models[model].failed_in_a_row[key] >= route_failure_limit_;
+  return failing;
 }
 
 HealthBook::Bucket& HealthBook::bucket(Breaker& b, TimePoint now) const {
@@ -110,8 +102,9 @@ void HealthBook::trip(Breaker& b, TimePoint now) const {
   b.window = {};  // after it closes, the ratio starts afresh
 }
 
-void HealthBook::record_success(std::size_t pool, std::size_t model, TimePoint now) {
+void HealthBook::record_success(std::size_t pool, std::size_t model, std::size_t key, TimePoint now) {
   std::lock_guard<std::mutex> lock(mutex_);
+  pools_[pool].models[model].failed_in_a_row[key] = 0;
   Breaker& b = pools_[pool].models[model].breaker;
   if (b.open) {
     b.open = false;

@@ -54,15 +54,14 @@ class HealthBook {
   void cool_model(std::size_t pool, std::size_t model, TimePoint until);
 
   /// A request answered by the model: counts in the window; a trial's success closes it.
-  void record_success(std::size_t pool, std::size_t model, TimePoint now);
+  /// @p key answered: the route is trusted again (see record_route_failure()).
+  void record_success(std::size_t pool, std::size_t model, std::size_t key, TimePoint now);
   /// A request the model failed transiently (once per request, whatever its retries): may
   /// open the breaker on the window's ratio; a failed trial reopens it for longer.
   void record_failure(std::size_t pool, std::size_t model, TimePoint now);
-  /// One attempt on a (model, key) failed transiently / got its answer. route_failing(): the
-  /// route's last route_failure_limit attempts all failed (it gets no same-route retries).
-  void record_route_failure(std::size_t pool, std::size_t model, std::size_t key);
-  void record_route_success(std::size_t pool, std::size_t model, std::size_t key);
-  bool route_failing(std::size_t pool, std::size_t model, std::size_t key) const;
+  /// One attempt on a (model, key) failed transiently. Returns whether the route's previous
+  /// route_failure_limit attempts had all failed already: then it gets no same-route retries.
+  bool record_route_failure(std::size_t pool, std::size_t model, std::size_t key);
 
   /// Whether the model's breaker is open (without claiming a trial).
   bool breaker_open(std::size_t pool, std::size_t model) const;

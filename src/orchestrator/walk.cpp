@@ -219,8 +219,7 @@ void Walk::succeeded(Response response, TimePoint start) {
   record(std::move(a));
   if (breaker_pending_ && *breaker_pending_ == std::make_pair(pool_, model_)) breaker_pending_.reset();
   settle_breaker();  // another model failed this request before this one answered
-  engine_.health.record_success(pool_, model_, engine_.now());
-  engine_.health.record_route_success(pool_, model_, key_);
+  engine_.health.record_success(pool_, model_, key_, engine_.now());
   engine_.throttle.on_success();
   engine_.successes.fetch_add(1, std::memory_order_relaxed);
   if (prefilling_) response.text.insert(0, delivered_);  // the caller holds the start already
@@ -292,8 +291,7 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
       return;
     }
     const SameRoute rule = same_route_rule(e);
-    const bool failing = engine_.health.route_failing(pool_, model_, key_);
-    engine_.health.record_route_failure(pool_, model_, key_);
+    const bool failing = engine_.health.record_route_failure(pool_, model_, key_);
     const int max_retries = rule == SameRoute::never || failing ? 0
                             : rule == SameRoute::once          ? std::min(1, engine_.config.retry.max_retries)
                                                                : engine_.config.retry.max_retries;

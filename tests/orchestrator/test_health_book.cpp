@@ -39,7 +39,7 @@ TEST_CASE("a half-open breaker lets exactly one caller through", "[orchestrator]
   CHECK(book.check_model(0, 0, t0 + 11s).state == HealthBook::ModelVerdict::State::breaker_open);
   book.release_trial(0, 0);  // the trial ended in, say, a rate limit: someone else may try
   CHECK(book.check_model(0, 0, t0 + 12s).trial);
-  book.record_success(0, 0, t0 + 12s);
+  book.record_success(0, 0, 0, t0 + 12s);
   const auto closed = book.check_model(0, 0, t0 + 12s);
   CHECK(closed.state == HealthBook::ModelVerdict::State::usable);
   CHECK_FALSE(closed.trial);
@@ -71,7 +71,7 @@ TEST_CASE("the breaker opens on the failure ratio over its window, for longer on
   book.record_failure(0, 0, t0 + 1s);
   book.record_failure(0, 0, t0 + 2s);
   CHECK(book.check_model(0, 0, t0 + 2s).state == State::usable);
-  for (int i = 0; i < 4; ++i) book.record_success(0, 0, t0 + 3s);
+  for (int i = 0; i < 4; ++i) book.record_success(0, 0, 0, t0 + 3s);
   book.record_failure(0, 0, t0 + 3s);  // 4 of 8
   CHECK(book.check_model(0, 0, t0 + 3s).state == State::breaker_open);
 
@@ -91,7 +91,7 @@ TEST_CASE("the breaker opens on the failure ratio over its window, for longer on
   book.record_failure(0, 0, t0 + 9002ms);
   CHECK(book.check_model(0, 0, t0 + 13900ms).state == State::breaker_open);
   REQUIRE(book.check_model(0, 0, t0 + 14003ms).trial);
-  book.record_success(0, 0, t0 + 14003ms);
+  book.record_success(0, 0, 0, t0 + 14003ms);
   CHECK(book.check_model(0, 0, t0 + 14003ms).state == State::usable);
 }
 
