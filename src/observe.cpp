@@ -1,5 +1,7 @@
 #include "polyrouter/observe.hpp"
 
+#include "polyrouter/health_change.hpp"
+
 namespace polyrouter {
 namespace {
 
@@ -21,6 +23,19 @@ std::string_view to_string(ModelHealth::State state) noexcept {
     case ModelHealth::State::breaker_half_open: return "breaker_half_open";
   }
   return "ok";
+}
+
+std::string_view to_string(HealthChange::Kind kind) noexcept {
+  switch (kind) {
+    case HealthChange::Kind::key_quarantined: return "key_quarantined";
+    case HealthChange::Kind::model_missing: return "model_missing";
+    case HealthChange::Kind::cooldown_started: return "cooldown_started";
+    case HealthChange::Kind::cooldown_ended: return "cooldown_ended";
+    case HealthChange::Kind::breaker_opened: return "breaker_opened";
+    case HealthChange::Kind::breaker_half_opened: return "breaker_half_opened";
+    case HealthChange::Kind::breaker_closed: return "breaker_closed";
+  }
+  return "unknown";
 }
 
 std::string format_health(const HealthSnapshot& snapshot) {

@@ -5,6 +5,7 @@
 #include "polyrouter/config.hpp"
 #include "polyrouter/errors.hpp"
 #include "polyrouter/gemini_client.hpp"
+#include "polyrouter/health_change.hpp"
 #include "polyrouter/llm_client.hpp"
 #include "polyrouter/logging.hpp"
 #include "polyrouter/mask.hpp"
