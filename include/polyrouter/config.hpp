@@ -13,6 +13,7 @@
 
 #include "polyrouter/llm_client.hpp"
 #include "polyrouter/observe.hpp"
+#include "polyrouter/observer.hpp"
 #include "polyrouter/provider.hpp"
 
 namespace polyrouter {
@@ -143,14 +144,6 @@ struct Clock {
   std::function<void(std::chrono::steady_clock::duration)> sleep; ///< empty = this_thread::sleep_for
 };
 
-/// Event hooks for metrics. Called on the requesting thread; must not throw.
-struct Events {
-  std::function<void(const Attempt&)> on_attempt;  ///< every finished round trip
-  /// the walk moved on from @p failed to the next (pool, model, key)
-  std::function<void(const Attempt& failed)> on_fallback;
-  std::function<void(const std::vector<Attempt>& attempts)> on_exhausted;
-};
-
 /// Everything an Orchestrator is built from.
 struct OrchestratorConfig {
   std::vector<PoolConfig> pools;  ///< tried in order
@@ -166,7 +159,10 @@ struct OrchestratorConfig {
   HttpOptions http;               ///< for the built-in clients
   Clock clock;
   std::uint64_t jitter_seed = 0;  ///< 0 = seeded from the system
-  Events events;
+  Events events;                  ///< callbacks, called like an Observer (see observer.hpp)
+  /// Called for every event after the orchestrator's own counters and `events`, in order
+  /// (threads and rules: observer.hpp).
+  std::vector<std::shared_ptr<Observer>> observers;
 };
 
 /// The client a pool talks through: its own `client` when set, else the built-in client for

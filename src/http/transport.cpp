@@ -118,8 +118,9 @@ struct Exchange::State {
     std::string_view line(data, n);
     if (line.substr(0, 5) == "HTTP/") {
       // A new response (after 100-continue or a redirect). Only failures read headers (retry
-      // hints, content type), so a 2xx answer's headers are not even split.
+      // hints, content type), so a 2xx answer keeps none but its request id.
       s->response.headers.clear();
+      s->response.request_id.clear();
       int status = 0;
       if (const auto space = line.find(' '); space != std::string_view::npos && line.size() >= space + 4) {
         std::from_chars(line.data() + space + 1, line.data() + space + 4, status);
@@ -127,19 +128,38 @@ struct Exchange::State {
       s->keep_headers = status < 200 || status >= 300;
       return n;
     }
-    if (!s->keep_headers) return n;
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) return n;
+    if (s->response.request_id.empty() && is_request_id_header(line.substr(0, colon))) {
+      s->response.request_id = std::string(header_value(line.substr(colon + 1)).substr(0, 128));
+    }
+    if (!s->keep_headers) return n;
     std::string name(line.substr(0, colon));
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    std::string_view value = line.substr(colon + 1);
+    s->response.headers.emplace_back(std::move(name), std::string(header_value(line.substr(colon + 1))));
+    return n;
+  }
+
+  // The headers servers name their exchange by: x-request-id (OpenAI, Groq, most proxies) and
+  // request-id (Anthropic). Checked on every answer, successes included, without copying.
+  static bool is_request_id_header(std::string_view name) {
+    const auto equals = [name](std::string_view lower) {
+      if (name.size() != lower.size()) return false;
+      for (std::size_t i = 0; i < name.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(name[i])) != lower[i]) return false;
+      }
+      return true;
+    };
+    return equals("x-request-id") || equals("request-id");
+  }
+
+  static std::string_view header_value(std::string_view value) {
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.remove_suffix(1);
     }
-    s->response.headers.emplace_back(std::move(name), std::string(value));
-    return n;
+    return value;
   }
 
   static int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {

@@ -45,7 +45,8 @@ Engine::Engine(OrchestratorConfig c)
     : config((validate(c), std::move(c))),
       health(shape_of(config), config.breaker, config.retry.route_failure_limit),
       backoff(config.retry, config.jitter_seed),
-      throttle(config.retry_throttle) {
+      throttle(config.retry_throttle),
+      observers(config) {
   for (PoolConfig& p : config.pools) {
     if (p.name.empty()) p.name = std::string(to_string(p.provider));
     if (p.models.empty()) throw NoModelError("pool '" + p.name + "' has no model");

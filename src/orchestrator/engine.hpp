@@ -1,12 +1,12 @@
 #pragma once
 // What every request of one orchestrator shares (private): the pools and their clients, the
-// health book, retry timing, counters and events. Walks (sync or async) read and update it.
+// health book, retry timing and the observers. Walks (sync or async) read and update it.
 
-#include <array>
 #include <atomic>
 #include <memory>
 #include <vector>
 
+#include "observe/fan_out.hpp"
 #include "orchestrator/health.hpp"
 #include "orchestrator/retry.hpp"
 #include "polyrouter/config.hpp"
@@ -27,8 +27,6 @@ struct Engine {
     std::size_t first_slot = 0;  ///< this pool's (model, key) combinations start here in a walk
   };
 
-  static constexpr std::size_t outcome_count = static_cast<std::size_t>(AttemptOutcome::unknown_error) + 1;
-
   /// @throws ConfigError, NoApiKeysError, NoModelError.
   explicit Engine(OrchestratorConfig config);
 
@@ -39,8 +37,8 @@ struct Engine {
   Backoff backoff;
   RetryThrottle throttle;
 
-  std::atomic<std::uint64_t> requests{0}, successes{0}, fallbacks{0}, exhaustions{0};
-  std::array<std::atomic<std::uint64_t>, outcome_count> outcomes{};
+  /// Every event of every request goes through here once (counters first, then listeners).
+  ObserverFanOut observers;
   std::atomic<std::uint64_t> rotation{0};
 
   TimePoint now() const { return config.clock.now ? config.clock.now() : std::chrono::steady_clock::now(); }

@@ -8,6 +8,7 @@
 #include "logging.hpp"
 #include "orchestrator/engine.hpp"
 #include "orchestrator/event_loop.hpp"
+#include "observe/prometheus.hpp"
 #include "orchestrator/walk.hpp"
 #include "providers/error_body.hpp"
 
@@ -26,7 +27,7 @@ void tell_restart(Walk& walk, const StreamCallbacks& stream) {
 // The blocking driver: the walk decides, this thread calls the client and sleeps.
 Response run_blocking(Engine& engine, ChatRequest request, const RequestOptions& options,
                       const StreamCallbacks* stream) {
-  Walk walk(engine, std::move(request), options);
+  Walk walk(engine, std::move(request), options, stream != nullptr, /*async=*/false);
   for (;;) {
     Walk::Step step = walk.next();
     switch (step.kind) {
@@ -63,7 +64,10 @@ Response run_blocking(Engine& engine, ChatRequest request, const RequestOptions&
         } catch (const Error& e) {
           walk.failed(e, start, committed, std::move(partial));
         } catch (const std::exception& e) {
-          if (committed) throw;  // thrown by the caller's own delta callback: theirs to see
+          if (committed) {  // thrown by the caller's own delta callback: theirs to see
+            walk.abandon(e.what());
+            throw;
+          }
           walk.failed_unknown(e, start);  // a user's client threw outside the family
         }
         break;
@@ -94,8 +98,7 @@ class AsyncRunner {
     loop_.reset();
     std::lock_guard<std::mutex> lock(active_mutex_);
     for (const auto& job : active_) {
-      job->fail(std::make_exception_ptr(AllClientsExhaustedError(
-          {}, {}, std::nullopt, "cancelled: the orchestrator was destroyed with the request in flight")));
+      job->fail(job->walk.cancel("cancelled: the orchestrator was destroyed with the request in flight"));
     }
   }
 
@@ -130,7 +133,9 @@ class AsyncRunner {
 
   void start(ChatRequest request, const RequestOptions& options, StreamCallbacks stream,
              std::function<void(Response)> on_success, std::function<void(std::exception_ptr)> on_error) {
-    auto job = std::make_shared<Job>(Job{Walk(engine_, std::move(request), options), std::move(stream), {},
+    const bool streaming = static_cast<bool>(stream.on_delta);
+    auto job = std::make_shared<Job>(Job{Walk(engine_, std::move(request), options, streaming, /*async=*/true),
+                                         std::move(stream), {},
                                          std::move(on_success), std::move(on_error), false});
     {
       std::lock_guard<std::mutex> lock(active_mutex_);
@@ -202,6 +207,7 @@ class AsyncRunner {
       } catch (const std::exception& e) {
         if (delivered && delivered->committed) {  // thrown by the caller's own delta callback: theirs to see
           forget(job);
+          job->walk.abandon(e.what());
           job->fail(std::current_exception());
           return;
         }
@@ -393,17 +399,11 @@ void Orchestrator::stream_async(ChatRequest request, DeltaCallback on_delta, std
                      std::move(on_error));
 }
 
-Stats Orchestrator::stats() const {
+Stats Orchestrator::stats() const { return impl_->engine.observers.stats().stats(); }
+
+std::string Orchestrator::metrics_text() const {
   const Engine& e = impl_->engine;
-  Stats s;
-  s.requests = e.requests.load();
-  s.successes = e.successes.load();
-  s.fallbacks = e.fallbacks.load();
-  s.exhaustions = e.exhaustions.load();
-  for (std::size_t i = 0; i < Engine::outcome_count; ++i) {
-    if (auto n = e.outcomes[i].load()) s.attempts[static_cast<AttemptOutcome>(i)] = n;
-  }
-  return s;
+  return detail::prometheus_text(e.observers.stats(), e.config.pools, health());
 }
 
 HealthSnapshot Orchestrator::health() const {

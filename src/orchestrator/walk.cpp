@@ -57,18 +57,28 @@ milliseconds until(TimePoint when, TimePoint now) { return std::chrono::ceil<mil
 
 }  // namespace
 
-Walk::Walk(Engine& engine, ChatRequest request, const RequestOptions& options)
+Walk::Walk(Engine& engine, ChatRequest request, const RequestOptions& options, bool stream, bool async)
     : engine_(engine),
+      id_(next_request_id()),
+      stream_(stream),
+      async_(async),
       request_(std::move(request)),
       deadline_(engine.now() + options.deadline.value_or(engine.config.timeouts.total)),
       attempt_timeout_(options.attempt_timeout.value_or(engine.config.timeouts.attempt)),
       max_wait_(options.max_wait.value_or(engine.config.timeouts.max_wait)),
       turn_(engine.config.round_robin ? engine.rotation.fetch_add(1, std::memory_order_relaxed) : 0) {
-  engine_.requests.fetch_add(1, std::memory_order_relaxed);
   if (!engine_.config.system_prompt.empty()) {
     request_.messages.insert(request_.messages.begin(), Message::system(engine_.config.system_prompt));
   }
   done_.assign(engine_.slots, false);
+}
+
+Walk::~Walk() {
+  if (started_ && !ended_) {
+    error_kind_ = ErrorKind::unknown;
+    error_message_ = "the request was abandoned before it ended";
+    report_end();
+  }
 }
 
 std::size_t Walk::slot() const {
@@ -79,6 +89,11 @@ std::size_t Walk::slot() const {
 Walk::Step Walk::next() {
   auto& logger = log();
   if (finished_) return {};
+  if (!started_) {
+    started_ = true;
+    started_at_ = engine_.now();
+    engine_.observers.request_started(info());
+  }
   if (pending_retry_) {
     const milliseconds delay = *pending_retry_;
     pending_retry_.reset();
@@ -97,6 +112,7 @@ Walk::Step Walk::next() {
     step.call.model = pool.config.models[model_];
     step.call.api_key = pool.config.keys[key_].value;
     step.call.key_label = pool.config.keys[key_].label;
+    step.call.request_id = id_;
     step.call.timeout = std::min(attempt_timeout_, until(deadline_, start));
     step.call.stream_total_timeout = until(deadline_, start);  // a healthy stream runs to the deadline
     step.call.connect_timeout = std::min(engine_.config.timeouts.connect, step.call.timeout);
@@ -107,11 +123,20 @@ Walk::Step Walk::next() {
       step.call.clock = engine_.config.clock.now;
     }
     if (retry_ == 0 && !attempts_.empty() && attempts_.back().outcome != AttemptOutcome::success) {
-      engine_.fallbacks.fetch_add(1, std::memory_order_relaxed);
-      if (engine_.config.events.on_fallback) engine_.config.events.on_fallback(attempts_.back());
+      engine_.observers.fell_back(info(), attempts_.back());
     }
     prepare_stream_recovery();
-    logger.debug("trying {} {} with {}{}", pool.config.name, step.call.model, step.call.key_label,
+    if (engine_.observers.has_listeners()) {
+      AttemptStart started;
+      started.pool = pool.config.name;
+      started.provider = pool.client->provider();
+      started.model = step.call.model;
+      started.key_label = step.call.key_label;
+      started.retry = retry_;
+      started.number = attempt_count_ + 1;
+      engine_.observers.attempt_started(info(), started);
+    }
+    logger.debug("[{}] trying {} {} with {}{}", id_, pool.config.name, step.call.model, step.call.key_label,
                  retry_ > 0 ? " (retry " + std::to_string(retry_) + ")" : std::string());
     return step;
   };
@@ -139,7 +164,7 @@ Walk::Step Walk::next() {
       ++pass_;
       pool_ = model_ = n_ = 0;
       model_checked_ = false;
-      logger.debug("every usable combination is cooling down; waiting {} ms", until(*earliest, t).count());
+      logger.debug("[{}] every usable combination is cooling down; waiting {} ms", id_, until(*earliest, t).count());
       return Step::sleep_for(until(*earliest, t));
     }
     const Engine::Pool& pool = engine_.pools[pool_];
@@ -152,7 +177,7 @@ Walk::Step Walk::next() {
     if (!model_checked_) {
       const auto verdict = engine_.health.check_model(pool_, model_, engine_.now());
       if (verdict.state != HealthBook::ModelVerdict::State::usable) {
-        logger.debug("skipping {} {}: {}", pool.config.name, pool.config.models[model_],
+        logger.debug("[{}] skipping {} {}: {}", id_, pool.config.name, pool.config.models[model_],
                      verdict.state == HealthBook::ModelVerdict::State::missing ? "model missing" : "breaker open");
         ++model_;
         continue;
@@ -176,7 +201,7 @@ Walk::Step Walk::next() {
     }
     const auto key_state = engine_.health.check_key(pool_, model_, key_, engine_.now());
     if (key_state.state != HealthBook::KeyVerdict::State::usable) {
-      logger.debug("skipping {} {} with {}: {}", pool.config.name, pool.config.models[model_],
+      logger.debug("[{}] skipping {} {} with {}: {}", id_, pool.config.name, pool.config.models[model_],
                    pool.config.keys[key_].label,
                    key_state.state == HealthBook::KeyVerdict::State::quarantined ? "key quarantined" : "cooling down");
       ++n_;
@@ -206,26 +231,28 @@ Attempt Walk::attempt_here(AttemptOutcome outcome, TimePoint start, TimePoint en
   return a;
 }
 
-void Walk::record(Attempt attempt) {
-  engine_.outcomes[static_cast<std::size_t>(attempt.outcome)].fetch_add(1, std::memory_order_relaxed);
+void Walk::record(Attempt attempt, TimePoint start, TimePoint end) {
   attempts_.push_back(std::move(attempt));
-  if (engine_.config.events.on_attempt) engine_.config.events.on_attempt(attempts_.back());
+  ++attempt_count_;
+  engine_.observers.attempt_ended(info(), attempts_.back(), pool_, model_, end - start);
 }
 
 void Walk::succeeded(Response response, TimePoint start) {
   const Engine::Pool& pool = engine_.pools[pool_];
-  Attempt a = attempt_here(AttemptOutcome::success, start, engine_.now());
+  const TimePoint end = engine_.now();
+  Attempt a = attempt_here(AttemptOutcome::success, start, end);
   a.http_status = 200;
-  record(std::move(a));
+  a.provider_request_id = response.provider_request_id;
+  record(std::move(a), start, end);
   if (breaker_pending_ && *breaker_pending_ == std::make_pair(pool_, model_)) breaker_pending_.reset();
   settle_breaker();  // another model failed this request before this one answered
   engine_.health.record_success(pool_, model_, key_, engine_.now());
   engine_.throttle.on_success();
-  engine_.successes.fetch_add(1, std::memory_order_relaxed);
   if (prefilling_) response.text.insert(0, delivered_);  // the caller holds the start already
   response.pool = pool.config.name;
   response.key_label = pool.config.keys[key_].label;
   response.model = pool.config.models[model_];
+  response.request_id = id_;
   response.attempts = std::move(attempts_);
   response_ = std::move(response);
   finished_ = true;
@@ -239,9 +266,12 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
   a.http_status = e.http_status();
   a.retry_after = e.retry_after();
   a.error = e.what();
-  record(std::move(a));
-  logger.debug("{} {} with {} failed: {}", pool.config.name, pool.config.models[model_], pool.config.keys[key_].label,
-               e.what());
+  a.provider_request_id = e.context().provider_request_id;
+  record(std::move(a), start, end);
+  logger.debug("[{}] {} {} with {} failed: {}{}", id_, pool.config.name, pool.config.models[model_],
+               pool.config.keys[key_].label, e.what(),
+               e.context().provider_request_id.empty() ? std::string()
+                                                       : " (provider request " + e.context().provider_request_id + ")");
 
   const bool transient = is_transient(e.kind());
   if (transient) {
@@ -261,15 +291,17 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
       if (trial_ && !transient) engine_.health.release_trial(pool_, model_);
       const std::string message =
           "stream interrupted after " + std::to_string(delivered_.size()) + " bytes: " + e.detail();
-      error_ = std::make_exception_ptr(
-          StreamInterruptedError(message, e.context(), std::move(delivered_), std::move(attempts_)));
-      finished_ = true;
+      ErrorContext context = e.context();
+      context.request_id = id_;  // a user's client may not have set it
+      StreamInterruptedError error(message, std::move(context), std::move(delivered_), std::move(attempts_));
+      std::string what = error.what();
+      end_with(std::make_exception_ptr(std::move(error)), ErrorKind::stream_interrupted, std::move(what));
       return;
     }
-    logger.debug("stream cut after {} bytes; recovering on the next route", delivered_.size());
+    logger.debug("[{}] stream cut after {} bytes; recovering on the next route", id_, delivered_.size());
   } else if (prefilling_ && e.kind() == ErrorKind::bad_request) {
     // This route rejects a prefill: ask it again from the start. Never the final error.
-    logger.debug("{} {} rejected the prefill; restarting the stream there", pool.config.name,
+    logger.debug("[{}] {} {} rejected the prefill; restarting the stream there", id_, pool.config.name,
                  pool.config.models[model_]);
     prefill_rejected_ = true;
     pending_retry_ = milliseconds(0);
@@ -285,7 +317,7 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
       return;
     }
     if (trial_ || engine_.health.breaker_open(pool_, model_)) {
-      logger.debug("breaker open for {} {}", pool.config.name, pool.config.models[model_]);
+      logger.debug("[{}] breaker open for {} {}", id_, pool.config.name, pool.config.models[model_]);
       trial_ = false;
       move_on(Next::next_model);  // the model is failing, whichever key asks
       return;
@@ -295,11 +327,13 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
     const int max_retries = rule == SameRoute::never || failing ? 0
                             : rule == SameRoute::once          ? std::min(1, engine_.config.retry.max_retries)
                                                                : engine_.config.retry.max_retries;
-    if (failing) logger.debug("{} {} with {} keeps failing: no retry", pool.config.name, pool.config.models[model_],
-                              pool.config.keys[key_].label);
+    if (failing) {
+      logger.debug("[{}] {} {} with {} keeps failing: no retry", id_, pool.config.name, pool.config.models[model_],
+                   pool.config.keys[key_].label);
+    }
     if (retry_ >= max_retries || !engine_.throttle.allows_retry()) {
       if (retry_ < max_retries) {
-        logger.debug("retry throttled for {} {}", pool.config.name, pool.config.models[model_]);
+        logger.debug("[{}] retry throttled for {} {}", id_, pool.config.name, pool.config.models[model_]);
       }
       move_on(Next::next_key);
       return;
@@ -310,7 +344,7 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
       move_on(Next::next_key);
       return;
     }
-    logger.debug("retrying {} {} with {} in {} ms", pool.config.name, pool.config.models[model_],
+    logger.debug("[{}] retrying {} {} with {} in {} ms", id_, pool.config.name, pool.config.models[model_],
                  pool.config.keys[key_].label, delay.count());
     ++retry_;
     pending_retry_ = delay;
@@ -321,18 +355,19 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
   trial_ = false;
   Next next = Next::next_key;
   if (on_failure(e, end, next)) {
-    error_ = std::current_exception();
-    if (!error_) error_ = std::make_exception_ptr(e);  // not called from a handler: keep what we can
-    finished_ = true;
+    std::exception_ptr error = std::current_exception();
+    if (!error) error = std::make_exception_ptr(e);  // not called from a handler: keep what we can
+    end_with(std::move(error), e.kind(), e.what());
     return;
   }
   move_on(next);
 }
 
 void Walk::failed_unknown(const std::exception& error, TimePoint start) {
-  Attempt a = attempt_here(AttemptOutcome::unknown_error, start, engine_.now());
+  const TimePoint end = engine_.now();
+  Attempt a = attempt_here(AttemptOutcome::unknown_error, start, end);
   a.error = error.what();
-  record(std::move(a));
+  record(std::move(a), start, end);
   if (trial_) engine_.health.release_trial(pool_, model_);
   trial_ = false;
   move_on(Next::next_key);
@@ -358,7 +393,7 @@ bool Walk::on_failure(const Error& e, TimePoint now, Next& next) {
   switch (e.kind()) {
     case ErrorKind::invalid_api_key:
       engine_.health.quarantine_key(pool_, key_, after(now, cooldown.invalid_key_ttl));
-      logger.debug("quarantined {} in pool {}", pool.config.keys[key_].label, pool.config.name);
+      logger.debug("[{}] quarantined {} in pool {}", id_, pool.config.keys[key_].label, pool.config.name);
       next = Next::next_key;
       return false;
     case ErrorKind::rate_limit: {
@@ -372,17 +407,18 @@ bool Walk::on_failure(const Error& e, TimePoint now, Next& next) {
         // The caller's network is refused: no key of this pool is to blame; try it again later.
         wait = std::max(wait, cooldown.network_block);
         for (std::size_t m = 0; m < pool.config.models.size(); ++m) engine_.health.cool_model(pool_, m, now + wait);
-        logger.debug("pool {} blocks this network: cooling it for {} ms", pool.config.name, wait.count());
+        logger.debug("[{}] pool {} blocks this network: cooling it for {} ms", id_, pool.config.name, wait.count());
         next = Next::next_pool;
         return false;
       }
       if (pool.config.shared_quota || limit.scope() == RateLimitError::Scope::provider) {
         engine_.health.cool_model(pool_, model_, now + wait);
-        logger.debug("cooling {} {} for every key for {} ms", pool.config.name, pool.config.models[model_], wait.count());
+        logger.debug("[{}] cooling {} {} for every key for {} ms", id_, pool.config.name, pool.config.models[model_],
+                     wait.count());
         next = Next::next_model;
       } else {
         engine_.health.cool(pool_, model_, key_, now + wait);
-        logger.debug("cooling {} {} with {} for {} ms", pool.config.name, pool.config.models[model_],
+        logger.debug("[{}] cooling {} {} with {} for {} ms", id_, pool.config.name, pool.config.models[model_],
                      pool.config.keys[key_].label, wait.count());
         next = Next::next_key;
       }
@@ -390,7 +426,8 @@ bool Walk::on_failure(const Error& e, TimePoint now, Next& next) {
     }
     case ErrorKind::model_not_found:
       engine_.health.mark_missing(pool_, model_, after(now, cooldown.missing_model_ttl));
-      logger.debug("model {} missing in pool {}: skipped from now on", pool.config.models[model_], pool.config.name);
+      logger.debug("[{}] model {} missing in pool {}: skipped from now on", id_, pool.config.models[model_],
+                   pool.config.name);
       next = Next::next_model;
       return false;
     case ErrorKind::bad_request:
@@ -414,7 +451,6 @@ void Walk::settle_breaker() {
 
 void Walk::finish_exhausted(std::string_view reason) {
   finished_ = true;
-  engine_.exhaustions.fetch_add(1, std::memory_order_relaxed);
   const TimePoint t = engine_.now();
   std::optional<milliseconds> earliest;
   if (auto e = engine_.health.earliest_cooldown_end(t)) earliest = until(*e, t);
@@ -428,24 +464,35 @@ void Walk::finish_exhausted(std::string_view reason) {
     context.provider = pool.config.provider;
     pool_failures.emplace_back(pool.config.name, std::move(mine), std::move(context));
   }
-  if (engine_.config.events.on_exhausted) engine_.config.events.on_exhausted(attempts_);
-  log().debug("exhausted after {} attempts: {}", attempts_.size(), reason);
+  engine_.observers.exhausted(info(), attempts_);
+  log().debug("[{}] exhausted after {} attempts: {}", id_, attempts_.size(), reason);
+  ErrorContext context;
+  context.request_id = id_;
   if (!delivered_.empty()) {
     // The caller holds part of an answer no route could finish: say so, with that text.
-    ErrorContext context;
     if (cut_attempt_) {
       context.provider = cut_attempt_->provider;
       context.model = cut_attempt_->model;
       context.key_label = cut_attempt_->key_label;
+      context.provider_request_id = cut_attempt_->provider_request_id;
     }
     const std::string message = "stream interrupted after " + std::to_string(delivered_.size()) +
                                 " bytes and no route could recover it: " + std::string(reason);
-    error_ = std::make_exception_ptr(
-        StreamInterruptedError(message, std::move(context), std::move(delivered_), std::move(attempts_)));
+    StreamInterruptedError error(message, std::move(context), std::move(delivered_), std::move(attempts_));
+    std::string what = error.what();
+    end_with(std::make_exception_ptr(std::move(error)), ErrorKind::stream_interrupted, std::move(what));
     return;
   }
-  error_ = std::make_exception_ptr(
-      AllClientsExhaustedError(std::move(attempts_), std::move(pool_failures), earliest, reason));
+  AllClientsExhaustedError error(std::move(attempts_), std::move(pool_failures), earliest, reason, std::move(context));
+  std::string what = error.what();
+  end_with(std::make_exception_ptr(std::move(error)), ErrorKind::all_clients_exhausted, std::move(what));
+}
+
+void Walk::end_with(std::exception_ptr error, ErrorKind kind, std::string message) {
+  error_ = std::move(error);
+  error_kind_ = kind;
+  error_message_ = std::move(message);
+  finished_ = true;
 }
 
 StreamRecovery Walk::recovery_of(std::size_t pool) const {
@@ -481,6 +528,35 @@ void Walk::conclude() {
   // The throttle, like the breaker, hears one outcome per request: a key that always fails
   // must not starve the retries that rescue requests on the healthy keys.
   if (error_ && transient_seen_) engine_.throttle.on_failure();
+  report_end();  // before the caller gets the outcome
+}
+
+void Walk::report_end() {
+  if (!started_ || ended_) return;
+  ended_ = true;
+  RequestEnd end;
+  if (!error_kind_ && response_) end.response = &*response_;
+  end.error = error_kind_;
+  end.error_message = error_message_;
+  end.attempts = response_ ? response_->attempts.size() : attempt_count_;
+  end.duration = std::chrono::duration_cast<milliseconds>(engine_.now() - started_at_);
+  engine_.observers.request_ended(info(), end);
+}
+
+void Walk::abandon(std::string_view message) {
+  error_kind_ = ErrorKind::unknown;
+  error_message_ = std::string(message);
+  report_end();
+}
+
+std::exception_ptr Walk::cancel(std::string_view reason) {
+  ErrorContext context;
+  context.request_id = id_;
+  AllClientsExhaustedError error({}, {}, std::nullopt, reason, std::move(context));
+  error_kind_ = ErrorKind::all_clients_exhausted;
+  error_message_ = error.what();
+  report_end();
+  return std::make_exception_ptr(std::move(error));
 }
 
 Response Walk::result() {

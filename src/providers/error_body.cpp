@@ -132,15 +132,25 @@ std::string excerpt(std::string_view body, std::string_view secret) {
   return out;
 }
 
+std::string provider_request_id(const HttpResponse& response, const CallOptions& options) {
+  return response.request_id.empty() ? std::string() : redact(response.request_id, options.api_key);
+}
+
+std::string log_prefix(const CallOptions& options) {
+  return options.request_id.empty() ? std::string() : "[" + options.request_id + "] ";
+}
+
 ErrorContext make_context(Provider provider, const CallOptions& options, const HttpResponse* response) {
   ErrorContext c;
   c.provider = provider;
   c.model = options.model;
   c.key_label = options.key_label;
+  c.request_id = options.request_id;
   if (response != nullptr) {
     c.http_status = static_cast<int>(response->status);
     c.body_excerpt = excerpt(response->body, options.api_key);
     c.transport = response->failure;
+    c.provider_request_id = provider_request_id(*response, options);
   }
   return c;
 }
@@ -237,13 +247,14 @@ void throw_invalid_response(Provider provider, const CallOptions& options, const
 HttpResponse perform_logged(Provider provider, const CallOptions& options, const HttpRequest& request) {
   auto& logger = log();
   if (logger.should_log(spdlog::level::trace)) {
-    logger.trace("{} {} request: {}", request.method, redact_url(request.url, options.api_key),
+    logger.trace("{}{} {} request: {}", log_prefix(options), request.method, redact_url(request.url, options.api_key),
                  redact(request.body, options.api_key));
   }
   const auto started = std::chrono::steady_clock::now();
   HttpResponse response = perform(request);
   if (logger.should_log(spdlog::level::trace)) {
-    logger.trace("{} {} -> HTTP {} in {} ms ({}): {}", to_string(provider), options.model, response.status,
+    logger.trace("{}{} {} -> HTTP {} in {} ms ({}): {}", log_prefix(options), to_string(provider), options.model,
+                 response.status,
                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
                  to_string(response.failure), excerpt(response.body, options.api_key));
   }

@@ -69,6 +69,7 @@ Response gemini_chat_response(const detail::HttpResponse& http, const CallOption
   }
   decoded.response.provider = Provider::gemini;
   decoded.response.model = options.model;
+  decoded.response.provider_request_id = detail::provider_request_id(http, options);
   return std::move(decoded.response);
 }
 

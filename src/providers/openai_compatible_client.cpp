@@ -57,6 +57,7 @@ Response openai_chat_response(Provider provider, const detail::HttpResponse& htt
     if (std::optional<Response> plain = detail::openai::read_plain_response(http.body)) {
       plain->provider = provider;
       plain->model = options.model;
+      plain->provider_request_id = detail::provider_request_id(http, options);
       return std::move(*plain);
     }
   }
@@ -66,6 +67,7 @@ Response openai_chat_response(Provider provider, const detail::HttpResponse& htt
     Response response = detail::openai::decode_response(body);
     response.provider = provider;
     response.model = options.model;
+    response.provider_request_id = detail::provider_request_id(http, options);
     return response;
   } catch (const std::exception& e) {
     detail::throw_invalid_response(provider, options, http, e.what());

@@ -69,7 +69,7 @@ bool StreamExchange::skip_event(std::string_view why) {
   // One unparseable event in an otherwise healthy stream: pass over it; a stream that never
   // says anything parseable still fails in finish().
   ++skipped_events_;
-  log().warn("skipping an unparseable stream event ({} so far): {}", skipped_events_, why);
+  log().warn("{}skipping an unparseable stream event ({} so far): {}", log_prefix(options_), skipped_events_, why);
   return true;
 }
 
@@ -128,6 +128,7 @@ Response StreamExchange::finish(HttpResponse http) {
   }
   Response response = decoding_->finish(meta_, options_, cancelled_);
   response.skipped_events = skipped_events_;
+  response.provider_request_id = provider_request_id(meta_, options_);
   return response;
 }
 
