@@ -128,12 +128,14 @@ struct Exchange::State {
       s->keep_headers = status < 200 || status >= 300;
       return n;
     }
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) return n;
-    if (s->response.request_id.empty() && is_request_id_header(line.substr(0, colon))) {
-      s->response.request_id = std::string(header_value(line.substr(colon + 1)).substr(0, 128));
+    if (s->response.request_id.empty()) {
+      if (const std::size_t value_at = request_id_value_at(line)) {
+        s->response.request_id = std::string(header_value(line.substr(value_at)).substr(0, 128));
+      }
     }
     if (!s->keep_headers) return n;
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) return n;
     std::string name(line.substr(0, colon));
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -141,17 +143,27 @@ struct Exchange::State {
     return n;
   }
 
-  // The headers servers name their exchange by: x-request-id (OpenAI, Groq, most proxies) and
-  // request-id (Anthropic). Checked on every answer, successes included, without copying.
-  static bool is_request_id_header(std::string_view name) {
-    const auto equals = [name](std::string_view lower) {
-      if (name.size() != lower.size()) return false;
-      for (std::size_t i = 0; i < name.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(name[i])) != lower[i]) return false;
-      }
-      return true;
-    };
-    return equals("x-request-id") || equals("request-id");
+  // Where the value starts when @p line is a header servers name their exchange by:
+  // x-request-id (OpenAI, Groq, most proxies) or request-id (Anthropic); else 0. Runs on every
+  // header line of every answer, so most lines are turned away by their first letter.
+  static std::size_t request_id_value_at(std::string_view line) {
+    constexpr std::string_view name = "request-id:";
+    if (line.empty()) return 0;
+    const char first = static_cast<char>(line[0] | 0x20);  // only 'X'/'x' and 'R'/'r' can match below
+    std::size_t at = 0;
+    if (first == 'x') {
+      if (line.size() < 2 || line[1] != '-') return 0;
+      at = 2;
+    } else if (first != 'r') {
+      return 0;
+    }
+    if (line.size() < at + name.size()) return 0;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      char c = line[at + i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (c != name[i]) return 0;
+    }
+    return at + name.size();
   }
 
   static std::string_view header_value(std::string_view value) {

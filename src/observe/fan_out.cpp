@@ -1,6 +1,7 @@
 #include "observe/fan_out.hpp"
 
 #include <atomic>
+#include <charconv>
 #include <exception>
 #include <string>
 
@@ -90,7 +91,9 @@ void ObserverFanOut::health_changed(const HealthChange& change) {
 std::string next_request_id() {
   // Process-wide rather than per orchestrator: two orchestrators logging to one sink stay apart.
   static std::atomic<std::uint64_t> counter{0};
-  return "pr-" + std::to_string(counter.fetch_add(1, std::memory_order_relaxed) + 1);
+  char text[24] = "pr-";
+  const auto end = std::to_chars(text + 3, text + sizeof text, counter.fetch_add(1, std::memory_order_relaxed) + 1);
+  return std::string(text, end.ptr);
 }
 
 }  // namespace polyrouter::detail

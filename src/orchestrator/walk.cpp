@@ -538,7 +538,7 @@ void Walk::report_end() {
   if (!error_kind_ && response_) end.response = &*response_;
   end.error = error_kind_;
   end.error_message = error_message_;
-  end.attempts = response_ ? response_->attempts.size() : attempt_count_;
+  end.attempts = attempt_count_;
   end.duration = std::chrono::duration_cast<milliseconds>(engine_.now() - started_at_);
   engine_.observers.request_ended(info(), end);
 }
