@@ -234,22 +234,6 @@ void throw_invalid_response(Provider provider, const CallOptions& options, const
   throw InvalidJsonResponseError(redact(why, options.api_key), make_context(provider, options, &response));
 }
 
-HttpResponse perform_logged(Provider provider, const CallOptions& options, const HttpRequest& request) {
-  auto& logger = log();
-  if (logger.should_log(spdlog::level::trace)) {
-    logger.trace("{} {} request: {}", request.method, redact_url(request.url, options.api_key),
-                 redact(request.body, options.api_key));
-  }
-  const auto started = std::chrono::steady_clock::now();
-  HttpResponse response = perform(request);
-  if (logger.should_log(spdlog::level::trace)) {
-    logger.trace("{} {} -> HTTP {} in {} ms ({}): {}", to_string(provider), options.model, response.status,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
-                 to_string(response.failure), excerpt(response.body, options.api_key));
-  }
-  return response;
-}
-
 json success_json(Provider provider, const CallOptions& options, const HttpResponse& response) {
   if (response.failure != TransportFailure::none) throw_for_transport(provider, options, response);
   if (response.status < 200 || response.status >= 300) throw_for_status(provider, options, response);

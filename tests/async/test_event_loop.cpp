@@ -11,7 +11,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "orchestrator/event_loop.hpp"
+#include "http/event_loop.hpp"
 #include "test_server.hpp"
 
 using polyrouter::TransportFailure;
