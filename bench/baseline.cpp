@@ -1,6 +1,7 @@
 #include "baseline.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -76,6 +77,36 @@ std::string RawClient::ask(const std::string& prompt) {
   const long status = complete(prompt, 0, text);
   if (status != 200 || text != kAnswer) throw std::runtime_error("baseline: unexpected answer " + text);
   return text;
+}
+
+RawShapeClient::RawShapeClient(RawExchange exchange) : exchange_(std::move(exchange)), easy_(curl_easy_init()) {
+  if (easy_ == nullptr) throw std::runtime_error("curl_easy_init failed");
+  for (const std::string& h : exchange_.headers) headers_ = curl_slist_append(headers_, h.c_str());
+  curl_easy_setopt(easy_, CURLOPT_URL, exchange_.url.c_str());
+  curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy_, CURLOPT_USERAGENT, "bench/1.0");
+  curl_easy_setopt(easy_, CURLOPT_POST, 1L);
+  curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
+  curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &append_body);
+  curl_easy_setopt(easy_, CURLOPT_WRITEDATA, &received_);
+}
+
+RawShapeClient::~RawShapeClient() {
+  curl_easy_cleanup(easy_);
+  curl_slist_free_all(headers_);
+}
+
+void RawShapeClient::ask() {
+  body_ = exchange_.body();
+  received_.clear();
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, body_.data());
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_.size()));
+  const CURLcode code = curl_easy_perform(easy_);
+  if (code != CURLE_OK) throw std::runtime_error(std::string("curl: ") + curl_easy_strerror(code));
+  long status = 0;
+  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+  if (status != 200) throw std::runtime_error("raw: HTTP " + std::to_string(status) + " from " + exchange_.url);
+  exchange_.check(received_);
 }
 
 RawStreamClient::RawStreamClient(const std::string& root, const std::string& key) : easy_(curl_easy_init()) {
@@ -163,6 +194,14 @@ RawMulti::RawMulti(const std::string& root, const std::string& key, long max_hos
   headers_ = make_headers(key, "Accept: application/json");
 }
 
+RawMulti::RawMulti(RawExchange exchange, long max_host_connections)
+    : multi_(curl_multi_init()), url_(exchange.url), exchange_(std::make_unique<RawExchange>(std::move(exchange))) {
+  if (multi_ == nullptr) throw std::runtime_error("curl_multi_init failed");
+  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, max_host_connections);
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, max_host_connections * 4);
+  for (const std::string& h : exchange_->headers) headers_ = curl_slist_append(headers_, h.c_str());
+}
+
 RawMulti::~RawMulti() {
   for (Slot* slot : slots_) {
     curl_easy_cleanup(slot->easy);
@@ -173,7 +212,7 @@ RawMulti::~RawMulti() {
 }
 
 void RawMulti::start(Slot& slot) {
-  slot.body = chat_body(kPrompt);
+  slot.body = exchange_ ? exchange_->body() : chat_body(kPrompt);
   slot.received.clear();
   curl_easy_setopt(slot.easy, CURLOPT_POSTFIELDS, slot.body.data());
   curl_easy_setopt(slot.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(slot.body.size()));
@@ -215,7 +254,11 @@ void RawMulti::run(std::size_t total, std::size_t in_flight) {
         throw std::runtime_error(std::string("multi baseline: ") + curl_easy_strerror(code) + ", HTTP " +
                                  std::to_string(status));
       }
-      if (answer_of(slot->received) != kAnswer) throw std::runtime_error("multi baseline: unexpected answer");
+      if (exchange_) {
+        exchange_->check(slot->received);
+      } else if (answer_of(slot->received) != kAnswer) {
+        throw std::runtime_error("multi baseline: unexpected answer");
+      }
       ++done;
       if (started < total) {
         ++started;

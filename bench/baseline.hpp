@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,34 @@ class RawClient {
  private:
   CURL* easy_;
   std::vector<curl_slist*> headers_;
+  std::string body_;
+  std::string received_;
+};
+
+/// One request as a raw client sends it to a real provider's shape (bench/shapes.hpp): its
+/// URL and headers, its body built anew for every request, and the check of the whole answer.
+struct RawExchange {
+  std::string url;
+  std::vector<std::string> headers;                ///< "Name: value"
+  std::function<std::string()> body;               ///< serializes the request, as a client must each time
+  std::function<void(const std::string&)> check;   ///< parses the 200 answer fully; throws unless expected
+};
+
+/// RawClient for a RawExchange: one reused easy handle, the exchange's headers set once.
+class RawShapeClient {
+ public:
+  explicit RawShapeClient(RawExchange exchange);
+  ~RawShapeClient();
+  RawShapeClient(const RawShapeClient&) = delete;
+  RawShapeClient& operator=(const RawShapeClient&) = delete;
+
+  /// One request; throws unless the answer is 200 and the expected one.
+  void ask();
+
+ private:
+  RawExchange exchange_;
+  CURL* easy_;
+  curl_slist* headers_ = nullptr;
   std::string body_;
   std::string received_;
 };
@@ -65,6 +95,8 @@ class RawStreamClient {
 class RawMulti {
  public:
   RawMulti(const std::string& root, const std::string& key, long max_host_connections = 32);
+  /// The same for @p exchange's requests instead of the bench server's Groq one.
+  explicit RawMulti(RawExchange exchange, long max_host_connections = 32);
   ~RawMulti();
   RawMulti(const RawMulti&) = delete;
   RawMulti& operator=(const RawMulti&) = delete;
@@ -80,6 +112,7 @@ class RawMulti {
   CURLM* multi_;
   std::string url_;
   curl_slist* headers_ = nullptr;
+  std::unique_ptr<RawExchange> exchange_;  ///< null: the bench server's Groq request
   std::vector<Slot*> slots_;
 };
 

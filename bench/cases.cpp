@@ -12,6 +12,7 @@
 #include <polyrouter/sim/simulator.hpp>
 
 #include "baseline.hpp"
+#include "shapes.hpp"
 
 namespace bench {
 namespace {
@@ -308,9 +309,12 @@ json threads_case(const Options& o, const std::string& url) {
 }
 
 // A closed loop through request_async: @p in_flight requests outstanding until @p total are done.
+// Each request is make_request(); an answer counts as an error unless is_expected(answer).
+template <typename MakeRequest, typename IsExpected>
 class AsyncLoop {
  public:
-  AsyncLoop(Orchestrator& orchestrator, std::size_t total) : orchestrator_(orchestrator), total_(total) {}
+  AsyncLoop(Orchestrator& orchestrator, std::size_t total, MakeRequest make_request, IsExpected is_expected)
+      : orchestrator_(orchestrator), total_(total), make_request_(make_request), is_expected_(is_expected) {}
 
   void run(std::size_t in_flight) {
     const std::size_t first = std::min(in_flight, total_);
@@ -324,9 +328,9 @@ class AsyncLoop {
  private:
   void submit() {
     orchestrator_.request_async(
-        ChatRequest::from_prompt(kPrompt),
+        make_request_(),
         [this](Response r) {
-          if (r.text != kAnswer) ++errors_;
+          if (!is_expected_(r)) ++errors_;
           completed();
         },
         [this](std::exception_ptr) {
@@ -346,6 +350,8 @@ class AsyncLoop {
 
   Orchestrator& orchestrator_;
   const std::size_t total_;
+  MakeRequest make_request_;
+  IsExpected is_expected_;
   std::atomic<std::size_t> started_{0};
   std::atomic<std::size_t> done_{0};
   std::atomic<std::size_t> errors_{0};
@@ -362,7 +368,14 @@ json async_case(const Options& o, const std::string& url) {
   json out = json::object();
   for (std::size_t n : {std::size_t{64}, std::size_t{1000}}) {
     std::vector<Variant> variants = {
-        {"polyrouter", [&] { return throughput(total, [&] { AsyncLoop(orchestrator, total).run(n); }); }},
+        {"polyrouter",
+         [&] {
+           return throughput(total, [&] {
+             AsyncLoop(orchestrator, total, [] { return ChatRequest::from_prompt(kPrompt); },
+                       [](const Response& r) { return r.text == kAnswer; })
+                 .run(n);
+           });
+         }},
         {"baseline_multi", [&] { return throughput(total, [&] { multi.run(total, n); }); }}};
     for (const Variant& v : variants) {
       if (o.variant.empty() || o.variant == v.name) v.round();  // warm-up: loop thread, handles, connections
@@ -499,16 +512,120 @@ json rss_growth(const Options& o, const std::string& url) {
           {"successes", stats.successes}};
 }
 
+// ---------------------------------------------------------------------------------------------
+// 8. The real providers' answer shapes: the healthy path (and the async path for some) against
+//    the success fixtures served verbatim with their headers, each on an origin of its own.
+
+json real_shapes(const Options& o, const std::string&) {
+  const std::map<std::string, std::string> urls = parse_shape_urls(o.shapes);
+  if (urls.empty()) {
+    throw std::runtime_error("real_shapes: the bench server serves no real shape (see its note; --fixtures DIR)");
+  }
+  const std::string dir = fixtures_dir(o);
+  const std::size_t per_round = count(o, 300, 20, true);
+  const int n_rounds = rounds(o, 41);
+  const std::size_t async_total = count(o, 10000, 300);
+  const int async_rounds = rounds(o, 9);
+  constexpr std::size_t in_flight = 64;
+  json out = {{"blocking", json::object()}, {"async", json::object()}};
+  for (const ShapeSpec& spec : shape_specs()) {
+    const auto url = urls.find(spec.name);
+    if (url == urls.end()) throw std::runtime_error(std::string("real_shapes: no server port for ") + spec.name);
+    note("real_shapes: " + std::string(spec.name) + " (" + spec.body_file + ")");
+    const Shape shape = load_shape(spec, dir, url->second);
+    Orchestrator orchestrator(shape_config(shape));
+    RawShapeClient raw(raw_exchange(shape));
+    auto ask = [&] { check_shape_answer(orchestrator.request(shape.request), shape.expected); };
+    for (std::size_t i = 0; i < count(o, 500, 10); ++i) {
+      ask();
+      raw.ask();
+    }
+    auto samples = alternate({{"polyrouter", [&] { return timed(per_round, ask); }},
+                              {"baseline", [&] { return timed(per_round, [&] { raw.ask(); }); }}},
+                             n_rounds, o.variant);
+    json s = summarize(samples);
+    s["paired_ratio"] = paired_ratio(samples["polyrouter"]["us"], samples["baseline"]["us"]);
+    s["provider"] = spec.provider;
+    s["body_file"] = spec.body_file;
+    s["headers_file"] = spec.headers_file;
+    s["path"] = shape.url.substr(shape.root.size());
+    out["blocking"][spec.name] = s;
+    if (!spec.async) continue;
+
+    RawMulti multi(raw_exchange(shape));
+    std::vector<Variant> variants = {
+        {"polyrouter",
+         [&] {
+           return throughput(async_total, [&] {
+             AsyncLoop(orchestrator, async_total, [&] { return shape.request; },
+                       [&](const Response& r) { return answer_matches(r, shape.expected); })
+                 .run(in_flight);
+           });
+         }},
+        {"baseline_multi", [&] { return throughput(async_total, [&] { multi.run(async_total, in_flight); }); }}};
+    for (const Variant& v : variants) {
+      if (o.variant.empty() || o.variant == v.name) v.round();  // warm-up: loop thread, handles, connections
+    }
+    auto async_samples = alternate(variants, async_rounds, o.variant);
+    json a = summarize(async_samples);
+    a["paired_ratio"] = paired_ratio(async_samples["polyrouter"]["rps"], async_samples["baseline_multi"]["rps"]);
+    a["provider"] = spec.provider;
+    out["async"][spec.name] = a;
+  }
+  out["requests_per_round"] = per_round;
+  out["rounds"] = n_rounds;
+  out["async_requests_per_round"] = async_total;
+  out["async_rounds"] = async_rounds;
+  out["async_in_flight"] = in_flight;
+  return out;
+}
+
+// For callgrind: N requests of one variant on one real shape inside bench_measured_region.
+json real_shapes_cpu(const Options& o, const std::string&) {
+  const std::size_t n = count(o, 500, 20, true);
+  const std::string variant = o.variant.empty() ? "polyrouter" : o.variant;
+  const std::string name = o.shape.empty() ? "groq" : o.shape;
+  const std::map<std::string, std::string> urls = parse_shape_urls(o.shapes);
+  const auto spec = std::find_if(shape_specs().begin(), shape_specs().end(),
+                                 [&](const ShapeSpec& s) { return name == s.name; });
+  if (spec == shape_specs().end()) throw std::invalid_argument("real_shapes_cpu: no shape named " + name);
+  const auto url = urls.find(name);
+  if (url == urls.end()) throw std::runtime_error("real_shapes_cpu: the bench server serves no shape " + name);
+  const Shape shape = load_shape(*spec, fixtures_dir(o), url->second);
+  std::unique_ptr<Orchestrator> orchestrator;
+  std::unique_ptr<RawShapeClient> raw;
+  CpuRun run{n, {}};
+  if (variant == "polyrouter") {
+    orchestrator = std::make_unique<Orchestrator>(shape_config(shape));
+    run.one = [&] { check_shape_answer(orchestrator->request(shape.request), shape.expected); };
+  } else if (variant == "baseline") {
+    raw = std::make_unique<RawShapeClient>(raw_exchange(shape));
+    run.one = [&] { raw->ask(); };
+  } else {
+    throw std::invalid_argument("real_shapes_cpu: --variant polyrouter|baseline");
+  }
+  for (int i = 0; i < 50; ++i) run.one();  // connection, first-use allocations, lazy statics
+  bench_measured_region(
+      [](void* context) {
+        auto* r = static_cast<CpuRun*>(context);
+        for (std::size_t i = 0; i < r->n; ++i) r->one();
+      },
+      &run);
+  return {{"variant", variant}, {"shape", name}, {"requests", n}};
+}
+
 }  // namespace
 
 const std::vector<std::string>& case_names() {
   static const std::vector<std::string> names = {"healthy", "healthy_cpu", "learned_bad_key", "first_failover",
                                                  "threads", "async",       "stream",          "memory_async",
-                                                 "rss_growth"};
+                                                 "rss_growth", "real_shapes", "real_shapes_cpu"};
   return names;
 }
 
-bool runs_per_variant(const std::string& name) { return name == "memory_async" || name == "healthy_cpu"; }
+bool runs_per_variant(const std::string& name) {
+  return name == "memory_async" || name == "healthy_cpu" || name == "real_shapes_cpu";
+}
 
 json run_case(const std::string& name, const Options& options, const std::string& url) {
   if (name == "healthy") return healthy(options, url);
@@ -520,6 +637,8 @@ json run_case(const std::string& name, const Options& options, const std::string
   if (name == "stream") return stream_case(options, url);
   if (name == "memory_async") return memory_async(options, url);
   if (name == "rss_growth") return rss_growth(options, url);
+  if (name == "real_shapes") return real_shapes(options, url);
+  if (name == "real_shapes_cpu") return real_shapes_cpu(options, url);
   throw std::invalid_argument("unknown case '" + name + "'");
 }
 

@@ -29,6 +29,9 @@ struct Options {
   std::vector<std::string> cases;   ///< empty = every case
   long requests = -1;               ///< overrides a case's main request count
   std::string url;                  ///< an already running bench server (root URL)
+  std::string shapes;               ///< its real-shape origins: "groq=URL,cerebras=URL,..."
+  std::string fixtures;             ///< the fixtures directory (empty = the repository's tests/fixtures)
+  std::string shape;                ///< real_shapes_cpu: the shape to run (empty = groq)
   std::string variant;              ///< per-variant cases: polyrouter | baseline
   bool child = false;               ///< run the case in this process and print its result
   bool callgrind = false;           ///< also count instructions per request with valgrind

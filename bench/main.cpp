@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -25,6 +26,7 @@
 #include "cases.hpp"
 #include "common.hpp"
 #include "server.hpp"
+#include "shapes.hpp"
 
 namespace {
 
@@ -35,19 +37,27 @@ const char* kUsage = R"(usage: polyrouter_bench [options]
 
   --quick          tiny counts (CTest smoke run): every case runs once, no figure is judged
   --case A[,B..]   run only these cases: healthy healthy_cpu learned_bad_key first_failover
-                   threads async stream memory_async rss_growth
+                   threads async stream memory_async rss_growth real_shapes real_shapes_cpu
   --requests N     the main count of the selected cases (requests per round; in-flight
-                   requests for memory_async; total requests for healthy_cpu and rss_growth)
-  --callgrind      also count instructions per request with valgrind (healthy_cpu)
+                   requests for memory_async; total requests for healthy_cpu, real_shapes_cpu
+                   and rss_growth)
+  --callgrind      also count instructions per request with valgrind (healthy_cpu, and
+                   real_shapes_cpu for every real shape)
   --url URL        use a bench server already listening at URL instead of starting one
-  --variant V      polyrouter | baseline for healthy_cpu and memory_async; for the other
+  --shapes LIST    with --url: that server's real-shape origins, "groq=URL,cerebras=URL,..."
+                   (its first stdout line lists their ports)
+  --fixtures DIR   the success fixtures the real shapes serve and expect (default: the
+                   repository's tests/fixtures, compiled in)
+  --shape NAME     the real shape real_shapes_cpu runs (groq cerebras openai gemini
+                   groq_tool_call openai_tool_call gemini_tool_call; default groq)
+  --variant V      polyrouter | baseline for healthy_cpu, real_shapes_cpu and memory_async; for the other
                    cases, run only that variant (to profile one side; no ratio then)
   --json FILE      also write every raw result (per-round values included) to FILE
   --child          run the case(s) in this process and print the raw result (driver use)
   --serve          be the bench server (driver use)
 
-  `polyrouter_bench --case healthy_cpu --variant polyrouter` runs in this process, so it can be
-  put under valgrind directly:
+  `polyrouter_bench --case healthy_cpu --variant polyrouter` (or real_shapes_cpu) runs in this
+  process, so it can be put under valgrind directly:
     valgrind --tool=callgrind --collect-atstart=no --toggle-collect=bench_measured_region \
       polyrouter_bench --case healthy_cpu --variant polyrouter --requests 2000
 )";
@@ -102,6 +112,14 @@ CaseRun parse_child(const bench::ChildOutput& output, const std::string& what) {
 std::vector<std::string> child_args(const Options& o, const std::string& name, const std::string& url,
                                     const std::string& variant) {
   std::vector<std::string> args = {o.self, "--child", "--case", name, "--url", url};
+  if (!o.shapes.empty()) {
+    args.push_back("--shapes");
+    args.push_back(o.shapes);
+  }
+  if (!o.fixtures.empty()) {
+    args.push_back("--fixtures");
+    args.push_back(o.fixtures);
+  }
   if (o.quick) args.push_back("--quick");
   if (o.requests > 0) {
     args.push_back("--requests");
@@ -127,38 +145,40 @@ double callgrind_total(const std::string& file) {
   return totals >= 0 ? totals : summary;
 }
 
-CaseRun run_callgrind(const Options& o, const std::string& url) {
+// Instructions per request of @p case_name (healthy_cpu, or real_shapes_cpu for @p shape), each
+// variant counted by callgrind in a child process of its own.
+CaseRun run_callgrind(const Options& o, const std::string& url, const std::string& case_name,
+                      const std::string& shape = {}) {
   CaseRun run;
   const std::string valgrind = bench::find_in_path("valgrind");
   if (valgrind.empty()) {
     run.error = "valgrind not found";
     return run;
   }
-  const long n = o.requests > 0 ? o.requests : (o.quick ? 20 : 2000);
+  const long n = o.requests > 0 ? o.requests : (o.quick ? 20 : shape.empty() ? 2000 : 500);
   run.result = json::object();
   for (const std::string variant : {"polyrouter", "baseline"}) {
     // Next to the raw results when there are any (for callgrind_annotate), else in /tmp.
+    const std::string name = "callgrind." + (shape.empty() ? "" : shape + ".") + variant + ".out";
     const auto slash = o.json_file.rfind('/');
     const std::string file = slash != std::string::npos
-                                 ? o.json_file.substr(0, slash) + "/callgrind." + variant + ".out"
-                                 : "/tmp/polyrouter_bench." + std::to_string(::getpid()) + ".callgrind." + variant + ".out";
+                                 ? o.json_file.substr(0, slash) + "/" + name
+                                 : "/tmp/polyrouter_bench." + std::to_string(::getpid()) + "." + name;
     std::vector<std::string> args = {valgrind,
                                      "--tool=callgrind",
                                      "--collect-atstart=no",
                                      "--toggle-collect=bench_measured_region",
-                                     "--callgrind-out-file=" + file,
-                                     o.self,
-                                     "--child",
-                                     "--case",
-                                     "healthy_cpu",
-                                     "--variant",
-                                     variant,
-                                     "--url",
-                                     url,
-                                     "--requests",
-                                     std::to_string(n)};
-    bench::note("callgrind: " + variant + ", " + std::to_string(n) + " requests");
-    CaseRun child = parse_child(bench::run_child(args), "healthy_cpu " + variant);
+                                     "--callgrind-out-file=" + file};
+    for (const std::string& a : child_args(o, case_name, url, variant)) args.push_back(a);
+    args.push_back("--requests");
+    args.push_back(std::to_string(n));
+    if (!shape.empty()) {
+      args.push_back("--shape");
+      args.push_back(shape);
+    }
+    const std::string what = case_name + (shape.empty() ? "" : " " + shape) + " " + variant;
+    bench::note("callgrind: " + what + ", " + std::to_string(n) + " requests");
+    CaseRun child = parse_child(bench::run_child(args), what);
     const double total = callgrind_total(file);
     if (!child.error.empty() || total <= 0) {
       run.error = child.error.empty() ? "no callgrind totals in " + file : child.error;
@@ -202,6 +222,13 @@ struct Row {
   std::string number, name, measure, polyrouter, baseline, ratio, target, result;
 };
 
+/// A row of the real provider shapes' table; rows print by group (time, instructions, async),
+/// whichever case ran first.
+struct ShapeRow {
+  int group;
+  std::string shape, answer, measure, polyrouter, raw, ratio, target, result;
+};
+
 class Report {
  public:
   explicit Report(bool quick) : quick_(quick) {}
@@ -216,6 +243,12 @@ class Report {
   void failed(const std::string& number, const std::string& name, const std::string& error) {
     rows_.push_back({number, name, "**failed**: " + error, "", "", "", "", "**failed**"});
   }
+  void add_shape(ShapeRow row) { shape_rows_.push_back(std::move(row)); }
+  void judged_shape(ShapeRow row, bool met) {
+    row.result = quick_ ? "not judged (--quick)" : met ? "met" : "**MISSED**";
+    if (!quick_ && !met) ++missed_;
+    shape_rows_.push_back(std::move(row));
+  }
 
   std::string markdown() const {
     std::string out =
@@ -227,13 +260,33 @@ class Report {
     }
     return out;
   }
+  /// The real provider shapes' table; empty when that case did not run.
+  std::string shapes_markdown() const {
+    if (shape_rows_.empty()) return {};
+    std::vector<ShapeRow> rows = shape_rows_;
+    std::stable_sort(rows.begin(), rows.end(), [](const ShapeRow& a, const ShapeRow& b) { return a.group < b.group; });
+    std::string out =
+        "| provider shape | answer (body; headers) | measure | polyrouter | raw | ratio | target | result |\n"
+        "|---|---|---|---:|---:|---:|---|---|\n";
+    for (const ShapeRow& r : rows) {
+      out += "| " + r.shape + " | " + r.answer + " | " + r.measure + " | " + r.polyrouter + " | " + r.raw + " | " +
+             r.ratio + " | " + r.target + " | " + r.result + " |\n";
+    }
+    return out;
+  }
   int missed() const { return missed_; }
 
  private:
   bool quick_;
   std::vector<Row> rows_;
+  std::vector<ShapeRow> shape_rows_;
   int missed_ = 0;
 };
+
+// A real shape's answer: its fixtures and the path it is served at.
+std::string shape_answer(const bench::ShapeSpec& spec) {
+  return "`" + std::string(spec.body_file) + "`; `" + spec.headers_file + "`, at `" + spec.path + "`";
+}
 
 double num(const json& j, const std::string& pointer) {
   const json& v = j.at(json::json_pointer(pointer));
@@ -245,7 +298,8 @@ void report_case(Report& report, const std::string& name, const CaseRun& run) {
   const std::map<std::string, std::string> numbers = {
       {"healthy", "1, 2"},  {"healthy_cpu", "2"},     {"learned_bad_key", "3"},
       {"first_failover", "4"}, {"threads", "5"},       {"async", "5"},
-      {"stream", "6"},      {"memory_async", "7"},    {"rss_growth", "7"}};
+      {"stream", "6"},      {"memory_async", "7"},    {"rss_growth", "7"},
+      {"real_shapes", "8"}, {"real_shapes_cpu", "8"}};
   const std::string n = numbers.count(name) != 0 ? numbers.at(name) : "";
   if (!run.error.empty()) {
     report.failed(n, name, run.error);
@@ -327,6 +381,37 @@ void report_case(Report& report, const std::string& name, const CaseRun& run) {
                 "peak RSS above the idle process (" + fixed(p / n_flight, 1) + " kB vs " + fixed(b / n_flight, 1) +
                     " kB per request)",
                 kb(p), kb(b), ratio(p, b), "report", "–"});
+  } else if (name == "real_shapes") {
+    // In the case's own order (bench/shapes.cpp), not the JSON objects' alphabetical one.
+    for (const bench::ShapeSpec& spec : bench::shape_specs()) {
+      if (!r.at("blocking").contains(spec.name)) continue;
+      const json& s = r.at("blocking").at(spec.name);
+      const double p = num(s, "/polyrouter/us"), b = num(s, "/baseline/us"), q = num(s, "/paired_ratio");
+      report.judged_shape({0, spec.label, shape_answer(spec), "time per request, `request()` vs raw easy handle", us(p),
+                           us(b), times(q), "≤ 1.10×", ""},
+                          q <= 1.10);
+    }
+    for (const bench::ShapeSpec& spec : bench::shape_specs()) {
+      if (!r.at("async").contains(spec.name)) continue;
+      const json& s = r.at("async").at(spec.name);
+      const double p = num(s, "/polyrouter/rps"), m = num(s, "/baseline_multi/rps"), q = num(s, "/paired_ratio");
+      const double pc = num(s, "/polyrouter/cpu_us"), mc = num(s, "/baseline_multi/cpu_us");
+      report.judged_shape({2, spec.label, shape_answer(spec),
+                           "throughput, `request_async` vs curl multi, " + grouped(num(r, "/async_in_flight")) +
+                               " in flight (process CPU per request " + us(pc) + " vs " + us(mc) + ")",
+                           rps(p), rps(m), times(q), "≥ 0.90×", ""},
+                          q >= 0.90);
+    }
+  } else if (name == "real_shapes_cpu") {
+    for (const bench::ShapeSpec& spec : bench::shape_specs()) {
+      if (!r.contains(spec.name)) continue;
+      const json& s = r.at(spec.name);
+      const double p = num(s, "/polyrouter/instructions_per_request");
+      const double b = num(s, "/baseline/instructions_per_request");
+      report.add_shape({1, spec.label, shape_answer(spec),
+                        "instructions per request (callgrind, client process); polyrouter adds " + grouped(p - b),
+                        grouped(p), grouped(b), ratio(p, b), "report", "–"});
+    }
   } else if (name == "rss_growth") {
     const double g = num(r, "/growth_kb");
     const double n_req = num(r, "/requests");
@@ -358,18 +443,19 @@ std::string details(const json& results) {
   return out;
 }
 
-int drive(const Options& o) {
+int drive(Options o) {
   std::unique_ptr<bench::ServerProcess> server;
   std::string url = o.url;
   if (url.empty()) {
-    server = std::make_unique<bench::ServerProcess>(o.self);
+    server = std::make_unique<bench::ServerProcess>(o.self, o.fixtures);
     url = server->url();
+    o.shapes = server->shape_urls();
   }
   bench::note("bench server at " + url + (o.quick ? " (quick run)" : ""));
   std::vector<std::string> cases = o.cases;
   if (cases.empty()) {
     for (const std::string& name : bench::case_names()) {
-      if (name != "healthy_cpu" || o.callgrind) cases.push_back(name);
+      if ((name != "healthy_cpu" && name != "real_shapes_cpu") || o.callgrind) cases.push_back(name);
     }
   }
   Report report(o.quick);
@@ -379,7 +465,19 @@ int drive(const Options& o) {
     bench::note("case " + name);
     CaseRun run;
     if (name == "healthy_cpu") {
-      run = run_callgrind(o, url);
+      run = run_callgrind(o, url, name);
+    } else if (name == "real_shapes_cpu") {
+      run.result = json::object();
+      for (const bench::ShapeSpec& spec : bench::shape_specs()) {
+        // A quick run only checks that the machinery works: one shape, not seven valgrind pairs.
+        if (o.quick && &spec != &bench::shape_specs().front()) break;
+        CaseRun shape = run_callgrind(o, url, name, spec.name);
+        if (!shape.error.empty()) {
+          run.error = shape.error;
+          break;
+        }
+        run.result[spec.name] = shape.result;
+      }
     } else if (bench::runs_per_variant(name)) {
       run.result = json::object();
       for (const std::string variant : {"polyrouter", "baseline"}) {
@@ -407,18 +505,22 @@ int drive(const Options& o) {
     }
   }
   std::cout << "## Results\n\n" << report.markdown() << "\n";
+  if (const std::string shapes = report.shapes_markdown(); !shapes.empty()) {
+    std::cout << "## Real provider shapes\n\n" << shapes << "\n";
+  }
   std::cout << "## Every median\n\n" << details(results) << std::flush;
   if (!o.json_file.empty()) std::ofstream(o.json_file) << results.dump(2) << "\n";
   if (report.missed() > 0) bench::note(std::to_string(report.missed()) + " figure(s) missed");
   return failures == 0 ? 0 : 1;
 }
 
-int run_here(const Options& o) {
+int run_here(Options o) {
   std::unique_ptr<bench::ServerProcess> server;
   std::string url = o.url;
   if (url.empty()) {
-    server = std::make_unique<bench::ServerProcess>(o.self);
+    server = std::make_unique<bench::ServerProcess>(o.self, o.fixtures);
     url = server->url();
+    o.shapes = server->shape_urls();
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   try {
@@ -457,6 +559,12 @@ int main(int argc, char** argv) {
       o.requests = std::atol(value().c_str());
     } else if (a == "--url") {
       o.url = value();
+    } else if (a == "--shapes") {
+      o.shapes = value();
+    } else if (a == "--fixtures") {
+      o.fixtures = value();
+    } else if (a == "--shape") {
+      o.shape = value();
     } else if (a == "--variant") {
       o.variant = value();
     } else if (a == "--json") {
@@ -475,7 +583,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (serve) return bench::serve_main();
+  if (serve) return bench::serve_main(bench::fixtures_dir(o));
   for (const std::string& c : o.cases) {
     bool known = false;
     for (const std::string& name : bench::case_names()) known = known || name == c;
@@ -484,7 +592,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  // healthy_cpu alone runs here, so that valgrind can be put straight in front of it.
-  if (o.child || (o.cases.size() == 1 && o.cases[0] == "healthy_cpu")) return run_here(o);
+  // healthy_cpu or real_shapes_cpu alone runs here, so that valgrind can be put straight in front of it.
+  if (o.child || (o.cases.size() == 1 && (o.cases[0] == "healthy_cpu" || o.cases[0] == "real_shapes_cpu"))) {
+    return run_here(o);
+  }
   return drive(o);
 }

@@ -24,6 +24,7 @@
 #include <netinet/tcp.h>
 
 #include "common.hpp"
+#include "shapes.hpp"
 
 namespace bench {
 namespace {
@@ -146,7 +147,10 @@ std::size_t content_length(std::string_view head) {
 // bytes the socket has not taken yet.
 class Peer {
  public:
-  explicit Peer(int fd) : fd_(fd) {}
+  Peer(int fd, int route) : fd_(fd), route_(route) {}
+
+  /// What the peer connected to: -1 for the bench server's own answers, else a real shape.
+  int route() const { return route_; }
 
   /// Reads what has arrived; false once the client closed or failed.
   bool receive() {
@@ -162,7 +166,7 @@ class Peer {
     }
   }
 
-  /// Calls @p answer(peer, authorized, body) for every complete request received.
+  /// Calls @p answer(peer, head, body) for every complete request received.
   template <typename Answer>
   void answer_all(Answer&& answer) {
     std::size_t start = 0;
@@ -172,8 +176,7 @@ class Peer {
       const std::string_view head(in_.data() + start, head_end + 4 - start);
       const std::size_t length = content_length(head);
       if (in_.size() < head_end + 4 + length) break;
-      const bool authorized = header_value(head, "authorization").rfind("Bearer ", 0) == 0;
-      answer(*this, authorized, std::string_view(in_.data() + head_end + 4, length));
+      answer(*this, head, std::string_view(in_.data() + head_end + 4, length));
       start = head_end + 4 + length;
     }
     in_.erase(0, start);
@@ -207,9 +210,107 @@ class Peer {
 
  private:
   int fd_;
+  int route_;
   std::string in_;
   std::string out_;
 };
+
+// The path of a request head's request line, without its query.
+std::string_view request_path(std::string_view head) {
+  const std::size_t start = head.find(' ');
+  if (start == std::string_view::npos) return {};
+  const std::size_t end = head.find_first_of(" ?", start + 1);
+  return head.substr(start + 1, end == std::string_view::npos ? std::string_view::npos : end - start - 1);
+}
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    default: return "Error";
+  }
+}
+
+// A whole HTTP/1.1 answer: @p headers_text is a fixture's status line and headers (the status
+// line is replaced: this server speaks HTTP/1.1), then its body with its length.
+std::string http_answer(int status, const std::string& headers_text, const std::string& body) {
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
+  std::istringstream lines(headers_text);
+  std::string line;
+  bool status_line = true;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (status_line || line.empty()) {
+      status_line = false;
+      continue;
+    }
+    std::string name = line.substr(0, line.find(':'));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // This server frames the body itself, uncompressed.
+    if (name == "content-length" || name == "transfer-encoding" || name == "content-encoding") continue;
+    out += line + "\r\n";
+  }
+  return out + "content-length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// A real provider's answer shape, on a port of its own.
+struct ShapeRoute {
+  std::string name;
+  std::string path;          ///< ShapeSpec::path
+  bool gemini = false;       ///< the key travels in x-goog-api-key, not Authorization: Bearer
+  std::string ok;            ///< the success fixture, verbatim, with its headers
+  std::string unauthorized;  ///< the provider's answer to a request without its key header
+  int listener = -1;
+  int port = 0;
+};
+
+constexpr std::string_view kNotFound =
+    "HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\ncontent-length: 10\r\n\r\nnot found\n";
+
+// A listening socket on 127.0.0.1 (free port); -1 when it cannot listen.
+int listen_on_loopback(int& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t address_size = sizeof address;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(fd, SOMAXCONN) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &address_size) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  port = ntohs(address.sin_port);
+  return fd;
+}
+
+// Every real shape, read from @p dir; none (and a note on stderr) when a fixture is missing,
+// so that the bench server's own cases still run.
+std::vector<ShapeRoute> load_routes(const std::string& dir) {
+  std::vector<ShapeRoute> routes;
+  try {
+    for (const ShapeSpec& spec : shape_specs()) {
+      ShapeRoute route;
+      route.name = spec.name;
+      route.path = spec.path;
+      route.gemini = std::string(spec.provider) == "gemini";
+      route.ok = http_answer(200, read_fixture(dir, spec.headers_file), read_fixture(dir, spec.body_file));
+      // The error fixtures have no headers of their own: a status line and the content type.
+      const std::string error_headers =
+          "HTTP/2 " + std::to_string(spec.error_status) + "\ncontent-type: application/json\n";
+      route.unauthorized = http_answer(spec.error_status, error_headers, read_fixture(dir, spec.error_file));
+      routes.push_back(std::move(route));
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "[bench server] the real provider shapes are not served: %s\n", e.what());
+    routes.clear();
+  }
+  return routes;
+}
 
 std::string chunk(const std::string& data) {
   char size[32];
@@ -219,7 +320,7 @@ std::string chunk(const std::string& data) {
 
 }  // namespace
 
-int serve_main() {
+int serve_main(const std::string& fixtures) {
   ::signal(SIGPIPE, SIG_IGN);
   std::string common_headers;
   for (const auto& [name, value] : kGroqHeaders) common_headers += name + ": " + value + "\r\n";
@@ -236,17 +337,21 @@ int serve_main() {
   const std::string unauthorized = "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: " +
                                    std::to_string(unauthorized_body.size()) + "\r\n\r\n" + unauthorized_body;
 
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t address_size = sizeof address;
-  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::listen(listener, SOMAXCONN) != 0 ||
-      ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &address_size) != 0) {
+  int port = 0;
+  const int listener = listen_on_loopback(port);
+  if (listener < 0) {
     std::fprintf(stderr, "[bench server] cannot listen on 127.0.0.1\n");
     return 1;
+  }
+  // Each real shape is an origin of its own, as each provider is a host of its own: the paths
+  // are then exactly the providers' (Cerebras and OpenAI both answer /v1/chat/completions).
+  std::vector<ShapeRoute> routes = load_routes(fixtures);
+  for (ShapeRoute& route : routes) {
+    route.listener = listen_on_loopback(route.port);
+    if (route.listener < 0) {
+      std::fprintf(stderr, "[bench server] cannot listen on 127.0.0.1\n");
+      return 1;
+    }
   }
 
   // One thread serves every connection from one epoll loop: the server's work per request is
@@ -254,7 +359,6 @@ int serve_main() {
   // the same thread (with a thread per connection, one variant's server thread could be
   // scheduled worse than the other's for a whole run).
   const int poller = ::epoll_create1(EPOLL_CLOEXEC);
-  ::fcntl(listener, F_SETFL, ::fcntl(listener, F_GETFL) | O_NONBLOCK);
   auto watch = [&](int fd, int op, std::uint32_t interest) {
     epoll_event e{};
     e.events = interest;
@@ -262,9 +366,21 @@ int serve_main() {
     ::epoll_ctl(poller, op, fd, &e);
   };
   watch(listener, EPOLL_CTL_ADD, EPOLLIN);
+  for (const ShapeRoute& route : routes) watch(route.listener, EPOLL_CTL_ADD, EPOLLIN);
   watch(STDIN_FILENO, EPOLL_CTL_ADD, EPOLLIN);
+  // The route a listening socket accepts for: -1 the bench server's own; -2 not a listener.
+  auto route_of_listener = [&](int fd) {
+    if (fd == listener) return -1;
+    for (std::size_t i = 0; i < routes.size(); ++i) {
+      if (routes[i].listener == fd) return static_cast<int>(i);
+    }
+    return -2;
+  };
 
-  std::printf("port %d\n", ntohs(address.sin_port));
+  // "port N name=PORT ...": the bench server's port, then each real shape's.
+  std::string ports = "port " + std::to_string(port);
+  for (const ShapeRoute& route : routes) ports += " " + route.name + "=" + std::to_string(route.port);
+  std::printf("%s\n", ports.c_str());
   std::fflush(stdout);
 
   std::unordered_map<int, Peer> peers;
@@ -273,8 +389,20 @@ int serve_main() {
     ::close(fd);
     peers.erase(fd);
   };
-  auto answer = [&](Peer& peer, bool authorized, std::string_view request_body) {
-    if (!authorized) {
+  auto answer = [&](Peer& peer, std::string_view head, std::string_view request_body) {
+    if (peer.route() >= 0) {
+      const ShapeRoute& route = routes[static_cast<std::size_t>(peer.route())];
+      if (!path_matches(route.path, request_path(head))) {
+        peer.send(kNotFound);
+      } else if (route.gemini ? header_value(head, "x-goog-api-key").empty()
+                              : header_value(head, "authorization").rfind("Bearer ", 0) != 0) {
+        peer.send(route.unauthorized);
+      } else {
+        peer.send(route.ok);
+      }
+      return;
+    }
+    if (header_value(head, "authorization").rfind("Bearer ", 0) != 0) {
       peer.send(unauthorized);
     } else if (request_body.find("\"stream\":true") != std::string_view::npos) {
       peer.send(stream_first);
@@ -296,13 +424,13 @@ int serve_main() {
         if (got == 0 || (got < 0 && errno != EINTR)) ::_exit(0);  // the parent is gone
         continue;
       }
-      if (fd == listener) {
+      if (const int route = route_of_listener(fd); route != -2) {
         for (;;) {
-          const int client = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+          const int client = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
           if (client < 0) break;
           int yes = 1;
           ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-          peers.emplace(client, Peer(client));
+          peers.emplace(client, Peer(client, route));
           watch(client, EPOLL_CTL_ADD, EPOLLIN);
         }
         continue;
@@ -328,7 +456,7 @@ int serve_main() {
   ::_exit(0);
 }
 
-ServerProcess::ServerProcess(const std::string& self) {
+ServerProcess::ServerProcess(const std::string& self, const std::string& fixtures) {
   int in_pipe[2];
   int out_pipe[2];
   if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0) {
@@ -339,8 +467,13 @@ ServerProcess::ServerProcess(const std::string& self) {
   if (pid_ == 0) {
     ::dup2(in_pipe[0], STDIN_FILENO);
     ::dup2(out_pipe[1], STDOUT_FILENO);
-    const char* args[] = {self.c_str(), "--serve", nullptr};
-    ::execv(self.c_str(), const_cast<char* const*>(args));
+    std::vector<const char*> args = {self.c_str(), "--serve"};
+    if (!fixtures.empty()) {
+      args.push_back("--fixtures");
+      args.push_back(fixtures.c_str());
+    }
+    args.push_back(nullptr);
+    ::execv(self.c_str(), const_cast<char* const*>(args.data()));
     ::_exit(127);
   }
   ::close(in_pipe[0]);
@@ -355,6 +488,15 @@ ServerProcess::ServerProcess(const std::string& self) {
     ::waitpid(pid_, nullptr, 0);
     throw std::runtime_error("the bench server did not start (got '" + line + "')");
   }
+  // The real shapes' ports follow: " name=PORT" each.
+  std::istringstream words(line);
+  std::string word;
+  words >> word >> word;  // "port N"
+  while (words >> word) {
+    const std::size_t eq = word.find('=');
+    if (eq == std::string::npos) continue;
+    shape_urls_ += (shape_urls_.empty() ? "" : ",") + word.substr(0, eq) + "=http://127.0.0.1:" + word.substr(eq + 1);
+  }
 }
 
 ServerProcess::~ServerProcess() {
@@ -363,6 +505,8 @@ ServerProcess::~ServerProcess() {
 }
 
 std::string ServerProcess::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+std::string ServerProcess::shape_urls() const { return shape_urls_; }
 
 ChildOutput run_child(const std::vector<std::string>& argv) {
   ChildOutput result;

@@ -1,7 +1,7 @@
 #pragma once
-// The bench server (a minimal loopback HTTP/1.1 server on blocking sockets answering a fixed
-// Groq-shaped chat completion, or a fixed SSE stream when the body asks for one) and the child
-// processes that run it.
+// The bench server (a minimal loopback HTTP/1.1 server answering a fixed Groq-shaped chat
+// completion, or a fixed SSE stream when the body asks for one; and, on a port per shape, the real
+// providers' success fixtures verbatim) and the child processes that run it.
 
 #include <string>
 #include <sys/types.h>
@@ -9,15 +9,18 @@
 
 namespace bench {
 
-/// `polyrouter_bench --serve`: serves on 127.0.0.1 (free port), prints "port N" on stdout once
-/// listening, and stops when stdin reaches end of file (the parent closed it or died).
-int serve_main();
+/// `polyrouter_bench --serve [--fixtures DIR]`: serves on 127.0.0.1 (free ports), prints
+/// "port N name=PORT ..." on stdout once listening (its own port, then one per real shape of
+/// bench/shapes.hpp, read from @p fixtures), and stops when stdin reaches end of file (the
+/// parent closed it or died).
+int serve_main(const std::string& fixtures);
 
 /// The bench server in a child process, so its CPU and memory never mix with the client's.
 class ServerProcess {
  public:
-  /// Starts `@p self --serve` and waits until it listens. @throws std::runtime_error.
-  explicit ServerProcess(const std::string& self);
+  /// Starts `@p self --serve --fixtures @p fixtures` and waits until it listens.
+  /// @throws std::runtime_error.
+  ServerProcess(const std::string& self, const std::string& fixtures);
   /// Closes the child's stdin and waits for it.
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
@@ -25,11 +28,14 @@ class ServerProcess {
 
   /// "http://127.0.0.1:PORT".
   std::string url() const;
+  /// The real shapes' origins, "groq=http://127.0.0.1:PORT,..." (empty when none is served).
+  std::string shape_urls() const;
 
  private:
   pid_t pid_ = -1;
   int stdin_fd_ = -1;
   int port_ = 0;
+  std::string shape_urls_;
 };
 
 /// Runs @p argv (argv[0] is the program) and returns its exit status (-1 when it could not

@@ -44,13 +44,20 @@ out=$(mktemp)
 json="$build/bench/results.json"
 trap 'rm -f "$out"' EXIT
 
-echo "== $bench ${callgrind[*]} ${args[*]}" >&2
-"$bench" "${callgrind[@]}" --json "$json" "${args[@]}" >"$out"
+# The real provider shapes (case real_shapes) serve the repository's success fixtures.
+fixtures=(--fixtures "$root/tests/fixtures")
+echo "== $bench ${callgrind[*]} ${fixtures[*]} ${args[*]}" >&2
+"$bench" "${callgrind[@]}" "${fixtures[@]}" --json "$json" "${args[@]}" >"$out"
 cat "$out"
 
 if [ $full -eq 0 ]; then
   exit 0
 fi
+
+# One "## NAME" section of the output, its heading included, up to the next one.
+section() {
+  awk -v heading="## $1" '$0 == heading { on = 1; print; next } /^## / { on = 0 } on' "$out"
+}
 
 elapsed=$(($(date +%s) - t0))
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -75,7 +82,18 @@ case once with tiny counts (that is what CTest's \`bench.smoke\` does, so the be
 rots); \`polyrouter_bench --help\` lists the options.
 
 EOF
-  sed -n '/^## Results/,/^## Every median/p' "$out" | sed '$d'
+  section "Results"
+  cat <<EOF
+## Real provider shapes
+
+The healthy path measured a second way: the upstream answers with the real providers' success
+fixtures (\`tests/fixtures\`, byte for byte, with their recorded headers), each on an origin of its
+own at the path the provider's API uses, and the raw baseline sends the same request with the
+same headers and reads the same answer fully (text, tool calls). Each ratio is the median of
+per-round ratios, as above; bench/README.md ("Real provider shapes") says how.
+
+EOF
+  section "Real provider shapes" | sed '1,2d'
   cat <<EOF
 ## This run
 

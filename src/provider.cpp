@@ -1,20 +1,27 @@
 #include "polyrouter/provider.hpp"
 
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "providers/registry.hpp"
+
 namespace polyrouter {
 
-std::string_view to_string(Provider provider) noexcept {
-  switch (provider) {
-    case Provider::groq: return "groq";
-    case Provider::gemini: return "gemini";
-    case Provider::cerebras: return "cerebras";
-    case Provider::openai_compatible: return "openai_compatible";
-  }
-  return "unknown";
+Provider::Provider(std::string_view name) {
+  // Names are few (one per custom client): each is kept once for the life of the program, so
+  // a Provider is a view that never dangles and copies for free.
+  static std::mutex mutex;
+  static std::set<std::string, std::less<>> names;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = names.find(name);
+  if (it == names.end()) it = names.emplace(name).first;
+  name_ = *it;
 }
 
 std::optional<Provider> provider_from_string(std::string_view name) noexcept {
-  for (Provider p : {Provider::groq, Provider::gemini, Provider::cerebras, Provider::openai_compatible}) {
-    if (to_string(p) == name) return p;
+  for (const detail::ProviderDescriptor* d : detail::registered_providers()) {
+    if (d->provider.name() == name) return d->provider;
   }
   return std::nullopt;
 }

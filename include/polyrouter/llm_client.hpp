@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,11 @@
 #include "polyrouter/response.hpp"
 
 namespace polyrouter {
+
+namespace detail {
+class WireCodec;
+struct ClientAccess;
+}  // namespace detail
 
 /// Per-call settings handed to a client by the orchestrator (or by a caller using a client alone).
 struct CallOptions {
@@ -65,7 +71,8 @@ class LLMClient {
  public:
   virtual ~LLMClient() = default;
 
-  /// The family this client speaks to (used in errors, attempts and labels).
+  /// The provider this client speaks to, shown in errors, attempts and logs. A custom client
+  /// names itself: `return Provider("my-llm");`.
   virtual Provider provider() const noexcept = 0;
 
   /// One chat completion.
@@ -85,6 +92,13 @@ class LLMClient {
   /// The models this provider offers to this key.
   /// @throws as complete(); the default implementation throws UnknownError (not supported).
   virtual std::vector<ModelInfo> list_models(const CallOptions& options);
+
+ private:
+  friend struct detail::ClientAccess;
+  /// The private hook of the built-in clients: their wire codec, so asynchronous calls can run
+  /// on the event loop without a thread each. Null (the default, and for a subclass of a
+  /// built-in client) means every call goes through complete() and stream().
+  virtual std::shared_ptr<const detail::WireCodec> event_loop_codec() const;
 };
 
 }  // namespace polyrouter

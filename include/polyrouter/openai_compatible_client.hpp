@@ -4,12 +4,12 @@
 #include <string>
 #include <string_view>
 
-#include "polyrouter/llm_client.hpp"
+#include "polyrouter/wire_client.hpp"
 
 namespace polyrouter {
 
 /// Speaks POST {api_base}/chat/completions with a Bearer key.
-class OpenAICompatibleClient : public LLMClient {
+class OpenAICompatibleClient : public WireClient {
  public:
   /// Default roots, as the official SDKs name them (GROQ_BASE_URL, CEREBRAS_BASE_URL).
   static constexpr std::string_view groq_default_root = "https://api.groq.com";
@@ -26,21 +26,6 @@ class OpenAICompatibleClient : public LLMClient {
   /// Cerebras at @p root (the client appends /v1).
   static OpenAICompatibleClient cerebras(std::string_view root = cerebras_default_root,
                                          HttpOptions http = {});
-
-  Provider provider() const noexcept override { return provider_; }
-  Response complete(const ChatRequest& request, const CallOptions& options) override;
-  Response stream(const ChatRequest& request, const CallOptions& options, const DeltaCallback& on_delta) override;
-  std::vector<ModelInfo> list_models(const CallOptions& options) override;
-
-  /// The versioned base URL requests go to.
-  const std::string& api_base() const noexcept { return api_base_; }
-  /// The HTTP settings this client was made with.
-  const HttpOptions& http_options() const noexcept { return http_; }
-
- private:
-  std::string api_base_;
-  Provider provider_;
-  HttpOptions http_;
 };
 
 }  // namespace polyrouter

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "polyrouter/errors.hpp"
+#include "providers/registry.hpp"
 
 namespace polyrouter::detail {
 namespace {
@@ -35,6 +36,14 @@ class Section {
       bool known = false;
       for (const char* n : names) known = known || it.key() == n;
       if (!known) fail(field(it.key().c_str()), "is not a known setting");
+    }
+  }
+
+  void allow(const std::vector<std::string>& names) const {
+    for (auto it = value_.begin(); it != value_.end(); ++it) {
+      if (std::find(names.begin(), names.end(), it.key()) == names.end()) {
+        fail(field(it.key().c_str()), "is not a known provider");
+      }
     }
   }
 
@@ -221,10 +230,15 @@ FileConfig parse_config(const std::string& text, const std::string& origin, cons
 
   if (top.find("providers")) {
     const Section providers = top.child("providers");
-    providers.allow({"groq", "gemini", "cerebras"});
-    for (Provider p : {Provider::groq, Provider::gemini, Provider::cerebras}) {
-      const std::string name(to_string(p));
-      if (providers.find(name.c_str())) out.providers.push_back(read_provider(providers.child(name.c_str()), name, p));
+    std::vector<std::string> names;  // every provider the registry finds by its name alone
+    for (const ProviderDescriptor* d : registered_providers()) {
+      if (d->from_environment) names.emplace_back(to_string(d->provider));
+    }
+    providers.allow(names);
+    for (const std::string& name : names) {
+      if (providers.find(name.c_str())) {
+        out.providers.push_back(read_provider(providers.child(name.c_str()), name, Provider(name)));
+      }
     }
   }
   if (const json* custom = top.find("openai_compatible")) {

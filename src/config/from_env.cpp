@@ -8,6 +8,7 @@
 #include "config/config_file.hpp"
 #include "config/dotenv.hpp"
 #include "logging.hpp"
+#include "providers/registry.hpp"
 #include "polyrouter/config.hpp"
 #include "polyrouter/errors.hpp"
 #include "polyrouter/logging.hpp"
@@ -16,20 +17,6 @@ extern char** environ;
 
 namespace polyrouter {
 namespace {
-
-// The original tool's recommended lists, with retired models replaced by their successors.
-const std::vector<std::string>& default_models(Provider p) {
-  static const std::vector<std::string> groq{"openai/gpt-oss-120b", "openai/gpt-oss-20b"};
-  static const std::vector<std::string> gemini{"gemini-2.5-flash", "gemini-3-flash-preview"};
-  static const std::vector<std::string> cerebras{"gpt-oss-120b"};
-  static const std::vector<std::string> none;
-  switch (p) {
-    case Provider::groq: return groq;
-    case Provider::gemini: return gemini;
-    case Provider::cerebras: return cerebras;
-    default: return none;
-  }
-}
 
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
@@ -112,9 +99,11 @@ OrchestratorConfig config_from_env(const EnvOptions& options) {
     set_log_level(LogLevel::debug);
   }
 
-  // Every section the config names, plus the three built-in providers with their defaults.
+  // Every section the config names, plus each registered provider with its defaults.
   std::vector<detail::ProviderSection> sections = file.providers;
-  for (Provider p : {Provider::groq, Provider::gemini, Provider::cerebras}) {
+  for (const detail::ProviderDescriptor* d : detail::registered_providers()) {
+    if (!d->from_environment) continue;
+    const Provider p = d->provider;
     const bool present = std::any_of(sections.begin(), sections.end(),
                                      [p](const detail::ProviderSection& s) { return s.provider == p; });
     if (!present) sections.push_back({std::string(to_string(p)), p, {}, {}, {}, {}, {}});
@@ -136,10 +125,13 @@ OrchestratorConfig config_from_env(const EnvOptions& options) {
     PoolConfig pool;
     pool.name = section->name;
     pool.provider = section->provider.value_or(Provider::openai_compatible);
-    pool.models = section->models.value_or(default_models(pool.provider));
+    const detail::ProviderDescriptor* descriptor = detail::find_provider(pool.provider);
+    pool.models = section->models.value_or(descriptor ? descriptor->default_models : std::vector<std::string>{});
     pool.shared_quota = section->shared_quota.value_or(false);
     pool.stream_recovery = section->stream_recovery;
-    const std::string prefix = env_var_prefix(section->name);
+    const std::string prefix = section->provider && descriptor && !descriptor->env_prefix.empty()
+                                   ? std::string(descriptor->env_prefix)
+                                   : env_var_prefix(section->name);
     // Like the official SDKs: the environment's *_BASE_URL wins over the file.
     if (const auto from_env = vars.get_even_if_empty(prefix + "_BASE_URL")) {
       detail::check_base_url(*from_env, prefix + "_BASE_URL");  // set but empty is a mistake, not "the default"

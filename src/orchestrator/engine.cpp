@@ -48,7 +48,9 @@ Engine::Engine(OrchestratorConfig c)
       throttle(config.retry_throttle),
       observers(config) {
   for (PoolConfig& p : config.pools) {
-    if (p.name.empty()) p.name = std::string(to_string(p.provider));
+    // A custom client names its provider itself; a pool is shown by that name unless given one.
+    const Provider provider = p.client ? p.client->provider() : p.provider;
+    if (p.name.empty()) p.name = std::string(to_string(provider.empty() ? p.provider : provider));
     if (p.models.empty()) throw NoModelError("pool '" + p.name + "' has no model");
     if (p.keys.empty()) throw NoApiKeysError("pool '" + p.name + "' has no API key");
     const std::string prefix = env_var_prefix(p.name) + "_API_KEY";
@@ -56,12 +58,7 @@ Engine::Engine(OrchestratorConfig c)
       if (p.keys[i].label.empty()) p.keys[i].label = prefix + std::to_string(i);
     }
     auto client = make_client(p, config.http);
-    auto codec = codec_of(*client);
-    std::vector<std::shared_ptr<const HeaderList>> headers;
-    if (codec) {
-      for (const ApiKey& key : p.keys) headers.push_back(codec->headers_for(key.value));
-    }
-    pools.push_back({p, std::move(client), std::move(codec), std::move(headers), slots});
+    pools.push_back({p, std::move(client), slots});
     slots += p.models.size() * p.keys.size();
   }
 }

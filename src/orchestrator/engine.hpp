@@ -11,7 +11,6 @@
 #include "orchestrator/retry.hpp"
 #include "polyrouter/config.hpp"
 #include "polyrouter/errors.hpp"
-#include "providers/wire.hpp"
 
 namespace polyrouter::detail {
 
@@ -20,10 +19,7 @@ using std::chrono::milliseconds;
 struct Engine {
   struct Pool {
     PoolConfig config;
-    std::shared_ptr<LLMClient> client;
-    std::shared_ptr<const WireCodec> codec;  ///< built-in clients' wire format; null for a user's own
-    /// Per key, the request headers prepared once (built-in clients only).
-    std::vector<std::shared_ptr<const HeaderList>> headers_by_key;
+    std::shared_ptr<LLMClient> client;  ///< every call of the pool goes through it
     std::size_t first_slot = 0;  ///< this pool's (model, key) combinations start here in a walk
   };
 

@@ -1,16 +1,14 @@
 #include "polyrouter/orchestrator.hpp"
 
-#include <condition_variable>
-#include <deque>
-#include <thread>
+#include <mutex>
+#include <optional>
 #include <vector>
 
-#include "logging.hpp"
+#include "orchestrator/attempt.hpp"
 #include "orchestrator/engine.hpp"
-#include "orchestrator/event_loop.hpp"
 #include "observe/prometheus.hpp"
 #include "orchestrator/walk.hpp"
-#include "providers/error_body.hpp"
+#include "providers/async_calls.hpp"
 
 namespace polyrouter {
 
@@ -19,57 +17,29 @@ using detail::Walk;
 
 namespace {
 
-// A stream restarting on another route: the caller drops what it received before new deltas.
-void tell_restart(Walk& walk, const StreamCallbacks& stream) {
-  if (auto restart = walk.take_restart(); restart && stream.on_restart) stream.on_restart(*restart);
-}
-
 // The blocking driver: the walk decides, this thread calls the client and sleeps.
 Response run_blocking(Engine& engine, ChatRequest request, const RequestOptions& options,
                       const StreamCallbacks* stream) {
   Walk walk(engine, std::move(request), options, stream != nullptr, /*async=*/false);
+  // Not owned: the caller's callbacks outlive this call.
+  const std::shared_ptr<const StreamCallbacks> callbacks(std::shared_ptr<void>(), stream);
   for (;;) {
     Walk::Step step = walk.next();
     switch (step.kind) {
       case Walk::Step::Kind::finished: return walk.result();
       case Walk::Step::Kind::sleep: engine.sleep(step.delay); break;
       case Walk::Step::Kind::attempt: {
-        const Engine::Pool& pool = engine.pools[step.pool];
-        if (stream != nullptr) tell_restart(walk, *stream);
-        const auto start = engine.now();
-        // A stream commits to this route once its first delta reached the caller.
-        bool committed = false;
-        std::string partial;
-        DeltaCallback forward;
-        if (stream != nullptr) {
-          forward = [&](std::string_view delta) {
-            committed = true;
-            partial.append(delta);
-            return stream->on_delta(delta);
-          };
-        }
+        const detail::AttemptRun run(walk, callbacks, engine.now());
+        LLMClient& client = *engine.pools[step.pool].client;
+        std::optional<Response> response;
+        std::exception_ptr error;
         try {
-          Response response;
-          if (stream != nullptr) {
-            response = pool.client->stream(walk.request(), step.call, forward);
-          } else if (pool.codec) {
-            // A built-in client's exchange, with the key's headers prepared once.
-            const detail::HttpRequest http =
-                pool.codec->build(walk.request(), step.call, pool.headers_by_key[step.key]);
-            response = pool.codec->parse(detail::perform_logged(pool.codec->provider(), step.call, http), step.call);
-          } else {
-            response = pool.client->complete(walk.request(), step.call);
-          }
-          walk.succeeded(std::move(response), start);
-        } catch (const Error& e) {
-          walk.failed(e, start, committed, std::move(partial));
-        } catch (const std::exception& e) {
-          if (committed) {  // thrown by the caller's own delta callback: theirs to see
-            walk.abandon(e.what());
-            throw;
-          }
-          walk.failed_unknown(e, start);  // a user's client threw outside the family
+          response.emplace(stream != nullptr ? client.stream(walk.request(), step.call, run.forward())
+                                             : client.complete(walk.request(), step.call));
+        } catch (...) {
+          error = std::current_exception();
         }
+        if (auto theirs = run.report(std::move(response), std::move(error))) std::rethrow_exception(theirs);
         break;
       }
     }
@@ -78,24 +48,13 @@ Response run_blocking(Engine& engine, ChatRequest request, const RequestOptions&
 
 }  // namespace
 
-// Runs walks on the event loop: built-in clients' transfers go through curl multi; a user's
-// own client is called on one of a few worker threads and its result posted back.
+// The event-loop driver: walks step on the loop thread; every call goes through AsyncCalls.
 class AsyncRunner {
  public:
   explicit AsyncRunner(Engine& engine) : engine_(engine) {}
 
   ~AsyncRunner() {
-    // Workers first: a worker finishing a call posts to the loop, which must still exist.
-    {
-      std::lock_guard<std::mutex> lock(workers_mutex_);
-      stopping_ = true;
-    }
-    workers_cv_.notify_all();
-    for (auto& w : workers_) w.join();
-    // Stop before destroying: a task still running on the loop thread reaches the loop through
-    // loop_, which reset() would null first.
-    if (loop_) loop_->stop();  // joins the loop thread: no callback runs after this line
-    loop_.reset();
+    calls_.stop();  // no callback runs after this line
     std::lock_guard<std::mutex> lock(active_mutex_);
     for (const auto& job : active_) {
       job->fail(job->walk.cancel("cancelled: the orchestrator was destroyed with the request in flight"));
@@ -107,7 +66,6 @@ class AsyncRunner {
   struct Job {
     Walk walk;
     StreamCallbacks stream;  ///< on_delta set for streams
-    CallOptions call;        ///< the attempt in flight's
     std::function<void(Response)> on_success;
     std::function<void(std::exception_ptr)> on_error;
     bool finished = false;
@@ -135,28 +93,17 @@ class AsyncRunner {
              std::function<void(Response)> on_success, std::function<void(std::exception_ptr)> on_error) {
     const bool streaming = static_cast<bool>(stream.on_delta);
     auto job = std::make_shared<Job>(Job{Walk(engine_, std::move(request), options, streaming, /*async=*/true),
-                                         std::move(stream), {},
+                                         std::move(stream),
                                          std::move(on_success), std::move(on_error), false});
     {
       std::lock_guard<std::mutex> lock(active_mutex_);
       job->active_slot = active_.size();
       active_.push_back(job);
     }
-    loop().post([this, job] { step(job); });
+    calls_.post([this, job] { step(job); });
   }
 
  private:
-  detail::EventLoop& loop() {
-    std::call_once(loop_once_, [this] { loop_ = std::make_unique<detail::EventLoop>(); });
-    return *loop_;
-  }
-
-  // What one attempt of a stream handed to the caller: after the first delta it is committed.
-  struct Delivered {
-    bool committed = false;
-    std::string partial;
-  };
-
   // Loop thread only.
   void step(const std::shared_ptr<Job>& job) {
     Walk::Step s = job->walk.next();
@@ -177,89 +124,22 @@ class AsyncRunner {
         return;
       }
       case Walk::Step::Kind::sleep:
-        loop_->start_timer(s.delay, [this, job] { step(job); });
+        calls_.start_timer(s.delay, [this, job] { step(job); });
         return;
       case Walk::Step::Kind::attempt: break;
     }
-    const Engine::Pool& pool = engine_.pools[s.pool];
-    const auto start = engine_.now();
-    std::shared_ptr<Delivered> delivered;  // streams only
-    DeltaCallback forward;
-    if (job->stream.on_delta) {
-      tell_restart(job->walk, job->stream);
-      delivered = std::make_shared<Delivered>();
-      forward = [job, delivered](std::string_view delta) {
-        delivered->committed = true;
-        delivered->partial.append(delta);
-        return job->stream.on_delta(delta);
-      };
-    }
-    // Reports the attempt's outcome to the walk and moves on; runs on the loop thread.
-    auto report = [this, job, delivered, start](auto&& outcome) {  // generic: no std::function per call
-      try {
-        job->walk.succeeded(outcome(), start);
-      } catch (const Error& e) {
-        if (delivered) {
-          job->walk.failed(e, start, delivered->committed, std::move(delivered->partial));
-        } else {
-          job->walk.failed(e, start);
-        }
-      } catch (const std::exception& e) {
-        if (delivered && delivered->committed) {  // thrown by the caller's own delta callback: theirs to see
-          forget(job);
-          job->walk.abandon(e.what());
-          job->fail(std::current_exception());
-          return;
-        }
-        job->walk.failed_unknown(e, start);
-      }
-      step(job);
-    };
-
-    if (pool.codec) {
-      auto codec = pool.codec;
-      if (!forward) {
-        job->call = std::move(s.call);  // one attempt at a time: the job keeps its options
-        detail::HttpRequest request = codec->build(job->walk.request(), job->call, pool.headers_by_key[s.key]);
-        loop_->start_transfer(std::move(request), [report, codec, job](detail::HttpResponse http) {
-          report([&] { return codec->parse(http, job->call); });
-        });
-        return;
-      }
-      detail::HttpRequest request = codec->build_stream(job->walk.request(), s.call);
-      auto exchange =
-          std::make_shared<detail::StreamExchange>(codec->provider(), s.call, codec->stream_decoding(), forward);
-      exchange->attach(request);  // the transfer's callbacks reach the exchange the lambda keeps alive
-      loop_->start_transfer(std::move(request), [report, exchange](detail::HttpResponse http) {
-        report([&] { return exchange->finish(std::move(http)); });
-      });
-      return;
-    }
-    // A user's own client blocks: it runs on a worker, and its outcome comes back to the loop.
-    run_on_worker([this, job, report, forward, client = pool.client, call = s.call] {
-      std::exception_ptr error;
-      std::shared_ptr<Response> response;
-      try {
-        response = std::make_shared<Response>(forward ? client->stream(job->walk.request(), call, forward)
-                                                      : client->complete(job->walk.request(), call));
-      } catch (...) {
-        error = std::current_exception();
-      }
-      loop_->post([report, response, error] {
-        report([&]() -> Response {
-          if (error) {
-            try {
-              std::rethrow_exception(error);
-            } catch (const std::exception&) {
-              throw;
-            } catch (...) {
-              throw std::runtime_error("unknown exception");
-            }
-          }
-          return std::move(*response);
-        });
-      });
-    });
+    std::shared_ptr<const StreamCallbacks> callbacks;
+    if (job->stream.on_delta) callbacks = std::shared_ptr<const StreamCallbacks>(job, &job->stream);
+    const detail::AttemptRun run(job->walk, std::move(callbacks), engine_.now());
+    calls_.start_call(engine_.pools[s.pool].client, job->walk.request(), std::move(s.call), run.forward(),
+                      [this, job, run](detail::AsyncCalls::Outcome outcome) {
+                        if (auto theirs = run.report(std::move(outcome.response), std::move(outcome.error))) {
+                          forget(job);
+                          job->fail(std::move(theirs));
+                          return;
+                        }
+                        step(job);
+                      });
   }
 
   void forget(const std::shared_ptr<Job>& job) {
@@ -274,40 +154,10 @@ class AsyncRunner {
     job->active_slot = kNotActive;
   }
 
-  void run_on_worker(std::function<void()> task) {
-    std::lock_guard<std::mutex> lock(workers_mutex_);
-    if (stopping_) return;  // shutting down: the job is failed with the others in flight
-    if (workers_.empty()) {
-      for (int i = 0; i < 2; ++i) workers_.emplace_back([this] { work(); });
-    }
-    work_.push_back(std::move(task));
-    workers_cv_.notify_one();
-  }
-
-  void work() {
-    for (;;) {
-      std::function<void()> task;
-      {
-        std::unique_lock<std::mutex> lock(workers_mutex_);
-        workers_cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });
-        if (stopping_) return;
-        task = std::move(work_.front());
-        work_.pop_front();
-      }
-      task();
-    }
-  }
-
   Engine& engine_;
-  std::once_flag loop_once_;
-  std::unique_ptr<detail::EventLoop> loop_;
   std::mutex active_mutex_;
   std::vector<std::shared_ptr<Job>> active_;  // requests not yet answered
-  std::mutex workers_mutex_;
-  std::condition_variable workers_cv_;
-  std::deque<std::function<void()>> work_;
-  std::vector<std::thread> workers_;
-  bool stopping_ = false;
+  detail::AsyncCalls calls_;                  // declared last: stopped first
 };
 
 struct Orchestrator::Impl {

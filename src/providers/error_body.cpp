@@ -5,6 +5,7 @@
 
 #include "logging.hpp"
 #include "polyrouter/mask.hpp"
+#include "providers/registry.hpp"
 #include "retry_hints.hpp"
 
 namespace polyrouter::detail {
@@ -22,42 +23,6 @@ std::string string_field(const json& object, const char* name) {
 
 bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
-}
-
-// The "@type" suffix of a google.rpc detail ("type.googleapis.com/google.rpc.RetryInfo").
-bool detail_is(const json& detail, std::string_view type) {
-  if (!detail.is_object()) return false;
-  std::string t = string_field(detail, "@type");
-  return t.size() >= type.size() && t.compare(t.size() - type.size(), type.size(), type) == 0;
-}
-
-std::string gemini_reason(const ErrorBody& e) {
-  if (!e.details.is_array()) return {};
-  for (const json& d : e.details) {
-    if (detail_is(d, "google.rpc.ErrorInfo")) return string_field(d, "reason");
-  }
-  return {};
-}
-
-std::optional<std::chrono::milliseconds> gemini_retry_delay(const ErrorBody& e) {
-  if (!e.details.is_array()) return std::nullopt;
-  for (const json& d : e.details) {
-    if (detail_is(d, "google.rpc.RetryInfo")) return parse_proto_duration(string_field(d, "retryDelay"));
-  }
-  return std::nullopt;
-}
-
-bool gemini_per_day(const ErrorBody& e) {
-  if (!e.details.is_array()) return false;
-  for (const json& d : e.details) {
-    if (!detail_is(d, "google.rpc.QuotaFailure")) continue;
-    auto violations = d.find("violations");
-    if (violations == d.end() || !violations->is_array()) continue;
-    for (const json& v : *violations) {
-      if (v.is_object() && contains(string_field(v, "quotaId"), "PerDay")) return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace
@@ -158,23 +123,29 @@ ErrorContext make_context(Provider provider, const CallOptions& options, const H
 void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& e, int status,
                      const HttpResponse* response, std::string_view secret) {
   const std::string& code = e.code;
-  const std::string reason = gemini_reason(e);
+  const ProviderDescriptor* descriptor = find_provider(provider);
+  const ErrorRules rules = descriptor != nullptr ? descriptor->errors : ErrorRules{};
   // Everything below comes from the provider, which may echo the key anywhere: mask it before
   // it reaches the error, its attempts and the log lines made from them.
-  context.provider_code =
-      redact(!code.empty() ? code : !reason.empty() ? reason : !e.status.empty() ? e.status : e.type, secret);
+  context.provider_code = redact(!code.empty() ? code : !e.status.empty() ? e.status : e.type, secret);
   std::string message = redact(e.message.empty() ? "HTTP " + std::to_string(status) : e.message, secret);
   if (!e.is_json && response != nullptr) {
     std::string_view type = response->header("content-type");
     message += type.empty() ? std::string() : " (" + redact(type, secret) + ")";
   }
 
-  // Retry hint: headers first (Retry-After and friends), then Gemini RetryInfo, then the message.
+  // Retry hint: headers first (Retry-After and friends), then the provider's own, then the message.
   std::optional<std::chrono::milliseconds> hint;
   if (response != nullptr) hint = hint_from_headers(*response);
-  if (!hint) hint = gemini_retry_delay(e);
+  if (!hint && rules.retry_hint != nullptr) {
+    static const HttpResponse no_response;  // an error event inside a stream
+    hint = rules.retry_hint(e, response != nullptr ? *response : no_response);
+  }
   if (!hint) hint = hint_in_message(e.message);
   context.retry_after = hint;
+
+  // The provider's own signals first (they may only refine the context and return).
+  if (rules.classify != nullptr) rules.classify(e, status, response, context, message);
 
   // A CDN's block page (Cloudflare "Attention Required" / "you have been blocked") on a 403 is
   // about the caller's network, not the key.
@@ -183,8 +154,7 @@ void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& e
     throw RateLimitError("the provider's edge blocks this network (a CDN block page): " + message,
                          std::move(context), RateLimitError::Scope::network);
   }
-  const bool key_code = code == "invalid_api_key" || code == "wrong_api_key" ||
-                        code == "organization_restricted" || reason == "API_KEY_INVALID";
+  const bool key_code = code == "invalid_api_key" || code == "wrong_api_key" || code == "organization_restricted";
   if (key_code || status == 401 || status == 403 || status == 402 || e.status == "PERMISSION_DENIED" ||
       e.status == "UNAUTHENTICATED" || e.status == "FAILED_PRECONDITION") {
     throw InvalidApiKeyError(message, std::move(context));
@@ -197,14 +167,8 @@ void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& e
     throw BadRequestError(message, std::move(context), BadRequestError::Cause::context_length);
   }
   if (status == 429 || status == 498 || e.status == "RESOURCE_EXHAUSTED") {
-    const bool daily = contains(e.message, "(RPD)") || contains(e.message, "(TPD)") ||
-                       contains(e.message, "per day") || gemini_per_day(e);
+    const bool daily = contains(e.message, "(RPD)") || contains(e.message, "(TPD)") || contains(e.message, "per day");
     const bool capacity = code == "queue_exceeded" || code == "capacity_exceeded" || status == 498;
-    if (contains(e.message, "limit: 0")) {
-      // Gemini free tier without access to this model: it will never succeed on this key.
-      throw RateLimitError(message, std::move(context), RateLimitError::Scope::key, /*daily=*/true,
-                           /*no_quota=*/true);
-    }
     throw RateLimitError(message, std::move(context),
                          capacity ? RateLimitError::Scope::provider : RateLimitError::Scope::key, daily);
   }
@@ -242,23 +206,6 @@ void throw_for_transport(Provider provider, const CallOptions& options, const Ht
 void throw_invalid_response(Provider provider, const CallOptions& options, const HttpResponse& response,
                             std::string_view why) {
   throw InvalidJsonResponseError(redact(why, options.api_key), make_context(provider, options, &response));
-}
-
-HttpResponse perform_logged(Provider provider, const CallOptions& options, const HttpRequest& request) {
-  auto& logger = log();
-  if (logger.should_log(spdlog::level::trace)) {
-    logger.trace("{}{} {} request: {}", log_prefix(options), request.method, redact_url(request.url, options.api_key),
-                 redact(request.body, options.api_key));
-  }
-  const auto started = std::chrono::steady_clock::now();
-  HttpResponse response = perform(request);
-  if (logger.should_log(spdlog::level::trace)) {
-    logger.trace("{}{} {} -> HTTP {} in {} ms ({}): {}", log_prefix(options), to_string(provider), options.model,
-                 response.status,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
-                 to_string(response.failure), excerpt(response.body, options.api_key));
-  }
-  return response;
 }
 
 json success_json(Provider provider, const CallOptions& options, const HttpResponse& response) {

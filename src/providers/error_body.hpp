@@ -58,7 +58,7 @@ std::string excerpt(std::string_view body, std::string_view secret);
 [[noreturn]] void throw_invalid_response(Provider provider, const CallOptions& options,
                                          const HttpResponse& response, std::string_view why);
 
-/// Performs @p request, logging it (keys masked) at trace level.
+/// Performs @p request, logging it and its answer (keys masked) at trace level.
 HttpResponse perform_logged(Provider provider, const CallOptions& options, const HttpRequest& request);
 
 /// The JSON object of a 2xx answer.

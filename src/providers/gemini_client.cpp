@@ -50,24 +50,24 @@ detail::HttpRequest gemini_chat_request(const std::string& api_base, const HttpO
 }
 
 // The prompt or the answer was blocked (promptFeedback.blockReason, SAFETY, ...).
-[[noreturn]] void throw_blocked(const std::string& reason, const CallOptions& options, const detail::HttpResponse& http) {
-  ErrorContext context = detail::make_context(Provider::gemini, options, &http);
+[[noreturn]] void throw_blocked(Provider provider, const std::string& reason, const CallOptions& options, const detail::HttpResponse& http) {
+  ErrorContext context = detail::make_context(provider, options, &http);
   context.provider_code = redact(reason, options.api_key);  // the provider's text
   throw ContentFilteredError("blocked by the provider (" + context.provider_code + ")", std::move(context));
 }
 
-Response gemini_chat_response(const detail::HttpResponse& http, const CallOptions& options) {
-  const nlohmann::json body = detail::success_json(Provider::gemini, options, http);
+Response gemini_chat_response(Provider provider, const detail::HttpResponse& http, const CallOptions& options) {
+  const nlohmann::json body = detail::success_json(provider, options, http);
   detail::gemini::Decoded decoded;
   try {
     decoded = detail::gemini::decode_response(body);
   } catch (const std::exception& e) {
-    detail::throw_invalid_response(Provider::gemini, options, http, e.what());
+    detail::throw_invalid_response(provider, options, http, e.what());
   }
   if (!decoded.blocked_reason.empty()) {
-    throw_blocked(decoded.blocked_reason, options, http);
+    throw_blocked(provider, decoded.blocked_reason, options, http);
   }
-  decoded.response.provider = Provider::gemini;
+  decoded.response.provider = provider;
   decoded.response.model = options.model;
   decoded.response.provider_request_id = detail::provider_request_id(http, options);
   return std::move(decoded.response);
@@ -85,11 +85,12 @@ detail::HttpRequest gemini_stream_request(const std::string& api_base, const Htt
 // Partial GenerateContentResponses; Gemini has no [DONE]: the last event carries a finishReason.
 class GeminiStreamDecoding final : public detail::StreamDecoding {
  public:
+  explicit GeminiStreamDecoding(Provider provider) : provider_(provider) {}
   bool output_started() const override { return decoder_.output_started(); }
 
   std::string add(const detail::SseEvent& event, const detail::HttpResponse& http,
                   const CallOptions& options) override {
-    const nlohmann::json json = detail::parse_event(Provider::gemini, options, event, http);
+    const nlohmann::json json = detail::parse_event(provider_, options, event, http);
     if (json.is_null()) return {};
     return decoder_.add(json);  // what it throws becomes InvalidJsonResponseError in StreamExchange
   }
@@ -100,23 +101,25 @@ class GeminiStreamDecoding final : public detail::StreamDecoding {
       decoded.response.raw_finish_reason = "cancelled";
       decoded.response.finish_reason = FinishReason::other;
     } else if (!decoder_.finished()) {
-      detail::throw_cut_stream(Provider::gemini, options, http, "stream ended before a finishReason");
+      detail::throw_cut_stream(provider_, options, http, "stream ended before a finishReason");
     } else if (!decoded.blocked_reason.empty() && decoded.response.text.empty()) {
-      throw_blocked(decoded.blocked_reason, options, http);
+      throw_blocked(provider_, decoded.blocked_reason, options, http);
     }
-    decoded.response.provider = Provider::gemini;
+    decoded.response.provider = provider_;
     decoded.response.model = options.model;
     return std::move(decoded.response);
   }
 
  private:
+  Provider provider_;
   detail::gemini::StreamDecoder decoder_;
 };
 
 class GeminiCodec final : public detail::WireCodec {
  public:
-  GeminiCodec(std::string api_base, HttpOptions http) : api_base_(std::move(api_base)), http_(std::move(http)) {}
-  Provider provider() const noexcept override { return Provider::gemini; }
+  GeminiCodec(Provider provider, std::string api_base, HttpOptions http)
+      : provider_(provider), api_base_(detail::without_trailing_slash(api_base)), http_(std::move(http)) {}
+  Provider provider() const noexcept override { return provider_; }
   std::shared_ptr<const detail::HeaderList> headers_for(const std::string& api_key) const override {
     return std::make_shared<const detail::HeaderList>(gemini_chat_headers(api_key, http_));
   }
@@ -125,43 +128,23 @@ class GeminiCodec final : public detail::WireCodec {
     return gemini_chat_request(api_base_, http_, request, options, std::move(headers));
   }
   Response parse(const detail::HttpResponse& response, const CallOptions& options) const override {
-    return gemini_chat_response(response, options);
+    return gemini_chat_response(provider_, response, options);
   }
   detail::HttpRequest build_stream(const ChatRequest& request, const CallOptions& options) const override {
     return gemini_stream_request(api_base_, http_, request, options);
   }
   std::unique_ptr<detail::StreamDecoding> stream_decoding() const override {
-    return std::make_unique<GeminiStreamDecoding>();
+    return std::make_unique<GeminiStreamDecoding>(provider_);
   }
+  std::vector<ModelInfo> list_models(const CallOptions& options, const Perform& perform) const override;
 
  private:
+  Provider provider_;
   std::string api_base_;
   HttpOptions http_;
 };
 
-}  // namespace
-namespace detail {
-std::shared_ptr<const WireCodec> make_gemini_codec(std::string api_base, HttpOptions http) {
-  return std::make_shared<GeminiCodec>(std::move(api_base), std::move(http));
-}
-}  // namespace detail
-
-GeminiClient::GeminiClient(std::string_view root, HttpOptions http)
-    : api_base_(detail::without_trailing_slash(root) + "/v1beta"), http_(std::move(http)) {}
-
-Response GeminiClient::complete(const ChatRequest& chat, const CallOptions& options) {
-  const detail::HttpRequest request = gemini_chat_request(api_base_, http_, chat, options);
-  return gemini_chat_response(detail::perform_logged(Provider::gemini, options, request), options);
-}
-
-Response GeminiClient::stream(const ChatRequest& chat, const CallOptions& options, const DeltaCallback& on_delta) {
-  detail::HttpRequest request = gemini_stream_request(api_base_, http_, chat, options);
-  detail::StreamExchange exchange(Provider::gemini, options, std::make_unique<GeminiStreamDecoding>(), on_delta);
-  exchange.attach(request);
-  return exchange.finish(detail::perform(request));
-}
-
-std::vector<ModelInfo> GeminiClient::list_models(const CallOptions& options) {
+std::vector<ModelInfo> GeminiCodec::list_models(const CallOptions& options, const Perform& perform) const {
   std::vector<ModelInfo> models;
   std::string page_token;
   // Pages are bounded so a server that always returns a token cannot loop us forever.
@@ -171,11 +154,11 @@ std::vector<ModelInfo> GeminiClient::list_models(const CallOptions& options) {
     detail::HttpRequest request = gemini_base_request(std::move(url), options, http_);
     request.headers = gemini_headers(options.api_key, http_);
     request.method = "GET";
-    const detail::HttpResponse http = detail::perform_logged(Provider::gemini, options, request);
-    const nlohmann::json body = detail::success_json(Provider::gemini, options, http);
+    const detail::HttpResponse http = perform(request);
+    const nlohmann::json body = detail::success_json(provider_, options, http);
     auto list = body.find("models");
     if (list != body.end() && !list->is_array()) {
-      detail::throw_invalid_response(Provider::gemini, options, http, "\"models\" is not a list");
+      detail::throw_invalid_response(provider_, options, http, "\"models\" is not a list");
     }
     if (list != body.end()) {
       for (const auto& entry : *list) {
@@ -201,5 +184,16 @@ std::vector<ModelInfo> GeminiClient::list_models(const CallOptions& options) {
   }
   return models;
 }
+
+}  // namespace
+namespace detail {
+std::shared_ptr<const WireCodec> make_gemini_codec(Provider provider, std::string api_base, HttpOptions http) {
+  return std::make_shared<GeminiCodec>(provider, std::move(api_base), std::move(http));
+}
+}  // namespace detail
+
+GeminiClient::GeminiClient(std::string_view root, HttpOptions http)
+    : WireClient(detail::make_gemini_codec(Provider::gemini, detail::without_trailing_slash(root) + "/v1beta", http),
+                 detail::without_trailing_slash(root) + "/v1beta", http, typeid(GeminiClient)) {}
 
 }  // namespace polyrouter

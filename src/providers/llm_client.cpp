@@ -17,4 +17,6 @@ std::vector<ModelInfo> LLMClient::list_models(const CallOptions& options) {
   throw UnknownError("this client cannot list models", std::move(context));
 }
 
+std::shared_ptr<const detail::WireCodec> LLMClient::event_loop_codec() const { return nullptr; }
+
 }  // namespace polyrouter

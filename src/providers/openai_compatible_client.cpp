@@ -129,8 +129,8 @@ class OpenAIStreamDecoding final : public detail::StreamDecoding {
 
 class OpenAICodec final : public detail::WireCodec {
  public:
-  OpenAICodec(std::string api_base, Provider provider, HttpOptions http)
-      : api_base_(std::move(api_base)), provider_(provider), http_(std::move(http)) {}
+  OpenAICodec(Provider provider, std::string api_base, HttpOptions http)
+      : api_base_(detail::without_trailing_slash(api_base)), provider_(provider), http_(std::move(http)) {}
   Provider provider() const noexcept override { return provider_; }
   std::shared_ptr<const detail::HeaderList> headers_for(const std::string& api_key) const override {
     return std::make_shared<const detail::HeaderList>(openai_chat_headers(api_key, http_));
@@ -148,6 +148,7 @@ class OpenAICodec final : public detail::WireCodec {
   std::unique_ptr<detail::StreamDecoding> stream_decoding() const override {
     return std::make_unique<OpenAIStreamDecoding>(provider_);
   }
+  std::vector<ModelInfo> list_models(const CallOptions& options, const Perform& perform) const override;
 
  private:
   std::string api_base_;
@@ -155,44 +156,11 @@ class OpenAICodec final : public detail::WireCodec {
   HttpOptions http_;
 };
 
-}  // namespace
-namespace detail {
-std::shared_ptr<const WireCodec> make_openai_codec(std::string api_base, Provider provider, HttpOptions http) {
-  return std::make_shared<OpenAICodec>(std::move(api_base), provider, std::move(http));
-}
-}  // namespace detail
-
-OpenAICompatibleClient::OpenAICompatibleClient(std::string api_base, Provider provider, HttpOptions http)
-    : api_base_(detail::without_trailing_slash(api_base)), provider_(provider), http_(std::move(http)) {}
-
-OpenAICompatibleClient OpenAICompatibleClient::groq(std::string_view root, HttpOptions http) {
-  return OpenAICompatibleClient(detail::without_trailing_slash(std::string(root)) + "/openai/v1", Provider::groq,
-                                std::move(http));
-}
-
-OpenAICompatibleClient OpenAICompatibleClient::cerebras(std::string_view root, HttpOptions http) {
-  return OpenAICompatibleClient(detail::without_trailing_slash(std::string(root)) + "/v1", Provider::cerebras,
-                                std::move(http));
-}
-
-Response OpenAICompatibleClient::complete(const ChatRequest& chat, const CallOptions& options) {
-  const detail::HttpRequest request = openai_chat_request(api_base_, http_, chat, options);
-  return openai_chat_response(provider_, detail::perform_logged(provider_, options, request), options);
-}
-
-Response OpenAICompatibleClient::stream(const ChatRequest& chat, const CallOptions& options,
-                                        const DeltaCallback& on_delta) {
-  detail::HttpRequest request = openai_stream_request(api_base_, http_, chat, options);
-  detail::StreamExchange exchange(provider_, options, std::make_unique<OpenAIStreamDecoding>(provider_), on_delta);
-  exchange.attach(request);
-  return exchange.finish(detail::perform(request));
-}
-
-std::vector<ModelInfo> OpenAICompatibleClient::list_models(const CallOptions& options) {
+std::vector<ModelInfo> OpenAICodec::list_models(const CallOptions& options, const Perform& perform) const {
   detail::HttpRequest request = openai_base_request(api_base_ + "/models", options, http_);
   request.headers = openai_headers(options.api_key, http_);
   request.method = "GET";
-  const detail::HttpResponse http = detail::perform_logged(provider_, options, request);
+  const detail::HttpResponse http = perform(request);
   const nlohmann::json body = detail::success_json(provider_, options, http);
   auto data = body.find("data");
   if (data == body.end() || !data->is_array()) {
@@ -210,6 +178,27 @@ std::vector<ModelInfo> OpenAICompatibleClient::list_models(const CallOptions& op
     models.push_back(std::move(info));
   }
   return models;
+}
+
+}  // namespace
+namespace detail {
+std::shared_ptr<const WireCodec> make_openai_codec(Provider provider, std::string api_base, HttpOptions http) {
+  return std::make_shared<OpenAICodec>(provider, std::move(api_base), std::move(http));
+}
+}  // namespace detail
+
+OpenAICompatibleClient::OpenAICompatibleClient(std::string api_base, Provider provider, HttpOptions http)
+    : WireClient(detail::make_openai_codec(provider, api_base, http), detail::without_trailing_slash(api_base), http,
+                 typeid(OpenAICompatibleClient)) {}
+
+OpenAICompatibleClient OpenAICompatibleClient::groq(std::string_view root, HttpOptions http) {
+  return OpenAICompatibleClient(detail::without_trailing_slash(std::string(root)) + "/openai/v1", Provider::groq,
+                                std::move(http));
+}
+
+OpenAICompatibleClient OpenAICompatibleClient::cerebras(std::string_view root, HttpOptions http) {
+  return OpenAICompatibleClient(detail::without_trailing_slash(std::string(root)) + "/v1", Provider::cerebras,
+                                std::move(http));
 }
 
 }  // namespace polyrouter

@@ -41,6 +41,11 @@ bool StreamExchange::on_event(const SseEvent& event) {
     too_large_ = true;
     return false;
   }
+  if (auto& logger = log(); logger.should_log(spdlog::level::trace)) {
+    logger.trace("{}{} {} stream event{}{}: {}", log_prefix(options_), to_string(provider_), options_.model,
+                 event.event.empty() ? "" : " ",
+                 redact(event.event, options_.api_key), redact(event.data, options_.api_key));
+  }
   std::string delta;
   try {
     delta = decoding_->add(event, meta_, options_);
@@ -96,6 +101,12 @@ bool StreamExchange::on_progress() {
 
 Response StreamExchange::finish(HttpResponse http) {
   meta_ = std::move(http);
+  if (auto& logger = log(); logger.should_log(spdlog::level::trace)) {
+    logger.trace("{}{} {} stream -> HTTP {} in {} ms ({}): {}", log_prefix(options_), to_string(provider_),
+                 options_.model, meta_.status,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(now() - start_).count(),
+                 to_string(meta_.failure), excerpt(meta_.body, options_.api_key));
+  }
   if (failure_) std::rethrow_exception(failure_);
   if (limit_hit_ != Limit::none) {
     ErrorContext context = make_context(provider_, options_, &meta_);

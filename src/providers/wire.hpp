@@ -1,10 +1,14 @@
 #pragma once
-// A provider's wire protocol split into its two halves (private): build the HTTP request, parse
-// the HTTP response. The blocking clients join them around one transfer; the event loop runs
-// the transfer itself, so many requests share one thread.
+// A provider's wire protocol as a codec (private): it builds HTTP requests and parses HTTP
+// responses, and performs no I/O itself. The built-in clients (WireClient) join its halves around
+// a blocking transfer; the event loop runs the transfers of many requests on one thread.
 
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <utility>
 #include <string>
+#include <vector>
 
 #include "http/transport.hpp"
 #include "providers/streaming.hpp"
@@ -14,11 +18,15 @@ namespace polyrouter::detail {
 
 class WireCodec {
  public:
-  virtual ~WireCodec() = default;
+  using Perform = std::function<HttpResponse(const HttpRequest&)>;
+
+  virtual ~WireCodec();
   virtual Provider provider() const noexcept = 0;
-  /// The constant headers of every request made with @p api_key, prepared once.
+  /// The constant headers of every chat request made with @p api_key.
   virtual std::shared_ptr<const HeaderList> headers_for(const std::string& api_key) const = 0;
-  /// The non-streaming chat request; @p headers from headers_for(options.api_key), or null.
+  /// headers_for(), built once per key: a request then costs no header allocations.
+  std::shared_ptr<const HeaderList> cached_headers(const std::string& api_key) const;
+  /// The non-streaming chat request; @p headers from cached_headers(options.api_key), or null.
   virtual HttpRequest build(const ChatRequest& request, const CallOptions& options,
                             std::shared_ptr<const HeaderList> headers = nullptr) const = 0;
   /// The answer to build()'s request. @throws every typed error the exchange can produce.
@@ -27,12 +35,32 @@ class WireCodec {
   virtual HttpRequest build_stream(const ChatRequest& request, const CallOptions& options) const = 0;
   /// The decoder for build_stream()'s events.
   virtual std::unique_ptr<StreamDecoding> stream_decoding() const = 0;
+  /// The models the key may use; pages through @p perform as the protocol requires.
+  virtual std::vector<ModelInfo> list_models(const CallOptions& options, const Perform& perform) const = 0;
+
+ private:
+  // A few keys per codec; one handed ever-new keys stops caching past the bound.
+  static constexpr std::size_t max_cached_keys = 64;
+  mutable std::mutex headers_mutex_;
+  mutable std::vector<std::pair<std::string, std::shared_ptr<const HeaderList>>> headers_;
 };
 
-std::shared_ptr<const WireCodec> make_openai_codec(std::string api_base, Provider provider, HttpOptions http);
-std::shared_ptr<const WireCodec> make_gemini_codec(std::string api_base, HttpOptions http);
+std::shared_ptr<const WireCodec> make_openai_codec(Provider provider, std::string api_base, HttpOptions http);
+std::shared_ptr<const WireCodec> make_gemini_codec(Provider provider, std::string api_base, HttpOptions http);
 
-/// The codec behind a built-in client, or nullptr for any other LLMClient.
-std::shared_ptr<const WireCodec> codec_of(const LLMClient& client);
+/// What the orchestrator's drivers may ask of any client without knowing its class.
+struct ClientAccess {
+  /// The codec of a built-in client whose calls the event loop may run itself; null for any other
+  /// client, a subclass of a built-in one included (its overrides must be called).
+  static std::shared_ptr<const WireCodec> event_loop_codec(const LLMClient& client) {
+    return client.event_loop_codec();
+  }
+};
+
+/// HTTP traces at trace level, keys masked: the request, then the answer's status and excerpt.
+/// Every path logs through these (blocking, event loop, streams).
+void trace_request(Provider provider, const CallOptions& options, const HttpRequest& request);
+void trace_response(Provider provider, const CallOptions& options, const HttpResponse& response,
+                    std::chrono::steady_clock::duration took);
 
 }  // namespace polyrouter::detail

@@ -1,4 +1,4 @@
-// The event loop's own queue (src/orchestrator/event_loop.hpp): an HTTP/1 host gets at most
+// The event loop's own queue (src/http/event_loop.hpp): an HTTP/1 host gets at most
 // max_host_connections transfers from libcurl at once, the rest wait in the loop in order, and a
 // request's time limit counts that wait. Real libcurl, a real loopback server.
 
@@ -11,7 +11,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "orchestrator/event_loop.hpp"
+#include "http/event_loop.hpp"
 #include "test_server.hpp"
 
 using polyrouter::TransportFailure;

@@ -210,7 +210,7 @@ TEST_CASE("config file errors name the file and the field", "[config][file]") {
   CHECK_THAT(message("[]"), Catch::Contains("must be an object"));
   CHECK_THAT(message(R"({"debugg": true})"), Catch::Contains("conf.json: field 'debugg' is not a known setting"));
   CHECK_THAT(message(R"({"debug": "yes"})"), Catch::Contains("field 'debug' must be true or false"));
-  CHECK_THAT(message(R"({"providers": {"openai": {}}})"), Catch::Contains("field 'providers.openai' is not a known"));
+  CHECK_THAT(message(R"({"providers": {"openia": {}}})"), Catch::Contains("field 'providers.openia' is not a known provider"));
   CHECK_THAT(message(R"({"providers": {"groq": {"models": []}}})"), Catch::Contains("'providers.groq.models' must not be empty"));
   CHECK_THAT(message(R"({"providers": {"groq": {"models": "m"}}})"), Catch::Contains("'providers.groq.models' must be a list"));
   CHECK_THAT(message(R"({"providers": {"groq": {"key_count": -1}}})"), Catch::Contains("'providers.groq.key_count' must be an integer"));

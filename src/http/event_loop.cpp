@@ -1,4 +1,4 @@
-#include "orchestrator/event_loop.hpp"
+#include "http/event_loop.hpp"
 
 #include <algorithm>
 #include <deque>
