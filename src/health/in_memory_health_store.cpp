@@ -333,7 +333,8 @@ RouteTable Memory::register_routes(const std::vector<PoolRoutes>& pools, const H
         handles.models.push_back(ModelId{it->second});
       }
       for (const KeyIdentity& key : pool.keys) {
-        auto [it, added] = key_index_.try_emplace({pool.name, key.fingerprint}, static_cast<std::uint32_t>(keys_.size()));
+        auto [it, added] =
+            key_index_.try_emplace({pool.name, key.fingerprint}, static_cast<std::uint32_t>(keys_.size()));
         if (added) {
           KeyEntry entry;
           entry.pool = pool.name;

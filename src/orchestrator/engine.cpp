@@ -107,7 +107,8 @@ Engine::~Engine() { health->unregister_routes(routes); }
 HealthTime Engine::health_now() const {
   if (config.clock.system_now) return config.clock.system_now();
   if (config.clock.now) {
-    return system_anchor_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(config.clock.now() - steady_anchor_);
+    const auto elapsed = config.clock.now() - steady_anchor_;
+    return system_anchor_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(elapsed);
   }
   return std::chrono::system_clock::now();
 }

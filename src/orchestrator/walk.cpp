@@ -385,7 +385,9 @@ bool Walk::on_failure(const Error& e, Next& next) {
       if (limit.scope() == RateLimitError::Scope::network) {
         // The caller's network is refused: no key of this pool is to blame; try it again later.
         wait = std::max(wait, cooldown.network_block);
-        for (std::size_t m = 0; m < pool.config.models.size(); ++m) health.cool_model(engine_.model_id(pool_, m), now, now + wait);
+        for (std::size_t m = 0; m < pool.config.models.size(); ++m) {
+          health.cool_model(engine_.model_id(pool_, m), now, now + wait);
+        }
         logger.debug("pool {} blocks this network: cooling it for {} ms", pool.config.name, wait.count());
         next = Next::next_pool;
         return false;

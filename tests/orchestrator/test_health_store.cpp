@@ -160,7 +160,8 @@ TEST_CASE("a half-open trial's claim lapses on its own, and only its holder can 
   CHECK(store.check_model(m, t0 + 17s).until == t0 + 37s);
 }
 
-TEST_CASE("one of many threads claiming a half-open trial at once gets it", "[orchestrator][health_store][concurrency]") {
+TEST_CASE("one of many threads claiming a half-open trial at once gets it",
+          "[orchestrator][health_store][concurrency]") {
   BreakerPolicy policy;
   policy.minimum_requests = 1;
   policy.open_duration = 1s;
@@ -192,7 +193,9 @@ TEST_CASE("the earliest reset is right among thousands of entries, as time passe
   std::vector<HealthTime> route_cool(models * keys), model_cool(models), missing(models), quarantined(keys);
   std::mt19937 random(12345);
   auto pick = [&](int n) { return static_cast<std::size_t>(std::uniform_int_distribution<int>(0, n - 1)(random)); };
-  auto seconds = [&](int lo, int hi) { return std::chrono::seconds(std::uniform_int_distribution<int>(lo, hi)(random)); };
+  auto seconds = [&](int lo, int hi) {
+    return std::chrono::seconds(std::uniform_int_distribution<int>(lo, hi)(random));
+  };
 
   auto brute_force = [&](HealthTime now) {
     std::optional<HealthTime> best;
@@ -467,7 +470,10 @@ PoolConfig groq_pool(std::vector<ApiKey> keys, const sim::Simulator& sim, std::v
 TEST_CASE("an orchestrator given its own store teaches it what it learns, by fingerprint only",
           "[orchestrator][health_store]") {
   sim::Simulator sim(json{{"rules", {{{"key", "bad-key-value"}, {"behavior", "invalid_key"}},
-                                     {{"key", "slow-key-value"}, {"behavior", "rate_limit"}, {"retry_after_s", 30}, {"times", 1}}}}});
+                                     {{"key", "slow-key-value"},
+                                      {"behavior", "rate_limit"},
+                                      {"retry_after_s", 30},
+                                      {"times", 1}}}}});
   test::FakeClock clock;
   auto store = std::make_shared<RecordingStore>();
   OrchestratorConfig config;
@@ -525,7 +531,10 @@ TEST_CASE("an orchestrator given its own store teaches it what it learns, by fin
 TEST_CASE("two orchestrators sharing a store: what one learns, the other never pays for",
           "[orchestrator][health_store]") {
   sim::Simulator sim(json{{"rules", {{{"key", "bad-key"}, {"behavior", "invalid_key"}},
-                                     {{"key", "busy-key"}, {"behavior", "rate_limit"}, {"retry_after_s", 30}, {"times", 1}}}}});
+                                     {{"key", "busy-key"},
+                                      {"behavior", "rate_limit"},
+                                      {"retry_after_s", 30},
+                                      {"times", 1}}}}});
   test::FakeClock clock;
   auto shared = std::make_shared<InMemoryHealthStore>();
   auto config_for = [&](std::vector<ApiKey> keys) {
@@ -576,4 +585,59 @@ TEST_CASE("orchestrators with different fingerprint secrets share nothing throug
   first.request("one");
   second.request("two");
   CHECK(sim.hits("groq", "bad-key") == 2);  // the same key, unrecognisable under another secret
+}
+
+TEST_CASE("threads of two orchestrators share one store while another reads it",
+          "[orchestrator][health_store][concurrency]") {
+  sim::Simulator sim(json{{"rules", {{{"key", "bad-key"}, {"behavior", "invalid_key"}},
+                                     {{"key", "busy-key"}, {"behavior", "rate_limit"}, {"retry_after_s", 600}}}}});
+  auto shared = std::make_shared<InMemoryHealthStore>();
+  std::atomic<int> told{0};
+  auto config_for = [&](std::vector<ApiKey> keys) {
+    OrchestratorConfig c;
+    c.health_store = shared;
+    c.key_fingerprint_secret = "fleet";
+    c.pools = {groq_pool(std::move(keys), sim)};
+    return c;
+  };
+  Orchestrator first(config_for({"bad-key", "busy-key", "ok-key"}));
+  Orchestrator second(config_for({"busy-key", "bad-key", "ok-key"}));
+  // A third registration only listens, to the bad key, as an observer of the shared store would.
+  const RouteTable watcher = shared->register_routes(
+      {PoolRoutes{"groq", {"m"}, {{KeyFingerprint::of("fleet", "bad-key"), "WATCHED"}}}}, {},
+      [&](const HealthChange& c) {
+        if (c.kind == Kind::key_quarantined && c.key_label == "WATCHED") ++told;
+      });
+
+  constexpr int threads_each = 4, per_thread = 25;
+  std::atomic<int> answered{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> threads;
+  for (Orchestrator* o : {&first, &second}) {
+    for (int t = 0; t < threads_each; ++t) {
+      threads.emplace_back([&answered, o] {
+        for (int i = 0; i < per_thread; ++i) {
+          if (o->request("hello").key_label == "GROQ_API_KEY2") ++answered;
+        }
+      });
+    }
+  }
+  std::thread reader([&] {
+    while (!done.load()) {
+      (void)first.health();
+      (void)second.health();
+    }
+  });
+  for (auto& t : threads) t.join();
+  done = true;
+  reader.join();
+  shared->unregister_routes(watcher);
+
+  CHECK(answered == 2 * threads_each * per_thread);
+  // Each key that fails is paid at most once per thread that raced past it before the first
+  // answer came back, whichever orchestrator the thread belongs to.
+  CHECK(sim.hits("groq", "bad-key") <= static_cast<std::size_t>(2 * threads_each));
+  CHECK(sim.hits("groq", "busy-key") <= static_cast<std::size_t>(2 * threads_each));
+  CHECK(told == 1);  // learned once, by whichever thread was first; the others changed nothing
+  CHECK(second.health().pools[0].keys[1].state == KeyHealth::State::quarantined);
 }
