@@ -142,7 +142,13 @@ enum class ContentFilterPolicy { surface, next };
 struct Clock {
   std::function<std::chrono::steady_clock::time_point()> now;  ///< empty = steady_clock::now
   std::function<void(std::chrono::steady_clock::duration)> sleep; ///< empty = this_thread::sleep_for
+  /// Wall time, for the health store's deadlines (another process can read them). Empty =
+  /// system_clock::now, or, when `now` is injected, `now` plus the offset between the two clocks
+  /// taken once at construction, so an injected `now` drives health deadlines as well.
+  std::function<std::chrono::system_clock::time_point()> system_now;
 };
+
+class HealthStore;
 
 /// Everything an Orchestrator is built from.
 struct OrchestratorConfig {
@@ -163,6 +169,12 @@ struct OrchestratorConfig {
   /// Called for every event after the orchestrator's own counters and `events`, in order
   /// (threads and rules: observer.hpp).
   std::vector<std::shared_ptr<Observer>> observers;
+  /// Where what is learned is kept (health_store.hpp); share one between orchestrators, or
+  /// across a fleet, to share what they learn. Null = a private InMemoryHealthStore.
+  std::shared_ptr<HealthStore> health_store;
+  /// Keys reach the store only as HMAC-SHA256 fingerprints under this secret. Empty = random
+  /// per process; a fleet sharing a store configures the same one.
+  std::string key_fingerprint_secret;
 };
 
 /// The client a pool talks through: its own `client` when set, else the built-in client for

@@ -89,10 +89,13 @@ class Observer {
   virtual void on_exhausted(const RequestInfo& /*request*/, const std::vector<Attempt>& /*attempts*/) {}
   /// The request ended: called once for every on_request_start.
   virtual void on_request_end(const RequestInfo& /*request*/, const RequestEnd& /*end*/) {}
-  /// The health store learned or forgot something (quarantine, cooldown start or end, breaker
-  /// open, half-open or close). Runs on the thread of the request whose attempt or check made
-  /// the change known (see Threads above); a store that learns from elsewhere (another process)
-  /// may call it from its own thread. The orchestrator's counters count them by kind.
+  /// The health store learned or forgot something about this orchestrator's routes
+  /// (quarantine, missing model, cooldown start or end, breaker open, half-open or close). Runs
+  /// on the thread whose call to the store made the change known: usually this orchestrator's
+  /// request (its thread, or the event loop, as above), but with a store shared by several
+  /// orchestrators it may be another one's request thread, and a store that learns from
+  /// elsewhere (another process) may call it from its own thread. Not tied to a request.
+  /// The orchestrator's counters count them by kind.
   virtual void on_health_change(const HealthChange& /*change*/) {}
 };
 

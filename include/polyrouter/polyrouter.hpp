@@ -6,6 +6,7 @@
 #include "polyrouter/errors.hpp"
 #include "polyrouter/gemini_client.hpp"
 #include "polyrouter/health_change.hpp"
+#include "polyrouter/health_store.hpp"
 #include "polyrouter/llm_client.hpp"
 #include "polyrouter/logging.hpp"
 #include "polyrouter/mask.hpp"

@@ -1,7 +1,11 @@
 #include "orchestrator/engine.hpp"
 
 #include <cctype>
+#include <map>
 #include <thread>
+
+#include "health/key_fingerprint.hpp"
+#include "logging.hpp"
 
 
 namespace polyrouter::detail {
@@ -33,17 +37,40 @@ void validate(const OrchestratorConfig& c) {
   }
 }
 
-std::vector<HealthBook::PoolShape> shape_of(const OrchestratorConfig& c) {
-  std::vector<HealthBook::PoolShape> shape;
-  for (const PoolConfig& p : c.pools) shape.push_back({p.models.size(), p.keys.size()});
-  return shape;
+// Each pool's routes by stable identity. Two pools of one config under the same name (two
+// openai_compatible servers, say) stay apart: the second is "name#2", and so on.
+std::vector<PoolRoutes> identities_of(const OrchestratorConfig& c) {
+  const std::string& secret =
+      c.key_fingerprint_secret.empty() ? process_fingerprint_secret() : c.key_fingerprint_secret;
+  std::vector<PoolRoutes> out;
+  std::map<std::string, int> seen;
+  for (const PoolConfig& p : c.pools) {
+    PoolRoutes r;
+    const int n = ++seen[p.name];
+    r.name = n == 1 ? p.name : p.name + "#" + std::to_string(n);
+    r.models = p.models;
+    for (const ApiKey& key : p.keys) r.keys.push_back({KeyFingerprint::of(secret, key.value), key.label});
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// A store of the user's own must hand back a handle for every model, key and route.
+void check_table(const RouteTable& table, const std::vector<PoolRoutes>& pools) {
+  bool ok = table.pools.size() == pools.size();
+  for (std::size_t i = 0; ok && i < pools.size(); ++i) {
+    const RouteTable::Pool& p = table.pools[i];
+    ok = p.models.size() == pools[i].models.size() && p.keys.size() == pools[i].keys.size() &&
+         p.routes.size() == p.models.size() * p.keys.size();
+  }
+  if (!ok) throw ConfigError("the health store's register_routes() returned a table of the wrong shape");
 }
 
 }  // namespace
 
 Engine::Engine(OrchestratorConfig c)
     : config((validate(c), std::move(c))),
-      health(shape_of(config), config.breaker, config.retry.route_failure_limit),
+      health(config.health_store ? config.health_store : std::make_shared<InMemoryHealthStore>()),
       backoff(config.retry, config.jitter_seed),
       throttle(config.retry_throttle),
       observers(config) {
@@ -61,6 +88,36 @@ Engine::Engine(OrchestratorConfig c)
     pools.push_back({p, std::move(client), slots});
     slots += p.models.size() * p.keys.size();
   }
+  if (config.clock.now && !config.clock.system_now) {
+    steady_anchor_ = config.clock.now();
+    system_anchor_ = std::chrono::system_clock::now();
+  }
+  const std::vector<PoolRoutes> identities = identities_of(config);
+  routes = health->register_routes(identities, HealthPolicy{config.breaker, config.retry.route_failure_limit},
+                                   [this](const HealthChange& change) { on_health_change(change); });
+  try {
+    check_table(routes, identities);
+  } catch (...) {
+    health->unregister_routes(routes);
+    throw;
+  }
+}
+
+Engine::~Engine() { health->unregister_routes(routes); }
+
+HealthTime Engine::health_now() const {
+  if (config.clock.system_now) return config.clock.system_now();
+  if (config.clock.now) {
+    const auto elapsed = config.clock.now() - steady_anchor_;
+    return system_anchor_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(elapsed);
+  }
+  return std::chrono::system_clock::now();
+}
+
+void Engine::on_health_change(const HealthChange& change) {
+  log().debug("health: {} {}{}{}{}{}", to_string(change.kind), change.pool, change.model.empty() ? "" : " ",
+              change.model, change.key_label.empty() ? "" : " ", change.key_label);
+  observers.health_changed(change);
 }
 
 void Engine::sleep(milliseconds d) const {

@@ -267,7 +267,9 @@ HealthSnapshot Orchestrator::health() const {
     for (const auto& k : pool.config.keys) ph.keys.push_back({k.label, KeyHealth::State::ok, std::nullopt});
     snapshot.pools.push_back(std::move(ph));
   }
-  e.health.snapshot(e.now(), snapshot);
+  const HealthTime now = e.health_now();
+  e.health->sweep(now);  // cooldowns that ran out are told before the snapshot shows them gone
+  e.health->snapshot(e.routes, now, snapshot);
   return snapshot;
 }
 

@@ -51,9 +51,12 @@ SameRoute same_route_rule(const Error& e) {
   }
 }
 
-TimePoint after(TimePoint now, std::optional<milliseconds> ttl) { return ttl ? now + *ttl : forever; }
+HealthTime after(HealthTime now, std::optional<milliseconds> ttl) { return ttl ? now + *ttl : health_forever; }
 
-milliseconds until(TimePoint when, TimePoint now) { return std::chrono::ceil<milliseconds>(when - now); }
+template <typename Time>
+milliseconds until(Time when, Time now) {
+  return std::chrono::ceil<milliseconds>(when - now);
+}
 
 }  // namespace
 
@@ -159,13 +162,16 @@ Walk::Step Walk::next() {
         cut_by_deadline_ = true;
         break;
       }
-      const auto earliest = engine_.health.earliest_cooldown_end(t);
-      if (!earliest || *earliest - t > max_wait_ || *earliest >= deadline_) break;
+      const HealthTime wall = engine_.health_now();
+      const auto earliest = engine_.health->earliest_cooldown_end(engine_.routes, wall);
+      if (!earliest) break;
+      const milliseconds wait = until(*earliest, wall);
+      if (wait > max_wait_ || t + wait >= deadline_) break;
       ++pass_;
       pool_ = model_ = n_ = 0;
       model_checked_ = false;
-      logger.debug("[{}] every usable combination is cooling down; waiting {} ms", id_, until(*earliest, t).count());
-      return Step::sleep_for(until(*earliest, t));
+      logger.debug("[{}] every usable combination is cooling down; waiting {} ms", id_, wait.count());
+      return Step::sleep_for(wait);
     }
     const Engine::Pool& pool = engine_.pools[pool_];
     if (model_ >= pool.config.models.size()) {
@@ -175,21 +181,30 @@ Walk::Step Walk::next() {
       continue;
     }
     if (!model_checked_) {
-      const auto verdict = engine_.health.check_model(pool_, model_, engine_.now());
-      if (verdict.state != HealthBook::ModelVerdict::State::usable) {
+      using State = HealthStore::ModelVerdict::State;
+      const HealthTime wall = engine_.health_now();
+      const ModelId& model_id = engine_.model_id(pool_, model_);
+      const auto verdict = engine_.health->check_model(model_id, wall);
+      trial_ = {};
+      if (verdict.state == State::trial_available) {
+        // Half-open: one caller gets the trial. The claim lapses after one attempt's time, so
+        // a walk that never reports back blocks the model no longer than that.
+        const milliseconds hold = std::min(attempt_timeout_, until(deadline_, engine_.now()));
+        trial_ = engine_.health->claim_trial(model_id, wall, wall + hold);
+      }
+      if (verdict.state == State::missing || verdict.state == State::breaker_open ||
+          (verdict.state == State::trial_available && !trial_)) {
         logger.debug("[{}] skipping {} {}: {}", id_, pool.config.name, pool.config.models[model_],
-                     verdict.state == HealthBook::ModelVerdict::State::missing ? "model missing" : "breaker open");
+                     verdict.state == State::missing ? "model missing" : "breaker open");
         ++model_;
         continue;
       }
-      trial_ = verdict.trial;
       model_checked_ = true;
       n_ = 0;
     }
     const std::size_t key_count = pool.config.keys.size();
     if (n_ >= key_count) {
-      if (trial_) engine_.health.release_trial(pool_, model_);  // never used: let the next caller try
-      trial_ = false;
+      release_trial();  // never used: let the next caller try
       ++model_;
       model_checked_ = false;
       continue;
@@ -199,11 +214,11 @@ Walk::Step Walk::next() {
       ++n_;
       continue;
     }
-    const auto key_state = engine_.health.check_key(pool_, model_, key_, engine_.now());
-    if (key_state.state != HealthBook::KeyVerdict::State::usable) {
+    const auto key_state = engine_.health->check_route(engine_.route_id(pool_, model_, key_), engine_.health_now());
+    if (key_state.state != HealthStore::KeyVerdict::State::usable) {
       logger.debug("[{}] skipping {} {} with {}: {}", id_, pool.config.name, pool.config.models[model_],
                    pool.config.keys[key_].label,
-                   key_state.state == HealthBook::KeyVerdict::State::quarantined ? "key quarantined" : "cooling down");
+                   key_state.state == HealthStore::KeyVerdict::State::quarantined ? "key quarantined" : "cooling down");
       ++n_;
       continue;
     }
@@ -246,7 +261,7 @@ void Walk::succeeded(Response response, TimePoint start) {
   record(std::move(a), start, end);
   if (breaker_pending_ && *breaker_pending_ == std::make_pair(pool_, model_)) breaker_pending_.reset();
   settle_breaker();  // another model failed this request before this one answered
-  engine_.health.record_success(pool_, model_, key_, engine_.now());
+  engine_.health->record_success(engine_.route_id(pool_, model_, key_), engine_.health_now());
   engine_.throttle.on_success();
   if (prefilling_) response.text.insert(0, delivered_);  // the caller holds the start already
   response.pool = pool.config.name;
@@ -278,7 +293,7 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
     // One outcome per request and model: a trial's failure counts at once (it reopens the
     // breaker); otherwise it counts when the request leaves the model without its answer.
     if (trial_) {
-      engine_.health.record_failure(pool_, model_, end);
+      engine_.health->record_failure(engine_.model_id(pool_, model_), engine_.health_now(), trial_);
     } else if (!breaker_pending_ || *breaker_pending_ != std::make_pair(pool_, model_)) {
       settle_breaker();
       breaker_pending_ = std::make_pair(pool_, model_);
@@ -288,7 +303,7 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
     delivered_ += partial;  // a continuation adds to what the caller holds; a restart voided the rest
     cut_attempt_ = attempts_.back();
     if (recovery_of(pool_) == StreamRecovery::surface) {
-      if (trial_ && !transient) engine_.health.release_trial(pool_, model_);
+      if (!transient) release_trial();
       const std::string message =
           "stream interrupted after " + std::to_string(delivered_.size()) + " bytes: " + e.detail();
       ErrorContext context = e.context();
@@ -311,19 +326,18 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
   if (transient) {
     transient_seen_ = true;
     if (committed) {  // the cut route is not asked again within this request
-      if (trial_) engine_.health.release_trial(pool_, model_);
-      trial_ = false;
+      release_trial();  // its failure reopened the breaker above, which ended the claim
       move_on(Next::next_key);
       return;
     }
-    if (trial_ || engine_.health.breaker_open(pool_, model_)) {
+    if (trial_ || engine_.health->breaker_open(engine_.model_id(pool_, model_))) {
       logger.debug("[{}] breaker open for {} {}", id_, pool.config.name, pool.config.models[model_]);
-      trial_ = false;
+      trial_ = {};
       move_on(Next::next_model);  // the model is failing, whichever key asks
       return;
     }
     const SameRoute rule = same_route_rule(e);
-    const bool failing = engine_.health.record_route_failure(pool_, model_, key_);
+    const bool failing = engine_.health->record_route_failure(engine_.route_id(pool_, model_, key_));
     const int max_retries = rule == SameRoute::never || failing ? 0
                             : rule == SameRoute::once          ? std::min(1, engine_.config.retry.max_retries)
                                                                : engine_.config.retry.max_retries;
@@ -351,10 +365,9 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
     return;
   }
 
-  if (trial_) engine_.health.release_trial(pool_, model_);
-  trial_ = false;
+  release_trial();
   Next next = Next::next_key;
-  if (on_failure(e, end, next)) {
+  if (on_failure(e, next)) {
     std::exception_ptr error = std::current_exception();
     if (!error) error = std::make_exception_ptr(e);  // not called from a handler: keep what we can
     end_with(std::move(error), e.kind(), e.what());
@@ -368,8 +381,7 @@ void Walk::failed_unknown(const std::exception& error, TimePoint start) {
   Attempt a = attempt_here(AttemptOutcome::unknown_error, start, end);
   a.error = error.what();
   record(std::move(a), start, end);
-  if (trial_) engine_.health.release_trial(pool_, model_);
-  trial_ = false;
+  release_trial();
   move_on(Next::next_key);
 }
 
@@ -386,13 +398,15 @@ void Walk::move_on(Next next) {
   }
 }
 
-bool Walk::on_failure(const Error& e, TimePoint now, Next& next) {
+bool Walk::on_failure(const Error& e, Next& next) {
   const Engine::Pool& pool = engine_.pools[pool_];
+  HealthStore& health = *engine_.health;
+  const HealthTime now = engine_.health_now();
   const auto& cooldown = engine_.config.cooldown;
   auto& logger = log();
   switch (e.kind()) {
     case ErrorKind::invalid_api_key:
-      engine_.health.quarantine_key(pool_, key_, after(now, cooldown.invalid_key_ttl));
+      health.quarantine_key(engine_.routes.pools[pool_].keys[key_], now, after(now, cooldown.invalid_key_ttl));
       logger.debug("[{}] quarantined {} in pool {}", id_, pool.config.keys[key_].label, pool.config.name);
       next = Next::next_key;
       return false;
@@ -406,18 +420,20 @@ bool Walk::on_failure(const Error& e, TimePoint now, Next& next) {
       if (limit.scope() == RateLimitError::Scope::network) {
         // The caller's network is refused: no key of this pool is to blame; try it again later.
         wait = std::max(wait, cooldown.network_block);
-        for (std::size_t m = 0; m < pool.config.models.size(); ++m) engine_.health.cool_model(pool_, m, now + wait);
+        for (std::size_t m = 0; m < pool.config.models.size(); ++m) {
+          health.cool_model(engine_.model_id(pool_, m), now, now + wait);
+        }
         logger.debug("[{}] pool {} blocks this network: cooling it for {} ms", id_, pool.config.name, wait.count());
         next = Next::next_pool;
         return false;
       }
       if (pool.config.shared_quota || limit.scope() == RateLimitError::Scope::provider) {
-        engine_.health.cool_model(pool_, model_, now + wait);
+        health.cool_model(engine_.model_id(pool_, model_), now, now + wait);
         logger.debug("[{}] cooling {} {} for every key for {} ms", id_, pool.config.name, pool.config.models[model_],
                      wait.count());
         next = Next::next_model;
       } else {
-        engine_.health.cool(pool_, model_, key_, now + wait);
+        health.cool_route(engine_.route_id(pool_, model_, key_), now, now + wait);
         logger.debug("[{}] cooling {} {} with {} for {} ms", id_, pool.config.name, pool.config.models[model_],
                      pool.config.keys[key_].label, wait.count());
         next = Next::next_key;
@@ -425,7 +441,7 @@ bool Walk::on_failure(const Error& e, TimePoint now, Next& next) {
       return false;
     }
     case ErrorKind::model_not_found:
-      engine_.health.mark_missing(pool_, model_, after(now, cooldown.missing_model_ttl));
+      health.mark_missing(engine_.model_id(pool_, model_), now, after(now, cooldown.missing_model_ttl));
       logger.debug("[{}] model {} missing in pool {}: skipped from now on", id_, pool.config.models[model_],
                    pool.config.name);
       next = Next::next_model;
@@ -446,14 +462,19 @@ void Walk::settle_breaker() {
   if (!breaker_pending_) return;
   const auto [pool, model] = *breaker_pending_;
   breaker_pending_.reset();
-  engine_.health.record_failure(pool, model, engine_.now());
+  engine_.health->record_failure(engine_.model_id(pool, model), engine_.health_now(), {});
+}
+
+void Walk::release_trial() {
+  if (trial_) engine_.health->release_trial(engine_.model_id(pool_, model_), trial_);
+  trial_ = {};
 }
 
 void Walk::finish_exhausted(std::string_view reason) {
   finished_ = true;
-  const TimePoint t = engine_.now();
+  const HealthTime wall = engine_.health_now();
   std::optional<milliseconds> earliest;
-  if (auto e = engine_.health.earliest_cooldown_end(t)) earliest = until(*e, t);
+  if (auto e = engine_.health->earliest_cooldown_end(engine_.routes, wall)) earliest = until(*e, wall);
   std::vector<AllModelsFailedError> pool_failures;
   for (const Engine::Pool& pool : engine_.pools) {
     std::vector<Attempt> mine;

@@ -86,7 +86,7 @@ class Walk {
   void report_end();
   void move_on(Next next);
   /// Learns from a non-transient failure; returns true when the error must stop the walk.
-  bool on_failure(const Error& e, TimePoint end, Next& next);
+  bool on_failure(const Error& e, Next& next);
   void finish_exhausted(std::string_view reason);
   /// Counts a request failure for the model that failed transiently and did not answer.
   void settle_breaker();
@@ -115,7 +115,9 @@ class Walk {
   int pass_ = 0;
   std::size_t pool_ = 0, model_ = 0, n_ = 0, key_ = 0;
   bool model_checked_ = false;
-  bool trial_ = false;
+  HealthStore::TrialClaim trial_;  ///< held while this walk tries a half-open model
+  /// The trial (if held) ended in neither success nor transient failure: the next caller may try.
+  void release_trial();
   int retry_ = 0;
   std::optional<milliseconds> pending_retry_;  ///< sleep, then try the same combination again
   bool retrying_ = false;

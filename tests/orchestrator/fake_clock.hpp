@@ -23,6 +23,12 @@ class FakeClock {
                 sleeps_.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(d));
               }
               now_ += d.count();
+            },
+            // Wall time moves with it, from the same origin: orchestrators sharing this clock
+            // (and a health store) agree on every deadline exactly.
+            [this] {
+              return std::chrono::system_clock::time_point(
+                  std::chrono::duration_cast<std::chrono::system_clock::duration>(duration(now_.load())));
             }};
   }
   void advance(duration d) { now_ += d.count(); }
@@ -32,7 +38,7 @@ class FakeClock {
   }
 
  private:
-  // Starts far from the epoch: a zero time point means "never" inside the health book.
+  // Starts far from the epoch: a zero time point means "no deadline" inside the health store.
   std::atomic<duration::rep> now_{std::chrono::duration_cast<duration>(std::chrono::hours(1000)).count()};
   mutable std::mutex mutex_;
   std::vector<std::chrono::milliseconds> sleeps_;

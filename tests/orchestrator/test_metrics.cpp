@@ -124,7 +124,8 @@ TEST_CASE("the metrics text passes promtool and counts the traffic exactly", "[m
   CHECK(has_line(text, "polyrouter_model_state{" + route + R"(,state="ok"} 1)"));
   CHECK(has_line(text, "polyrouter_model_state{" + route + R"(,state="breaker_open"} 0)"));
   CHECK(has_line(text, "polyrouter_cooldowns_active{" + route + "} 0"));
-  CHECK(has_line(text, R"(polyrouter_health_changes_total{kind="key_quarantined"} 0)"));
+  CHECK(has_line(text, R"(polyrouter_health_changes_total{kind="key_quarantined"} 1)"));  // the store told
+  CHECK(has_line(text, R"(polyrouter_health_changes_total{kind="breaker_opened"} 0)"));
 
   // The counters behind stats() are the same.
   const Stats stats = orchestrator.stats();

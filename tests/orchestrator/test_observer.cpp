@@ -526,6 +526,34 @@ TEST_CASE("a null observer is a configuration error", "[observer][config]") {
   CHECK_THROWS_AS(Orchestrator(config), ConfigError);
 }
 
+TEST_CASE("the health store's changes reach observers on the request's thread, in the request's order",
+          "[observer][health]") {
+  const Entry mode = GENERATE(Entry::request, Entry::request_async);
+  INFO(entry_name(mode));
+  std::shared_future<Response> held;  // outlives the orchestrator (see call_entry())
+  test::TestServer server;
+  server.respond_with([](const test::RecordedRequest& request) {
+    return request.header("authorization") == "Bearer k-invalid"
+               ? test::Reply::fixture("groq_401_invalid_api_key.json", 401)
+               : test::Reply::fixture("groq_ok.json");
+  });
+  auto recorder = std::make_shared<HookRecorder>();
+  OrchestratorConfig config;
+  config.pools = {PoolConfig{Provider::groq, {"m"}, {"k-invalid", "k-ok"}, server.url()}};
+  config.observers = {recorder};
+  Orchestrator orchestrator(config);
+
+  call_entry(orchestrator, mode, held);
+  CHECK(recorder->names() == std::vector<std::string>{"request_start", "attempt_start", "attempt_end", "health_change",
+                                                      "fallback", "attempt_start", "attempt_end", "request_end"});
+  const std::vector<Hook> hooks = recorder->hooks();
+  REQUIRE(hooks.size() == 8);
+  CHECK(hooks[3].detail == "key_quarantined");
+  for (const Hook& h : hooks) CHECK(h.thread == hooks[0].thread);  // the request's thread (or the loop)
+  CHECK((hooks[0].thread == std::this_thread::get_id()) == (mode == Entry::request));
+  CHECK(orchestrator.stats().health_changes.at(HealthChange::Kind::key_quarantined) == 1);
+}
+
 TEST_CASE("health changes reach every observer and are counted by kind", "[observer][health]") {
   // The health store reports through this seam; here it is driven directly.
   auto recorder = std::make_shared<HookRecorder>();
