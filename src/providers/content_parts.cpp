@@ -69,7 +69,8 @@ std::string guessed_media_type(std::string_view url) {
   const auto dot = url.rfind('.');
   if (dot == std::string_view::npos || url.find('/', dot) != std::string_view::npos) return {};
   std::string extension;
-  for (char c : url.substr(dot + 1)) extension.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : url.substr(dot + 1))
+    extension.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   if (extension == "png") return "image/png";
   if (extension == "jpg" || extension == "jpeg") return "image/jpeg";
   if (extension == "gif") return "image/gif";
@@ -111,13 +112,15 @@ std::string base64_encode(std::string_view bytes) {
 
 std::optional<InlineImage> inline_image(const ContentPart& part) {
   switch (part.kind) {
-    case ContentPart::Kind::image_bytes: return InlineImage{part.media_type, base64_encode(part.data)};
+    case ContentPart::Kind::image_bytes:
+      return InlineImage{part.media_type, base64_encode(part.data)};
     case ContentPart::Kind::image_url: {
       std::optional<InlineImage> image = parse_data_url(part.data);
       if (image && !part.media_type.empty()) image->media_type = part.media_type;
       return image;
     }
-    case ContentPart::Kind::text: break;
+    case ContentPart::Kind::text:
+      break;
   }
   return std::nullopt;
 }

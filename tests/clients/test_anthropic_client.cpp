@@ -75,9 +75,14 @@ std::string from_base64(const std::string& text) {
 }
 
 json anthropic_message(json content, const std::string& stop_reason) {
-  return {{"id", "msg_test"},         {"type", "message"},       {"role", "assistant"},
-          {"model", "claude-test"},   {"content", std::move(content)}, {"stop_reason", stop_reason},
-          {"stop_sequence", nullptr}, {"usage", {{"input_tokens", 5}, {"output_tokens", 3}}}};
+  return {{"id", "msg_test"},
+          {"type", "message"},
+          {"role", "assistant"},
+          {"model", "claude-test"},
+          {"content", std::move(content)},
+          {"stop_reason", stop_reason},
+          {"stop_sequence", nullptr},
+          {"usage", {{"input_tokens", 5}, {"output_tokens", 3}}}};
 }
 
 json anthropic_error(const std::string& type, const std::string& message) {
@@ -120,7 +125,8 @@ TEST_CASE("Anthropic request: POST /v1/messages, x-api-key, anthropic-version, e
   CHECK(r.header("content-type") == "application/json");
   CHECK(pt::starts_with(r.header("user-agent"), "polyrouter/"));
   // max_tokens is required by the API: the documented default when the request sets none.
-  CHECK(r.body == R"({"max_tokens":4096,"messages":[{"content":"Hello","role":"user"}],"model":"claude-sonnet-4-5-20250929"})");
+  CHECK(r.body ==
+        R"({"max_tokens":4096,"messages":[{"content":"Hello","role":"user"}],"model":"claude-sonnet-4-5-20250929"})");
 }
 
 TEST_CASE("Anthropic request: system prompts go to the top-level system", "[anthropic][request]") {
@@ -131,8 +137,9 @@ TEST_CASE("Anthropic request: system prompts go to the top-level system", "[anth
     request.messages = {Message::system("You are terse."), Message::user("Hi")};
     request.max_tokens = 100;
     client->complete(request, anthropic_options());
-    CHECK(server.last().body ==
-          R"({"max_tokens":100,"messages":[{"content":"Hi","role":"user"}],"model":"claude-sonnet-4-5-20250929","system":"You are terse."})");
+    CHECK(
+        server.last().body ==
+        R"({"max_tokens":100,"messages":[{"content":"Hi","role":"user"}],"model":"claude-sonnet-4-5-20250929","system":"You are terse."})");
   }
   SECTION("several, wherever they are: text blocks in order") {
     ChatRequest request;
@@ -184,9 +191,9 @@ TEST_CASE("Anthropic request: every field of anthropic_request_full.json", "[ant
   ChatRequest request;
   request.messages.push_back(Message::system("You are terse."));
   const json& first_image = turns[0]["content"][1]["source"];
-  request.messages.push_back(Message::user(
-      {ContentPart::text(turns[0]["content"][0]["text"].get<std::string>()),
-       ContentPart::image_bytes(from_base64(first_image["data"].get<std::string>()), "image/png")}));
+  request.messages.push_back(
+      Message::user({ContentPart::text(turns[0]["content"][0]["text"].get<std::string>()),
+                     ContentPart::image_bytes(from_base64(first_image["data"].get<std::string>()), "image/png")}));
   Message call = Message::assistant("I'll look up the weather.");
   call.tool_calls.push_back(ToolCall{"toolu_01A09q90qw90lq917835lq9", "get_weather", R"({"city": "Paris"})", ""});
   request.messages.push_back(call);
@@ -274,7 +281,9 @@ TEST_CASE("Anthropic request: sampling fields, answer formats, extras and header
   SECTION("a JSON schema answer is output_config.format") {
     auto client = anthropic_at(server.url());
     ChatRequest request = pt::hello();
-    const json schema = {{"type", "object"}, {"properties", {{"a", {{"type", "string"}}}}}, {"required", {"a"}},
+    const json schema = {{"type", "object"},
+                         {"properties", {{"a", {{"type", "string"}}}}},
+                         {"required", {"a"}},
                          {"additionalProperties", false}};
     request.response_format = ResponseFormat::json_schema("answer", schema);
     client->complete(request, anthropic_options());
@@ -301,7 +310,8 @@ TEST_CASE("Anthropic request: sampling fields, answer formats, extras and header
     CHECK(server.count() == 0);
   }
   SECTION("extra fields win, extra headers are sent") {
-    auto client = anthropic_at(server.url(), HttpOptions{std::size_t{8} << 20, {{"anthropic-beta", "context-1m-2025-08-07"}}});
+    auto client =
+        anthropic_at(server.url(), HttpOptions{std::size_t{8} << 20, {{"anthropic-beta", "context-1m-2025-08-07"}}});
     ChatRequest request = pt::hello();
     request.max_tokens = 10;
     request.extra = {{"max_tokens", 20}, {"thinking", {{"type", "enabled"}, {"budget_tokens", 1024}}}};
@@ -320,7 +330,8 @@ TEST_CASE("Anthropic request: sampling fields, answer formats, extras and header
 TEST_CASE("Anthropic answer: anthropic_ok.json", "[anthropic][response]") {
   TestServer server(Reply::fixture("anthropic_ok.json").with_headers_file("anthropic_ok.headers.txt"));
   const Response r = anthropic_at(server.url())->complete(pt::hello(), anthropic_options());
-  CHECK(r.text == "Hello! I'm doing well, thanks for asking. How are you doing today? Is there anything I can help you with?");
+  CHECK(r.text ==
+        "Hello! I'm doing well, thanks for asking. How are you doing today? Is there anything I can help you with?");
   CHECK(r.finish_reason == FinishReason::stop);
   CHECK(r.raw_finish_reason == "end_turn");
   CHECK(r.id == "msg_01VdEjxAP5ahtHKrrRdNBteQ");
@@ -358,8 +369,11 @@ TEST_CASE("Anthropic answer: text blocks joined, cache tokens counted in the pro
   json body = anthropic_message(json::parse(R"([{"type":"text","text":"Hello "},{"type":"redacted_thinking","data":"x"},
     {"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}},{"type":"text","text":"world"}])"),
                                 "end_turn");
-  body["usage"] = {{"input_tokens", 10},   {"cache_creation_input_tokens", 100}, {"cache_read_input_tokens", 1000},
-                   {"output_tokens", 20}, {"output_tokens_details", {{"thinking_tokens", 7}}}};
+  body["usage"] = {{"input_tokens", 10},
+                   {"cache_creation_input_tokens", 100},
+                   {"cache_read_input_tokens", 1000},
+                   {"output_tokens", 20},
+                   {"output_tokens_details", {{"thinking_tokens", 7}}}};
   TestServer server(Reply::json(body));
   const Response r = anthropic_at(server.url())->complete(pt::hello(), anthropic_options());
   CHECK(r.text == "Hello world");
@@ -418,8 +432,9 @@ TEST_CASE("Anthropic errors: each fixture maps onto its class", "[anthropic][err
     std::string code;
   };
   const std::vector<Case> cases{
-      {"400 invalid_request_error", Reply::json(anthropic_error("invalid_request_error", "max_tokens: Field required"), 400),
-       ErrorKind::bad_request, 400, "invalid_request_error"},
+      {"400 invalid_request_error",
+       Reply::json(anthropic_error("invalid_request_error", "max_tokens: Field required"), 400), ErrorKind::bad_request,
+       400, "invalid_request_error"},
       {"401 authentication_error", Reply::fixture("anthropic_401_authentication_error.json", 401),
        ErrorKind::invalid_api_key, 401, "authentication_error"},
       {"402 billing_error", Reply::json(anthropic_error("billing_error", "Payment required"), 402),
@@ -462,7 +477,8 @@ TEST_CASE("Anthropic errors: each fixture maps onto its class", "[anthropic][err
   }
 }
 
-TEST_CASE("Anthropic 400 prompt is too long: a context-length error, another model may take it", "[anthropic][errors]") {
+TEST_CASE("Anthropic 400 prompt is too long: a context-length error, another model may take it",
+          "[anthropic][errors]") {
   TestServer server(Reply::fixture("anthropic_400_invalid_request_error.json", 400));
   auto e = catch_as<BadRequestError>([&] { anthropic_at(server.url())->complete(pt::hello(), anthropic_options()); });
   REQUIRE(e);
@@ -531,7 +547,8 @@ TEST_CASE("Anthropic 429: rate limit with its reset", "[anthropic][errors][rate_
 
 TEST_CASE("Anthropic key echoed in an error message is masked everywhere", "[anthropic][errors][keys]") {
   TestServer server(Reply::json(anthropic_error("authentication_error", "invalid x-api-key: " + kAnthropicKey), 401));
-  auto e = catch_as<InvalidApiKeyError>([&] { anthropic_at(server.url())->complete(pt::hello(), anthropic_options()); });
+  auto e =
+      catch_as<InvalidApiKeyError>([&] { anthropic_at(server.url())->complete(pt::hello(), anthropic_options()); });
   REQUIRE(e);
   anthropic_no_leak(*e);
 }
@@ -547,11 +564,15 @@ TEST_CASE("Anthropic list_models pages with after_id while has_more", "[anthropi
     const std::size_t page = r.param("after_id") == "claude-sonnet-4-6" ? 1 : 0;
     json data = json::array();
     for (const auto& id : pages[page]) {
-      data.push_back({{"type", "model"}, {"id", id}, {"display_name", "Claude " + id}, {"created_at", "2026-02-04T00:00:00Z"},
-                      {"max_input_tokens", 200000}, {"max_tokens", 64000}});
+      data.push_back({{"type", "model"},
+                      {"id", id},
+                      {"display_name", "Claude " + id},
+                      {"created_at", "2026-02-04T00:00:00Z"},
+                      {"max_input_tokens", 200000},
+                      {"max_tokens", 64000}});
     }
-    return Reply::json({{"data", data}, {"first_id", pages[page].front()}, {"last_id", pages[page].back()},
-                        {"has_more", page == 0}});
+    return Reply::json(
+        {{"data", data}, {"first_id", pages[page].front()}, {"last_id", pages[page].back()}, {"has_more", page == 0}});
   });
   const auto models = anthropic_at(server.url())->list_models(anthropic_options());
   REQUIRE(server.count() == 2);

@@ -159,7 +159,8 @@ TEST_CASE("Images: Anthropic image blocks with base64 or url sources", "[images]
   CHECK(blocks[2]["source"]["type"] == "base64");
   CHECK(blocks[2]["source"]["media_type"] == "image/png");
   CHECK(decode_base64(blocks[2]["source"]["data"].get<std::string>()) == bytes);
-  CHECK(blocks[3] == json::parse(R"({"type":"image","source":{"type":"base64","media_type":"image/gif","data":"R0lGODlh"}})"));
+  CHECK(blocks[3] ==
+        json::parse(R"({"type":"image","source":{"type":"base64","media_type":"image/gif","data":"R0lGODlh"}})"));
 }
 
 TEST_CASE("Images: refused before any round trip where the request cannot carry them", "[images][errors]") {
@@ -182,8 +183,8 @@ TEST_CASE("Images: refused before any round trip where the request cannot carry 
   SECTION("image bytes without a media type") {
     ChatRequest request;
     request.messages.push_back(Message::user({ContentPart::image_bytes(std::string("\x89PNG"), "")}));
-    auto e = catch_as<BadRequestError>(
-        [&] { client->stream(request, options, [](std::string_view) { return true; }); });
+    auto e =
+        catch_as<BadRequestError>([&] { client->stream(request, options, [](std::string_view) { return true; }); });
     REQUIRE(e);
     CHECK_THAT(e->what(), Catch::Contains("media type"));
   }
@@ -194,7 +195,8 @@ TEST_CASE("Images: Anthropic takes jpeg, png, gif and webp only", "[images][anth
   TestServer server(Reply::fixture("anthropic_ok.json"));
   auto client = client_for(Provider("anthropic"), server.url());
   ChatRequest request;
-  request.messages.push_back(Message::user({ContentPart::image_bytes(std::vector<std::uint8_t>{1, 2, 3}, "image/bmp")}));
+  request.messages.push_back(
+      Message::user({ContentPart::image_bytes(std::vector<std::uint8_t>{1, 2, 3}, "image/bmp")}));
   auto e = catch_as<BadRequestError>(
       [&] { client->complete(request, pt::options_for("claude-sonnet-4-6", "sk-ant-test", "ANTHROPIC_API_KEY0")); });
   REQUIRE(e);

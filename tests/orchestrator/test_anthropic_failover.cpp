@@ -22,9 +22,12 @@ constexpr ClaudeMode claude_modes[] = {ClaudeMode::request, ClaudeMode::stream, 
 
 const char* claude_mode_name(ClaudeMode mode) {
   switch (mode) {
-    case ClaudeMode::request: return "request()";
-    case ClaudeMode::stream: return "stream()";
-    default: return "stream_async()";
+    case ClaudeMode::request:
+      return "request()";
+    case ClaudeMode::stream:
+      return "stream()";
+    default:
+      return "stream_async()";
   }
 }
 
@@ -40,7 +43,10 @@ struct ClaudeSuite {
                   {{{"provider", "anthropic"}, {"key", kDeadKey}, {"behavior", "invalid_key"}},
                    {{"provider", "anthropic"}, {"key", kOverloadedKey}, {"behavior", "server_error"}, {"status", 529}},
                    {{"provider", "anthropic"}, {"key", kLimitedKey}, {"behavior", "rate_limit"}, {"retry_after_s", 30}},
-                   {{"provider", "anthropic"}, {"key", kHealthyKey}, {"behavior", "ok"}, {"text", "Claude answers here."}}}}}) {
+                   {{"provider", "anthropic"},
+                    {"key", kHealthyKey},
+                    {"behavior", "ok"},
+                    {"text", "Claude answers here."}}}}}) {
     std::vector<ApiKey> pool_keys;
     for (std::size_t i = 0; i < keys.size(); ++i) {
       pool_keys.emplace_back("ANTHROPIC_API_KEY" + std::to_string(i), keys[i]);
@@ -63,9 +69,12 @@ struct ClaudeSuite {
       return true;
     };
     switch (mode) {
-      case ClaudeMode::request: return orchestrator->request("hi");
-      case ClaudeMode::stream: return orchestrator->stream("hi", collect);
-      default: return orchestrator->stream_async("hi", collect).get();
+      case ClaudeMode::request:
+        return orchestrator->request("hi");
+      case ClaudeMode::stream:
+        return orchestrator->stream("hi", collect);
+      default:
+        return orchestrator->stream_async("hi", collect).get();
     }
   }
 
@@ -110,7 +119,8 @@ TEST_CASE("Anthropic failover: a dead key and an overloaded key give way to a he
   }
 }
 
-TEST_CASE("Anthropic failover: a rate-limited key cools down for the time its headers give", "[anthropic][failover][rate_limit]") {
+TEST_CASE("Anthropic failover: a rate-limited key cools down for the time its headers give",
+          "[anthropic][failover][rate_limit]") {
   for (ClaudeMode mode : claude_modes) {
     DYNAMIC_SECTION(claude_mode_name(mode)) {
       ClaudeSuite suite({kLimitedKey, kHealthyKey});

@@ -102,7 +102,8 @@ class SchemaValidator {
     }
     if (!schema.is_object()) throw std::invalid_argument("a schema that is not an object at " + where);
     if (instance.is_null() && schema.value("nullable", false)) return;
-    if (auto ref = schema.find("$ref"); ref != schema.end()) check(resolve(ref->get<std::string>()), instance, where, out);
+    if (auto ref = schema.find("$ref"); ref != schema.end())
+      check(resolve(ref->get<std::string>()), instance, where, out);
 
     if (auto type = schema.find("type"); type != schema.end()) {
       bool ok = false;
@@ -153,7 +154,8 @@ class SchemaValidator {
     return text;
   }
 
-  void check_object(const json& schema, const json& instance, const std::string& where, std::vector<std::string>& out) const {
+  void check_object(const json& schema, const json& instance, const std::string& where,
+                    std::vector<std::string>& out) const {
     const auto properties = schema.find("properties");
     if (auto required = schema.find("required"); required != schema.end()) {
       for (const json& name : *required) {
@@ -175,9 +177,11 @@ class SchemaValidator {
     }
   }
 
-  void check_array(const json& schema, const json& instance, const std::string& where, std::vector<std::string>& out) const {
+  void check_array(const json& schema, const json& instance, const std::string& where,
+                   std::vector<std::string>& out) const {
     if (auto items = schema.find("items"); items != schema.end()) {
-      for (std::size_t i = 0; i < instance.size(); ++i) check(*items, instance[i], where + "/" + std::to_string(i), out);
+      for (std::size_t i = 0; i < instance.size(); ++i)
+        check(*items, instance[i], where + "/" + std::to_string(i), out);
     }
     if (auto min = schema.find("minItems"); min != schema.end() && instance.size() < min->get<std::size_t>()) {
       fail(out, where, "fewer than " + min->dump() + " items");
@@ -187,7 +191,8 @@ class SchemaValidator {
     }
   }
 
-  void check_string(const json& schema, const std::string& text, const std::string& where, std::vector<std::string>& out) const {
+  void check_string(const json& schema, const std::string& text, const std::string& where,
+                    std::vector<std::string>& out) const {
     if (auto min = schema.find("minLength"); min != schema.end() && code_points(text) < min->get<std::size_t>()) {
       fail(out, where, "shorter than " + min->dump());
     }

@@ -45,23 +45,25 @@ const SchemaValidator& groq_schema() {
   return v;
 }
 const SchemaValidator& gemini_schema() {
-  static const SchemaValidator v(schema_document("gemini_generate_content.json"), polyrouter::test::SchemaOptions{true});
+  static const SchemaValidator v(schema_document("gemini_generate_content.json"),
+                                 polyrouter::test::SchemaOptions{true});
   return v;
 }
 
 // Gemini's Part holds one kind of data (the proto's `oneof data`), a rule the Discovery document
 // cannot state: a part with text and inlineData is refused.
 std::vector<std::string> gemini_part_errors(const json& body) {
-  static const std::vector<std::string> data_fields{"text",           "inlineData",         "functionCall",
-                                                    "functionResponse", "fileData",         "executableCode",
-                                                    "codeExecutionResult", "toolCall",      "toolResponse"};
+  static const std::vector<std::string> data_fields{
+      "text",           "inlineData",          "functionCall", "functionResponse", "fileData",
+      "executableCode", "codeExecutionResult", "toolCall",     "toolResponse"};
   std::vector<std::string> errors;
   const auto check_parts = [&](const json& content, const std::string& where) {
     if (!content.is_object() || !content.contains("parts")) return;
     for (std::size_t i = 0; i < content["parts"].size(); ++i) {
       int kinds = 0;
       for (const auto& field : data_fields) kinds += content["parts"][i].contains(field) ? 1 : 0;
-      if (kinds != 1) errors.push_back(where + "/parts/" + std::to_string(i) + ": " + std::to_string(kinds) + " kinds of data");
+      if (kinds != 1)
+        errors.push_back(where + "/parts/" + std::to_string(i) + ": " + std::to_string(kinds) + " kinds of data");
     }
   };
   if (body.contains("systemInstruction")) check_parts(body["systemInstruction"], "/systemInstruction");
@@ -114,16 +116,16 @@ std::map<std::string, ChatRequest> request_shapes(bool json_object) {
   shapes["system"] = system;
 
   ChatRequest multi;
-  multi.messages = {Message::system("One."), Message::user("a"), Message::assistant("b"), Message::user("c"),
-                    Message::user("d"), Message::assistant("Prefill: ")};
+  multi.messages = {Message::system("One."), Message::user("a"), Message::assistant("b"),
+                    Message::user("c"),      Message::user("d"), Message::assistant("Prefill: ")};
   shapes["multi-turn"] = multi;
 
-  for (const auto& [name, choice] : std::vector<std::pair<std::string, ToolChoice>>{
-           {"tools", ToolChoice{}},
-           {"tools, choice auto", ToolChoice::automatic()},
-           {"tools, choice required", ToolChoice::required()},
-           {"tools, choice none", ToolChoice::none()},
-           {"tools, choice forced", ToolChoice::force("get_weather")}}) {
+  for (const auto& [name, choice] :
+       std::vector<std::pair<std::string, ToolChoice>>{{"tools", ToolChoice{}},
+                                                       {"tools, choice auto", ToolChoice::automatic()},
+                                                       {"tools, choice required", ToolChoice::required()},
+                                                       {"tools, choice none", ToolChoice::none()},
+                                                       {"tools, choice forced", ToolChoice::force("get_weather")}}) {
     ChatRequest tools = ChatRequest::from_prompt("Weather in Paris?");
     tools.tools = {Tool{"get_weather", "Current weather for a city", weather()}, Tool{"no_args", "", json::object()}};
     tools.tool_choice = choice;
@@ -143,11 +145,11 @@ std::map<std::string, ChatRequest> request_shapes(bool json_object) {
   shapes["tool results"] = results;
 
   ChatRequest images;
-  images.messages = {Message::system("Describe images."),
-                     Message::user({ContentPart::text("What are these?"),
-                                    ContentPart::image_url("https://example.com/a.jpg"),
-                                    ContentPart::image_bytes(png_bytes(), "image/png"),
-                                    ContentPart::image_url("data:image/gif;base64,R0lGODlh")})};
+  images.messages = {
+      Message::system("Describe images."),
+      Message::user({ContentPart::text("What are these?"), ContentPart::image_url("https://example.com/a.jpg"),
+                     ContentPart::image_bytes(png_bytes(), "image/png"),
+                     ContentPart::image_url("data:image/gif;base64,R0lGODlh")})};
   shapes["images"] = images;
 
   ChatRequest sampling = ChatRequest::from_prompt("Hello");
@@ -159,9 +161,10 @@ std::map<std::string, ChatRequest> request_shapes(bool json_object) {
   shapes["sampling"] = sampling;
 
   ChatRequest schema = ChatRequest::from_prompt("Answer in JSON");
-  schema.response_format = ResponseFormat::json_schema(
-      "answer", {{"type", "object"}, {"properties", {{"a", {{"type", "string"}}}}}, {"required", {"a"}},
-                 {"additionalProperties", false}});
+  schema.response_format = ResponseFormat::json_schema("answer", {{"type", "object"},
+                                                                  {"properties", {{"a", {{"type", "string"}}}}},
+                                                                  {"required", {"a"}},
+                                                                  {"additionalProperties", false}});
   shapes["json schema"] = schema;
 
   if (json_object) {
@@ -173,13 +176,13 @@ std::map<std::string, ChatRequest> request_shapes(bool json_object) {
 }
 
 struct Wire {
-  std::string name;      ///< which schema: openai, groq, gemini, anthropic
+  std::string name;  ///< which schema: openai, groq, gemini, anthropic
   Provider provider;
-  std::string path;      ///< appended to the server's root for the base URL
+  std::string path;  ///< appended to the server's root for the base URL
   std::string model;
-  const char* answer;    ///< the JSON fixture to answer with
-  const char* stream;    ///< the SSE fixture to answer a stream with
-  bool json_object;      ///< whether the wire carries "any JSON object" answers
+  const char* answer;  ///< the JSON fixture to answer with
+  const char* stream;  ///< the SSE fixture to answer a stream with
+  bool json_object;    ///< whether the wire carries "any JSON object" answers
 };
 
 const std::vector<Wire>& wires() {
@@ -196,9 +199,10 @@ const std::vector<Wire>& wires() {
 std::vector<std::pair<std::string, json>> written_bodies(const Wire& wire) {
   TestServer server;
   server.respond_with([&](const pt::RecordedRequest& r) {
-    const bool streamed = r.path.find("stream") != std::string::npos ||
-                          r.body.find("\"stream\":true") != std::string::npos;
-    return streamed ? Reply::text(pt::load_fixture(wire.stream), 200, "text/event-stream") : Reply::fixture(wire.answer);
+    const bool streamed =
+        r.path.find("stream") != std::string::npos || r.body.find("\"stream\":true") != std::string::npos;
+    return streamed ? Reply::text(pt::load_fixture(wire.stream), 200, "text/event-stream")
+                    : Reply::fixture(wire.answer);
   });
   PoolConfig pool;
   pool.provider = wire.provider;
@@ -266,7 +270,8 @@ TEST_CASE("the validator refuses what the providers refuse", "[schemas]") {
     body["messages"][0]["role"] = "robot";
     CHECK_FALSE(openai_schema().errors(body).empty());
     body = pt::fixture_json("openai_request_full.json");
-    body["messages"].push_back({{"role", "user"}, {"content", {{{"type", "image_url"}, {"image_url", json::object()}}}}});
+    body["messages"].push_back(
+        {{"role", "user"}, {"content", {{{"type", "image_url"}, {"image_url", json::object()}}}}});
     CHECK_FALSE(openai_schema().errors(body).empty());
     body = pt::fixture_json("openai_request_full.json");
     body.erase("messages");

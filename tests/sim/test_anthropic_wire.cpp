@@ -67,7 +67,8 @@ httplib::Headers claude_headers(const std::string& key) {
 }
 
 json claude_body(bool stream = false, bool tools = false) {
-  json body{{"model", kClaudeModel}, {"max_tokens", 64}, {"messages", json::array({{{"role", "user"}, {"content", "Hi"}}})}};
+  json body{
+      {"model", kClaudeModel}, {"max_tokens", 64}, {"messages", json::array({{{"role", "user"}, {"content", "Hi"}}})}};
   if (stream) body["stream"] = true;
   if (tools) {
     body["tools"] = json::array({{{"name", "get_weather"}, {"input_schema", {{"type", "object"}}}}});
@@ -155,8 +156,8 @@ TEST_CASE("anthropic: tool_call answers a tool_use block when the request has to
 TEST_CASE("anthropic: the checks the API makes before anything else", "[sim][anthropic][auth][validation]") {
   Simulator sim;
   SECTION("no x-api-key: 401; a Bearer token is not an API key") {
-    for (const httplib::Headers& headers : {claude_headers(""), httplib::Headers{{"anthropic-version", "2023-06-01"},
-                                                                                 {"Authorization", "Bearer k"}}}) {
+    for (const httplib::Headers& headers :
+         {claude_headers(""), httplib::Headers{{"anthropic-version", "2023-06-01"}, {"Authorization", "Bearer k"}}}) {
       const auto response = claude_send(sim, "POST", "/v1/messages", headers, claude_body().dump());
       CHECK(response.status == 401);
       CHECK(response.json_body()["error"] ==
@@ -202,8 +203,8 @@ TEST_CASE("anthropic: errors in the API's envelope", "[sim][anthropic][errors]")
     CHECK(response.json_body()["error"] == json{{"type", "not_found_error"}, {"message", "model: " + kClaudeModel}});
   }
   SECTION("server errors: 529 overloaded, 500 api_error, 413 from the edge") {
-    const auto [status, type] = GENERATE(table<int, std::string>({{529, "overloaded_error"}, {500, "api_error"},
-                                                                  {504, "timeout_error"}, {413, "request_too_large"}}));
+    const auto [status, type] = GENERATE(table<int, std::string>(
+        {{529, "overloaded_error"}, {500, "api_error"}, {504, "timeout_error"}, {413, "request_too_large"}}));
     Simulator sim(claude_scenario({claude_rule("server_error", {{"status", status}})}));
     const auto response = claude_chat(sim, "k");
     CHECK(response.status == status);
@@ -232,7 +233,8 @@ TEST_CASE("anthropic: rate limits", "[sim][anthropic][rate_limit]") {
     CHECK(response.header("anthropic-ratelimit-input-tokens-remaining") == "0");
     CHECK(response.header("anthropic-ratelimit-output-tokens-remaining") != "0");
     CHECK(is_rfc3339(response.header("anthropic-ratelimit-input-tokens-reset")));
-    CHECK(response.header("anthropic-ratelimit-input-tokens-reset") > response.header("anthropic-ratelimit-requests-reset"));
+    CHECK(response.header("anthropic-ratelimit-input-tokens-reset") >
+          response.header("anthropic-ratelimit-requests-reset"));
   }
   SECTION("daily: a spend cap, without retry-after") {
     Simulator sim(claude_scenario({claude_rule("rate_limit", {{"daily", true}})}));

@@ -22,19 +22,28 @@ std::string claude_event(const json& payload) {
 }
 
 std::string claude_text(const std::string& text) {
-  return claude_event({{"type", "content_block_delta"}, {"index", 0}, {"delta", {{"type", "text_delta"}, {"text", text}}}});
+  return claude_event(
+      {{"type", "content_block_delta"}, {"index", 0}, {"delta", {{"type", "text_delta"}, {"text", text}}}});
 }
 
 std::string claude_start() {
   return claude_event({{"type", "message_start"},
-                       {"message", {{"id", "msg_s"}, {"type", "message"}, {"role", "assistant"}, {"content", json::array()},
-                                    {"model", "m"}, {"stop_reason", nullptr}, {"usage", {{"input_tokens", 7}, {"output_tokens", 1}}}}}}) +
-         claude_event({{"type", "content_block_start"}, {"index", 0}, {"content_block", {{"type", "text"}, {"text", ""}}}});
+                       {"message",
+                        {{"id", "msg_s"},
+                         {"type", "message"},
+                         {"role", "assistant"},
+                         {"content", json::array()},
+                         {"model", "m"},
+                         {"stop_reason", nullptr},
+                         {"usage", {{"input_tokens", 7}, {"output_tokens", 1}}}}}}) +
+         claude_event(
+             {{"type", "content_block_start"}, {"index", 0}, {"content_block", {{"type", "text"}, {"text", ""}}}});
 }
 
 std::string claude_end(const std::string& stop_reason = "end_turn") {
   return claude_event({{"type", "content_block_stop"}, {"index", 0}}) +
-         claude_event({{"type", "message_delta"}, {"delta", {{"stop_reason", stop_reason}, {"stop_sequence", nullptr}}},
+         claude_event({{"type", "message_delta"},
+                       {"delta", {{"stop_reason", stop_reason}, {"stop_sequence", nullptr}}},
                        {"usage", {{"output_tokens", 5}}}}) +
          claude_event({{"type", "message_stop"}});
 }
@@ -79,9 +88,11 @@ TEST_CASE("Anthropic stream: anthropic_stream.sse, ping ignored, usage from mess
   server.script({{fixture("anthropic_stream.sse")}});
   Orchestrator orchestrator(config_for({pool_at(kClaude, server.url())}));
   Collector c;
-  const Response r = async ? orchestrator.stream_async("hi", c.callback()).get() : orchestrator.stream("hi", c.callback());
+  const Response r =
+      async ? orchestrator.stream_async("hi", c.callback()).get() : orchestrator.stream("hi", c.callback());
   CHECK(c.deltas() == std::vector<std::string>{"Hello", "! I", "'m doing well, thank you for asking",
-                                               ". How are you doing today?", " Is", " there anything I can help you with?"});
+                                               ". How are you doing today?", " Is",
+                                               " there anything I can help you with?"});
   CHECK(r.text == c.text());
   CHECK(r.id == "msg_01QC4g3HwBThD4BaNtBckFDJ");
   CHECK(r.finish_reason == FinishReason::stop);
@@ -106,7 +117,8 @@ TEST_CASE("Anthropic stream: a tool call assembled from input_json_delta fragmen
   REQUIRE(r.tool_calls.size() == 1);
   CHECK(r.tool_calls[0].id == "toolu_01Cr31vcGoeeRgi3Eo5Ds8qN");
   CHECK(r.tool_calls[0].name == "website_update");
-  CHECK(json::parse(r.tool_calls[0].arguments) == json::parse(fixture("anthropic_tool_use.json"))["content"][0]["input"]);
+  CHECK(json::parse(r.tool_calls[0].arguments) ==
+        json::parse(fixture("anthropic_tool_use.json"))["content"][0]["input"]);
   CHECK(r.finish_reason == FinishReason::tool_calls);
   CHECK(r.usage.prompt_tokens == 912);
   CHECK(r.usage.completion_tokens == 118);
@@ -115,16 +127,27 @@ TEST_CASE("Anthropic stream: a tool call assembled from input_json_delta fragmen
 TEST_CASE("Anthropic stream: thinking is reasoning, a tool without arguments is {}, unknown events pass",
           "[stream][anthropic]") {
   StreamServer server;
-  server.script({{claude_start()},
-                 {claude_event({{"type", "content_block_start"}, {"index", 1}, {"content_block", {{"type", "thinking"}, {"thinking", ""}}}})},
-                 {claude_event({{"type", "content_block_delta"}, {"index", 1}, {"delta", {{"type", "thinking_delta"}, {"thinking", "Let me see."}}}})},
-                 {claude_event({{"type", "content_block_delta"}, {"index", 1}, {"delta", {{"type", "signature_delta"}, {"signature", "c2ln"}}}})},
-                 {claude_event({{"type", "a_new_event_type"}, {"index", 1}})},
-                 {claude_text("Answer")},
-                 {claude_event({{"type", "content_block_start"}, {"index", 2},
-                                {"content_block", {{"type", "tool_use"}, {"id", "toolu_2"}, {"name", "now"}, {"input", json::object()}}}})},
-                 {claude_event({{"type", "content_block_delta"}, {"index", 2}, {"delta", {{"type", "input_json_delta"}, {"partial_json", ""}}}})},
-                 {claude_end("tool_use")}});
+  server.script(
+      {{claude_start()},
+       {claude_event({{"type", "content_block_start"},
+                      {"index", 1},
+                      {"content_block", {{"type", "thinking"}, {"thinking", ""}}}})},
+       {claude_event({{"type", "content_block_delta"},
+                      {"index", 1},
+                      {"delta", {{"type", "thinking_delta"}, {"thinking", "Let me see."}}}})},
+       {claude_event({{"type", "content_block_delta"},
+                      {"index", 1},
+                      {"delta", {{"type", "signature_delta"}, {"signature", "c2ln"}}}})},
+       {claude_event({{"type", "a_new_event_type"}, {"index", 1}})},
+       {claude_text("Answer")},
+       {claude_event(
+           {{"type", "content_block_start"},
+            {"index", 2},
+            {"content_block", {{"type", "tool_use"}, {"id", "toolu_2"}, {"name", "now"}, {"input", json::object()}}}})},
+       {claude_event({{"type", "content_block_delta"},
+                      {"index", 2},
+                      {"delta", {{"type", "input_json_delta"}, {"partial_json", ""}}}})},
+       {claude_end("tool_use")}});
   Orchestrator orchestrator(config_for({pool_at(kClaude, server.url())}));
   Collector c;
   const Response r = orchestrator.stream("hi", c.callback());
@@ -144,7 +167,8 @@ TEST_CASE("Anthropic stream: an error event before any text fails over", "[strea
   fallback.script({{chunk("saved", "stop")}, {sse("[DONE]")}});
   Orchestrator orchestrator(config_for({pool_at(kClaude, failing.url()), pool_at(Provider::cerebras, fallback.url())}));
   Collector c;
-  const Response r = async ? orchestrator.stream_async("hi", c.callback()).get() : orchestrator.stream("hi", c.callback());
+  const Response r =
+      async ? orchestrator.stream_async("hi", c.callback()).get() : orchestrator.stream("hi", c.callback());
   CHECK(c.text() == "saved");
   REQUIRE(r.attempts.size() == 2);
   CHECK(r.attempts[0].provider == kClaude);
@@ -198,13 +222,12 @@ TEST_CASE("Anthropic stream: anthropic_stream_error.sse after text", "[stream][a
   }
 }
 
-TEST_CASE("Anthropic stream: without message_stop a stream is cut, whatever it said", "[stream][anthropic][interrupted]") {
+TEST_CASE("Anthropic stream: without message_stop a stream is cut, whatever it said",
+          "[stream][anthropic][interrupted]") {
   StreamServer cut;
   StreamServer fallback;
   fallback.script({{chunk("saved", "stop")}, {sse("[DONE]")}});
-  SECTION("after message_delta with a stop reason") {
-    cut.script({{fixture_without_last("anthropic_stream.sse", 1)}});
-  }
+  SECTION("after message_delta with a stop reason") { cut.script({{fixture_without_last("anthropic_stream.sse", 1)}}); }
   SECTION("mid-text, the connection closed") {
     cut.script({{fixture_without_last("anthropic_stream.sse", 4)}}, Ending::cut);
   }
@@ -222,9 +245,12 @@ TEST_CASE("Anthropic stream: without message_stop a stream is cut, whatever it s
 TEST_CASE("Anthropic stream: error events are typed by their error type", "[stream][anthropic][errors]") {
   StreamServer server;
   auto client = claude_client(server.url());
-  const auto stream = [&] { return client->stream(ChatRequest::from_prompt("hi"), claude_call(), [](std::string_view) { return true; }); };
+  const auto stream = [&] {
+    return client->stream(ChatRequest::from_prompt("hi"), claude_call(), [](std::string_view) { return true; });
+  };
   SECTION("rate_limit_error") {
-    server.script({{claude_start()}, {claude_error("rate_limit_error", "Number of requests has exceeded your rate limit")}});
+    server.script(
+        {{claude_start()}, {claude_error("rate_limit_error", "Number of requests has exceeded your rate limit")}});
     auto e = catch_as<RateLimitError>(stream);
     REQUIRE(e);
     CHECK(e->http_status() == 429);
@@ -254,7 +280,8 @@ TEST_CASE("Anthropic stream: the caller stops it, the answer holds what came", "
   StreamServer server;
   server.script({{claude_start()}, {claude_text("one")}, {claude_text(" two")}, {claude_end()}});
   auto client = claude_client(server.url());
-  const Response r = client->stream(ChatRequest::from_prompt("hi"), claude_call(), [](std::string_view) { return false; });
+  const Response r =
+      client->stream(ChatRequest::from_prompt("hi"), claude_call(), [](std::string_view) { return false; });
   CHECK(r.text == "one");
   CHECK(r.raw_finish_reason == "cancelled");
   CHECK(r.finish_reason == FinishReason::other);

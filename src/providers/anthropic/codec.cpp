@@ -50,8 +50,9 @@ class MessagesStreamDecoding final : public StreamDecoding {
 
   std::string add(const SseEvent& event, const HttpResponse& http, const CallOptions& options) override {
     const json data = json::parse(event.data, nullptr, /*allow_exceptions=*/false);
-    const bool error_data = !data.is_discarded() && data.is_object() &&
-                            (data.value("type", json()) == "error" || (data.contains("error") && !data["error"].is_null()));
+    const bool error_data =
+        !data.is_discarded() && data.is_object() &&
+        (data.value("type", json()) == "error" || (data.contains("error") && !data["error"].is_null()));
     if (event.event == "error" || error_data) {
       const ErrorBody e = data.is_discarded() ? parse_error_body(event.data) : parse_error_json(data);
       ErrorContext context = make_context(provider_, options, &http);

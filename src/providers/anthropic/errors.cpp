@@ -14,7 +14,8 @@ bool contains(std::string_view haystack, std::string_view needle) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -70,7 +71,8 @@ std::optional<double> parse_rfc3339(std::string_view text) {
     double scale = 0.1;
     ++at;
     const std::size_t first = at;
-    for (; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, scale /= 10) fraction += (text[at] - '0') * scale;
+    for (; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, scale /= 10)
+      fraction += (text[at] - '0') * scale;
     if (at == first) return std::nullopt;
   }
   double offset = 0;

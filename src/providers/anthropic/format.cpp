@@ -64,11 +64,16 @@ json input_schema(const json& parameters) {
 
 json encode_tool_choice(const ToolChoice& choice) {
   switch (choice.mode) {
-    case ToolChoice::Mode::none: return {{"type", "none"}};
-    case ToolChoice::Mode::auto_: return {{"type", "auto"}};
-    case ToolChoice::Mode::required: return {{"type", "any"}};
-    case ToolChoice::Mode::function: return {{"type", "tool"}, {"name", choice.function}};
-    case ToolChoice::Mode::unset: break;
+    case ToolChoice::Mode::none:
+      return {{"type", "none"}};
+    case ToolChoice::Mode::auto_:
+      return {{"type", "auto"}};
+    case ToolChoice::Mode::required:
+      return {{"type", "any"}};
+    case ToolChoice::Mode::function:
+      return {{"type", "tool"}, {"name", choice.function}};
+    case ToolChoice::Mode::unset:
+      break;
   }
   return nullptr;
 }
@@ -89,7 +94,8 @@ json encode_system(const ChatRequest& request) {
 json blocks_of(const Message& m) {
   json blocks = json::array();
   switch (m.role) {
-    case Role::system: break;
+    case Role::system:
+      break;
     case Role::user:
       if (!m.content.empty()) blocks.push_back(text_block(m.content));
       for (const ContentPart& part : m.parts) {
@@ -148,7 +154,8 @@ std::vector<Turn> encode_turns(const ChatRequest& request) {
     json& last = turns.back().blocks.back();
     if (last["type"] == "text") {
       std::string text = last["text"].get<std::string>();
-      while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\t' || text.back() == '\r')) {
+      while (!text.empty() &&
+             (text.back() == ' ' || text.back() == '\n' || text.back() == '\t' || text.back() == '\r')) {
         text.pop_back();
       }
       if (text.empty()) {
@@ -166,8 +173,8 @@ json encode_messages(const ChatRequest& request) {
   json messages = json::array();
   for (Turn& turn : encode_turns(request)) {
     // One text block is written as a plain string, the form every example uses.
-    json content = turn.blocks.size() == 1 && turn.blocks[0]["type"] == "text" ? turn.blocks[0]["text"]
-                                                                                 : std::move(turn.blocks);
+    json content =
+        turn.blocks.size() == 1 && turn.blocks[0]["type"] == "text" ? turn.blocks[0]["text"] : std::move(turn.blocks);
     messages.push_back({{"role", turn.role}, {"content", std::move(content)}});
   }
   return messages;
@@ -209,7 +216,8 @@ json encode_request(const ChatRequest& request, const std::string& model) {
   if (request.temperature) body["temperature"] = std::clamp(*request.temperature, 0.0, 1.0);
   if (request.top_p) body["top_p"] = *request.top_p;
   switch (request.response_format.type) {
-    case ResponseFormat::Type::text: break;
+    case ResponseFormat::Type::text:
+      break;
     case ResponseFormat::Type::json_object:
       throw Unsupported(
           "Anthropic has no 'any JSON object' answer format; ask for a JSON schema "

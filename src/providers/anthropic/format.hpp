@@ -63,8 +63,8 @@ class StreamDecoder {
   struct Block {
     enum class Kind { other, text, tool_use, thinking };
     Kind kind = Kind::other;
-    ToolCall call;       ///< tool_use
-    std::string input;   ///< tool_use: the partial_json fragments so far
+    ToolCall call;      ///< tool_use
+    std::string input;  ///< tool_use: the partial_json fragments so far
     bool input_given = false;
   };
   Block* block(const nlohmann::json& event);

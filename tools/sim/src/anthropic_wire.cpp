@@ -16,8 +16,12 @@ using nlohmann::json;
 
 constexpr const char* kOrganization = "00000000-0000-4000-8000-00000000051a";
 
-std::string message_id(const Answer& answer) { return "msg_01" + opaque_id(answer.serial, 22, "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz123456789"); }
-std::string tool_use_id(const Answer& answer) { return "toolu_01" + opaque_id(answer.serial + 7, 22, "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz123456789"); }
+std::string message_id(const Answer& answer) {
+  return "msg_01" + opaque_id(answer.serial, 22, "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz123456789");
+}
+std::string tool_use_id(const Answer& answer) {
+  return "toolu_01" + opaque_id(answer.serial + 7, 22, "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz123456789");
+}
 
 Reply reply_with(int status, const json& body) {
   Reply reply;
@@ -34,17 +38,27 @@ json error_body(std::string_view type, std::string_view message) {
 // The error type and message Anthropic sends with a status (anthropic_5xx/4xx fixtures).
 std::pair<std::string_view, std::string_view> error_for(int status) {
   switch (status) {
-    case 400: return {"invalid_request_error", "Invalid request"};
-    case 401: return {"authentication_error", "invalid x-api-key"};
-    case 402: return {"billing_error", "Your credit balance is too low to access the Anthropic API."};
-    case 403: return {"permission_error", "Permission denied"};
-    case 404: return {"not_found_error", "Not found"};
-    case 413: return {"request_too_large", "Request exceeds the maximum size"};
-    case 429: return {"rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"};
-    case 504: return {"timeout_error", "Request timed out"};
-    case 529: return {"overloaded_error", "Overloaded"};
-    default: return {status < 500 ? "invalid_request_error" : "api_error",
-                     status < 500 ? "Invalid request" : "Internal server error"};
+    case 400:
+      return {"invalid_request_error", "Invalid request"};
+    case 401:
+      return {"authentication_error", "invalid x-api-key"};
+    case 402:
+      return {"billing_error", "Your credit balance is too low to access the Anthropic API."};
+    case 403:
+      return {"permission_error", "Permission denied"};
+    case 404:
+      return {"not_found_error", "Not found"};
+    case 413:
+      return {"request_too_large", "Request exceeds the maximum size"};
+    case 429:
+      return {"rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"};
+    case 504:
+      return {"timeout_error", "Request timed out"};
+    case 529:
+      return {"overloaded_error", "Overloaded"};
+    default:
+      return {status < 500 ? "invalid_request_error" : "api_error",
+              status < 500 ? "Invalid request" : "Internal server error"};
   }
 }
 
@@ -93,9 +107,9 @@ json usage(const Answer& answer, std::size_t output) {
 }
 
 json message(const Answer& answer, json content, json stop_reason, std::size_t output) {
-  return {{"model", answer.model},     {"id", message_id(answer)},   {"type", "message"},
-          {"role", "assistant"},       {"content", std::move(content)}, {"stop_reason", std::move(stop_reason)},
-          {"stop_sequence", nullptr},  {"usage", usage(answer, output)}};
+  return {{"model", answer.model},    {"id", message_id(answer)},      {"type", "message"},
+          {"role", "assistant"},      {"content", std::move(content)}, {"stop_reason", std::move(stop_reason)},
+          {"stop_sequence", nullptr}, {"usage", usage(answer, output)}};
 }
 
 class AnthropicWire final : public ProviderWire {
@@ -106,7 +120,9 @@ class AnthropicWire final : public ProviderWire {
     return reply_with(401, error_body("authentication_error", "x-api-key header is required"));
   }
 
-  Reply invalid_key() const override { return reply_with(401, error_body("authentication_error", "invalid x-api-key")); }
+  Reply invalid_key() const override {
+    return reply_with(401, error_body("authentication_error", "invalid x-api-key"));
+  }
 
   // Per minute: retry-after and the input-tokens family exhausted until now + retry_after_s.
   // Daily: a spend cap, which sends no retry-after and keeps failing until access resumes.
@@ -121,7 +137,8 @@ class AnthropicWire final : public ProviderWire {
     Reply reply = reply_with(
         429, error_body("rate_limit_error",
                         "This request would exceed your organization's rate limit of 30,000 input tokens per minute "
-                        "(org: " + std::string(kOrganization) + ", model: " + std::string(model) +
+                        "(org: " +
+                            std::string(kOrganization) + ", model: " + std::string(model) +
                             "). For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the "
                             "response headers for current usage. Please reduce the prompt length or the maximum "
                             "tokens requested, or try again later."));
@@ -165,8 +182,8 @@ class AnthropicWire final : public ProviderWire {
     } else {
       content.push_back({{"type", "text"}, {"text", answer.text}});
     }
-    Reply reply = reply_with(200, message(answer, std::move(content), answer.tool_call ? "tool_use" : "end_turn",
-                                          output_tokens(answer)));
+    Reply reply = reply_with(
+        200, message(answer, std::move(content), answer.tool_call ? "tool_use" : "end_turn", output_tokens(answer)));
     add_ok_rate_headers(reply);
     return reply;
   }
@@ -201,19 +218,18 @@ class AnthropicWire final : public ProviderWire {
           {{"type", "content_block_start"}, {"index", 0}, {"content_block", {{"type", "text"}, {"text", ""}}}});
       body.events.push_back({{"type", "ping"}});
       for (const std::string& piece : split_words(answer.text)) {
-        body.events.push_back({{"type", "content_block_delta"},
-                               {"index", 0},
-                               {"delta", {{"type", "text_delta"}, {"text", piece}}}});
+        body.events.push_back(
+            {{"type", "content_block_delta"}, {"index", 0}, {"delta", {{"type", "text_delta"}, {"text", piece}}}});
       }
     }
     body.events.push_back({{"type", "content_block_stop"}, {"index", 0}});
     json final_usage = usage(answer, output_tokens(answer));
     final_usage.erase("cache_creation");
     final_usage.erase("service_tier");
-    body.events.push_back({{"type", "message_delta"},
-                           {"delta", {{"stop_reason", answer.tool_call ? "tool_use" : "end_turn"},
-                                      {"stop_sequence", nullptr}}},
-                           {"usage", std::move(final_usage)}});
+    body.events.push_back(
+        {{"type", "message_delta"},
+         {"delta", {{"stop_reason", answer.tool_call ? "tool_use" : "end_turn"}, {"stop_sequence", nullptr}}},
+         {"usage", std::move(final_usage)}});
     body.events.push_back({{"type", "message_stop"}});
     return body;
   }
@@ -221,7 +237,8 @@ class AnthropicWire final : public ProviderWire {
   // protocols.md 9.4: `event: error` on the 200 stream, the type standing for the status.
   std::string stream_error_frame(int status) const override {
     const auto [type, message] = error_for(status);
-    return named_sse_frame({{"type", "error"}, {"error", {{"details", nullptr}, {"type", type}, {"message", message}}}});
+    return named_sse_frame(
+        {{"type", "error"}, {"error", {{"details", nullptr}, {"type", type}, {"message", message}}}});
   }
 
   Reply model_list(const std::vector<std::string>& ids) const override { return model_page(ids, {}); }
