@@ -25,6 +25,26 @@ struct ToolCall {
   std::string signature;  ///< provider-opaque token to echo back (Gemini thoughtSignature), else empty
 };
 
+/// One piece of a message's content: text, or an image by URL or by its bytes. Providers take
+/// images in user messages (OpenAI `image_url`, Gemini `inlineData`/`fileData`, Anthropic
+/// `image` blocks); an image in any other message is a BadRequestError before any round trip.
+struct ContentPart {
+  enum class Kind { text, image_url, image_bytes };
+  Kind kind = Kind::text;
+  /// The text (text); the URL, https:// or a data: URL (image_url); the raw bytes, any byte
+  /// values, not base64 (image_bytes).
+  std::string data;
+  /// The image's media type ("image/png", "image/jpeg", "image/gif", "image/webp"): required for
+  /// image_bytes; optional for image_url (Gemini's fileData sends it; else guessed from the URL).
+  std::string media_type;
+
+  static ContentPart text(std::string value);
+  static ContentPart image_url(std::string url, std::string media_type = {});
+  static ContentPart image_bytes(std::string bytes, std::string media_type);
+  static ContentPart image_bytes(const std::vector<std::uint8_t>& bytes, std::string media_type);
+  bool is_image() const noexcept { return kind != Kind::text; }
+};
+
 /// One turn of a conversation.
 struct Message {
   Role role = Role::user;
@@ -32,9 +52,15 @@ struct Message {
   std::vector<ToolCall> tool_calls;  ///< assistant turns that called tools
   std::string tool_call_id;          ///< tool turns: the call this answers
   std::string name;                  ///< tool turns: the function's name (Gemini needs it)
+  /// More content after `content` (which, when not empty, is the first text): text and images.
+  /// A message with parts is written as a list of parts; one without writes `content` as today.
+  std::vector<ContentPart> parts;
 
   static Message system(std::string text);
   static Message user(std::string text);
+  /// A user turn of text and images:
+  /// `Message::user({ContentPart::text("What is this?"), ContentPart::image_url("https://...")})`.
+  static Message user(std::vector<ContentPart> parts);
   static Message assistant(std::string text);
   /// A tool result answering @p call_id of function @p function_name.
   static Message tool(std::string call_id, std::string function_name, std::string result);

@@ -66,6 +66,9 @@ struct Attempt {
 struct Response {
   std::string text;
   std::vector<ToolCall> tool_calls;
+  /// The model's visible reasoning where the provider returns it apart from the answer
+  /// (Anthropic `thinking` blocks); never part of `text`. Empty otherwise.
+  std::string reasoning;
   FinishReason finish_reason = FinishReason::unknown;
   std::string raw_finish_reason;  ///< as the provider spelled it
   Usage usage;

@@ -101,17 +101,29 @@ void AsyncCalls::start_call(std::shared_ptr<LLMClient> client, const ChatRequest
   if (auto codec = ClientAccess::event_loop_codec(*client)) {
     const Provider provider = codec->provider();
     const auto started = std::chrono::steady_clock::now();
+    HttpRequest http;
+    try {
+      http = on_delta ? codec->build_stream(request, options)
+                      : codec->build(request, options, codec->cached_headers(options.api_key));
+    } catch (...) {
+      // A request the codec refuses before any round trip (BadRequestError): the outcome goes
+      // back through the loop like any other, never up the loop thread.
+      loop.post([done = std::move(done), error = std::current_exception()]() mutable {
+        Outcome outcome;
+        outcome.error = std::move(error);
+        done(std::move(outcome));
+      });
+      return;
+    }
     if (!on_delta) {
-      HttpRequest http = codec->build(request, options, codec->cached_headers(options.api_key));
       trace_request(provider, options, http);
       loop.start_transfer(std::move(http), [codec, options = std::move(options), done = std::move(done),
                                             started](HttpResponse response) {
         trace_response(codec->provider(), options, response, std::chrono::steady_clock::now() - started);
-        done(outcome_of([&] { return codec->parse(response, options); }));
+        done(outcome_of([&] { return codec->answer(response, options); }));
       });
       return;
     }
-    HttpRequest http = codec->build_stream(request, options);
     trace_request(provider, options, http);
     auto exchange = std::make_shared<StreamExchange>(provider, std::move(options), codec->stream_decoding(),
                                                      std::move(on_delta));

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "polyrouter/mask.hpp"
+#include "providers/content_parts.hpp"
 #include "providers/error_body.hpp"
 #include "providers/gemini_codec.hpp"
 #include "providers/json_read.hpp"
@@ -69,7 +70,6 @@ Response gemini_chat_response(Provider provider, const detail::HttpResponse& htt
   }
   decoded.response.provider = provider;
   decoded.response.model = options.model;
-  decoded.response.provider_request_id = detail::provider_request_id(http, options);
   return std::move(decoded.response);
 }
 
@@ -125,12 +125,14 @@ class GeminiCodec final : public detail::WireCodec {
   }
   detail::HttpRequest build(const ChatRequest& request, const CallOptions& options,
                             std::shared_ptr<const detail::HeaderList> headers) const override {
+    detail::check_images(request, provider_, options);
     return gemini_chat_request(api_base_, http_, request, options, std::move(headers));
   }
   Response parse(const detail::HttpResponse& response, const CallOptions& options) const override {
     return gemini_chat_response(provider_, response, options);
   }
   detail::HttpRequest build_stream(const ChatRequest& request, const CallOptions& options) const override {
+    detail::check_images(request, provider_, options);
     return gemini_stream_request(api_base_, http_, request, options);
   }
   std::unique_ptr<detail::StreamDecoding> stream_decoding() const override {

@@ -3,6 +3,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "providers/content_parts.hpp"
 #include "providers/json_read.hpp"
 
 namespace polyrouter::detail::gemini {
@@ -17,6 +18,27 @@ json tool_result(const std::string& content) {
   json parsed = json::parse(content, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_discarded() && parsed.is_object()) return parsed;
   return {{"result", parsed.is_discarded() ? json(content) : parsed}};
+}
+
+// An image part: its bytes as inlineData, a URL Gemini fetches as fileData.
+json image_part(const ContentPart& part) {
+  if (std::optional<InlineImage> image = inline_image(part)) {
+    return {{"inlineData", {{"mimeType", image->media_type}, {"data", std::move(image->base64)}}}};
+  }
+  json file{{"fileUri", part.data}};
+  if (std::string media_type = media_type_of(part); !media_type.empty()) file["mimeType"] = std::move(media_type);
+  return {{"fileData", std::move(file)}};
+}
+
+// A user turn's parts: `content` as text, then text and image parts (one empty text part for
+// an empty message, as before parts existed).
+json user_parts(const Message& m) {
+  if (!has_parts(m)) return json::array({text_part(m.content)});
+  json parts = json::array();
+  if (!m.content.empty()) parts.push_back(text_part(m.content));
+  for (const ContentPart& part : m.parts) parts.push_back(part.is_image() ? image_part(part) : text_part(part.data));
+  if (parts.empty()) parts.push_back(text_part(""));
+  return parts;
 }
 
 json encode_tool_config(const ToolChoice& choice) {
@@ -45,11 +67,11 @@ json encode_request(const ChatRequest& request) {
   json contents = json::array();
   for (const Message& m : request.messages) {
     switch (m.role) {
-      case Role::system: system_parts.push_back(text_part(m.content)); break;
-      case Role::user: contents.push_back({{"role", "user"}, {"parts", {text_part(m.content)}}}); break;
+      case Role::system: system_parts.push_back(text_part(message_text(m))); break;
+      case Role::user: contents.push_back({{"role", "user"}, {"parts", user_parts(m)}}); break;
       case Role::assistant: {
         json parts = json::array();
-        if (!m.content.empty()) parts.push_back(text_part(m.content));
+        if (std::string text = message_text(m); !text.empty()) parts.push_back(text_part(text));
         for (const ToolCall& call : m.tool_calls) {
           json args = json::parse(call.arguments, nullptr, /*allow_exceptions=*/false);
           if (args.is_discarded() || !args.is_object()) args = json::object();
@@ -62,7 +84,7 @@ json encode_request(const ChatRequest& request) {
         break;
       }
       case Role::tool: {
-        json part{{"functionResponse", {{"name", m.name}, {"response", tool_result(m.content)}}}};
+        json part{{"functionResponse", {{"name", m.name}, {"response", tool_result(message_text(m))}}}};
         // Consecutive tool results travel as parts of one user turn.
         if (!contents.empty() && contents.back()["role"] == "user" &&
             contents.back()["parts"][0].contains("functionResponse")) {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "logging.hpp"
+#include "providers/content_parts.hpp"
 #include "providers/json_read.hpp"
 
 namespace polyrouter::detail::openai {
@@ -11,10 +12,33 @@ namespace {
 
 using json = nlohmann::json;
 
+// A user message with parts: text and image_url parts (bytes as a data: URL).
+json encode_parts(const Message& m) {
+  json parts = json::array();
+  if (!m.content.empty()) parts.push_back({{"type", "text"}, {"text", m.content}});
+  for (const ContentPart& part : m.parts) {
+    if (part.is_image()) {
+      parts.push_back({{"type", "image_url"}, {"image_url", {{"url", image_url_of(part)}}}});
+    } else {
+      parts.push_back({{"type", "text"}, {"text", part.data}});
+    }
+  }
+  return parts;
+}
+
 json encode_message(const Message& m) {
   json out{{"role", to_string(m.role)}};
-  if (m.role == Role::assistant && !m.tool_calls.empty()) {
-    out["content"] = m.content.empty() ? json(nullptr) : json(m.content);
+  const bool calls_tools = m.role == Role::assistant && !m.tool_calls.empty();
+  if (has_parts(m) && m.role == Role::user) {
+    out["content"] = encode_parts(m);
+  } else if (has_parts(m)) {
+    // Only user messages take images (check_images): the others keep one string.
+    std::string text = message_text(m);
+    out["content"] = calls_tools && text.empty() ? json(nullptr) : json(std::move(text));
+  } else {
+    out["content"] = calls_tools && m.content.empty() ? json(nullptr) : json(m.content);
+  }
+  if (calls_tools) {
     json calls = json::array();
     for (const ToolCall& call : m.tool_calls) {
       calls.push_back({{"id", call.id},
@@ -22,8 +46,6 @@ json encode_message(const Message& m) {
                        {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
     }
     out["tool_calls"] = std::move(calls);
-  } else {
-    out["content"] = m.content;
   }
   if (m.role == Role::tool) out["tool_call_id"] = m.tool_call_id;
   return out;
@@ -123,6 +145,7 @@ bool is_plain(const ChatRequest& request) {
   if (request.extra.is_object() && !request.extra.empty()) return false;
   for (const Message& m : request.messages) {
     if (m.role == Role::assistant && !m.tool_calls.empty()) return false;
+    if (has_parts(m)) return false;  // a list of parts (images): the tree encoder writes it
   }
   return true;
 }

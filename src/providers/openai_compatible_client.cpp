@@ -3,6 +3,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "providers/content_parts.hpp"
 #include "providers/error_body.hpp"
 #include "providers/openai_codec.hpp"
 #include "providers/openai_reader.hpp"
@@ -57,7 +58,6 @@ Response openai_chat_response(Provider provider, const detail::HttpResponse& htt
     if (std::optional<Response> plain = detail::openai::read_plain_response(http.body)) {
       plain->provider = provider;
       plain->model = options.model;
-      plain->provider_request_id = detail::provider_request_id(http, options);
       return std::move(*plain);
     }
   }
@@ -67,7 +67,6 @@ Response openai_chat_response(Provider provider, const detail::HttpResponse& htt
     Response response = detail::openai::decode_response(body);
     response.provider = provider;
     response.model = options.model;
-    response.provider_request_id = detail::provider_request_id(http, options);
     return response;
   } catch (const std::exception& e) {
     detail::throw_invalid_response(provider, options, http, e.what());
@@ -137,12 +136,14 @@ class OpenAICodec final : public detail::WireCodec {
   }
   detail::HttpRequest build(const ChatRequest& request, const CallOptions& options,
                             std::shared_ptr<const detail::HeaderList> headers) const override {
+    detail::check_images(request, provider_, options);
     return openai_chat_request(api_base_, http_, request, options, std::move(headers));
   }
   Response parse(const detail::HttpResponse& response, const CallOptions& options) const override {
     return openai_chat_response(provider_, response, options);
   }
   detail::HttpRequest build_stream(const ChatRequest& request, const CallOptions& options) const override {
+    detail::check_images(request, provider_, options);
     return openai_stream_request(api_base_, http_, request, options);
   }
   std::unique_ptr<detail::StreamDecoding> stream_decoding() const override {

@@ -25,6 +25,12 @@ std::shared_ptr<const HeaderList> WireCodec::cached_headers(const std::string& a
   return headers;
 }
 
+Response WireCodec::answer(const HttpResponse& response, const CallOptions& options) const {
+  Response answer = parse(response, options);
+  answer.provider_request_id = provider_request_id(response, options);
+  return answer;
+}
+
 void trace_request(Provider provider, const CallOptions& options, const HttpRequest& request) {
   auto& logger = log();
   if (!logger.should_log(spdlog::level::trace)) return;
@@ -63,7 +69,7 @@ Provider WireClient::provider() const noexcept { return codec_->provider(); }
 
 Response WireClient::complete(const ChatRequest& request, const CallOptions& options) {
   const detail::HttpRequest http = codec_->build(request, options, codec_->cached_headers(options.api_key));
-  return codec_->parse(detail::perform_logged(codec_->provider(), options, http), options);
+  return codec_->answer(detail::perform_logged(codec_->provider(), options, http), options);
 }
 
 Response WireClient::stream(const ChatRequest& request, const CallOptions& options, const DeltaCallback& on_delta) {

@@ -35,8 +35,11 @@ const std::string groq_reject = "gsk_Rj6Nq3ZtW8xLm1VcB5pY2hKs9JfG4aUe7TdI0oMnXvC
 const std::string gemini_bad = "AIzaGb7Kp2Lq9Xw4Rt8Zn1Vc6Mb3Hs5Jd0Fy";
 const std::string cerebras_ok = "csk-Co3Pn8Qw5Lx2Rz9Tv6Mb1Kc4Hs7Jd0Fy5Gu8Ae2Wi3";
 const std::string groq_cut = "gsk_Ct5Wq2ZrN8xLm4VcB1pY7hKs3JfG9aUe6TdI0oMnXvCbPlRy";
+const std::string anthropic_ok = "sk-ant-api03-Ah7Kq2Lw9Xr4Tz8Nv1Bc6Mp3Hs5Jd0FyGu8Ae2Wi3Ro7Qn";
+const std::string openai_ok = "sk-proj-Op4Nq8Zw2Lx7Rt1Vc5Mb9Kh3Js6Df0Gy4Ua8Ie2Wo7Pn";
 
-const std::vector<std::string> all_keys{groq_ok, groq_bad, groq_limited, groq_reject, gemini_bad, cerebras_ok, groq_cut};
+const std::vector<std::string> all_keys{groq_ok,    groq_bad, groq_limited, groq_reject, gemini_bad,
+                                        cerebras_ok, groq_cut, anthropic_ok, openai_ok};
 
 json scenario() {
   return json{
@@ -52,6 +55,7 @@ json scenario() {
            {{"key", groq_reject}, {"behavior", "server_error"}, {"status", 400}},
            {{"key", groq_cut}, {"behavior", "stream_cut"}, {"after_chunks", 3}, {"text", "Groq starts but is cut off"}},
            {{"provider", "groq"}, {"key", groq_ok}, {"behavior", "ok"}, {"text", "Groq answers."}},
+           {{"provider", "anthropic"}, {"key", anthropic_ok}, {"behavior", "ok"}, {"text", "Claude answers."}},
            {{"provider", "cerebras"}, {"behavior", "ok"}, {"text", "Cerebras answers."}},
        }},
   };
@@ -67,7 +71,7 @@ bool leaks(const std::string& text, const std::string& key) {
 
 class Cli {
  public:
-  Cli() : sim_(scenario()) {
+  explicit Cli(json sim_scenario = scenario()) : sim_(std::move(sim_scenario)) {
     char pattern[] = "/tmp/polyrouter-cli-test.XXXXXX";
     const char* made = mkdtemp(pattern);
     REQUIRE(made != nullptr);
@@ -93,14 +97,20 @@ class Cli {
   /// SIGINT once stdout contains @p interrupt_when_out_has, when that is not empty.
   ProcessResult run(const std::vector<std::string>& args, const std::vector<std::string>& keys,
                     const std::string& stdin_text = {}, const std::string& interrupt_when_out_has = {}) {
-    std::vector<std::string> argv{POLYROUTER_CLI_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
     std::vector<std::string> env = keys;
     for (const char* name : {"GROQ_BASE_URL", "GEMINI_BASE_URL", "CEREBRAS_BASE_URL"}) {
       const std::string set = std::string(name) + "=";
       const bool given = std::any_of(keys.begin(), keys.end(), [&](const std::string& e) { return e.rfind(set, 0) == 0; });
       if (!given) env.push_back(set + sim_.url());
     }
+    return run_with_only(args, env, stdin_text, interrupt_when_out_has);
+  }
+
+  /// Runs polyrouter with exactly @p env (plus sanitizer settings) in its environment.
+  ProcessResult run_with_only(const std::vector<std::string>& args, std::vector<std::string> env,
+                              const std::string& stdin_text = {}, const std::string& interrupt_when_out_has = {}) {
+    std::vector<std::string> argv{POLYROUTER_CLI_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
     // Sanitizer builds keep their settings in the child.
     for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
       if (const char* value = std::getenv(name)) env.push_back(std::string(name) + "=" + value);
@@ -212,6 +222,49 @@ TEST_CASE("ask --stream prints the text", "[cli][ask][stream]") {
   const auto r = cli.run({"ask", "--stream", "Stream it"}, {key_env("CEREBRAS_API_KEY0", cerebras_ok)});
   CHECK(r.exit_code == 0);
   CHECK(r.out == "Cerebras answers.\n");
+}
+
+TEST_CASE("ask and ask --stream with only ANTHROPIC_API_KEY0 and ANTHROPIC_BASE_URL set", "[cli][ask][anthropic]") {
+  Cli cli;
+  const std::vector<std::string> env{key_env("ANTHROPIC_API_KEY0", anthropic_ok), "ANTHROPIC_BASE_URL=" + cli.sim().url()};
+  for (const bool stream : {false, true}) {
+    const auto r = cli.run_with_only(stream ? std::vector<std::string>{"ask", "--stream", "Hi"}
+                                            : std::vector<std::string>{"ask", "Hi"},
+                                     env);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "Claude answers.\n");
+  }
+  const auto r = cli.run_with_only({"ask", "--json", "Hi"}, env);
+  REQUIRE(r.exit_code == 0);
+  const json out = json::parse(r.out);
+  CHECK(out["provider"] == "anthropic");
+  CHECK(out["model"] == "claude-sonnet-4-6");
+  CHECK(out["key"] == "ANTHROPIC_API_KEY0");
+  CHECK(cli.sim().hits("anthropic", anthropic_ok) == 3);
+}
+
+TEST_CASE("ask and ask --stream with only OPENAI_API_KEY0 and OPENAI_BASE_URL set", "[cli][ask][openai]") {
+  // OPENAI_BASE_URL holds the version path, as OpenAI's SDK takes it; the simulator answers the
+  // OpenAI wire on /v1 (as its Cerebras) and knows OpenAI's default model here.
+  Cli cli(json{{"models", {{"cerebras", {"gpt-4o-mini"}}}},
+               {"rules", {{{"key", openai_ok}, {"behavior", "ok"}, {"text", "OpenAI answers."}}}}});
+  const std::vector<std::string> env{key_env("OPENAI_API_KEY0", openai_ok), "OPENAI_BASE_URL=" + cli.sim().url() + "/v1"};
+  for (const bool stream : {false, true}) {
+    const auto r = cli.run_with_only(stream ? std::vector<std::string>{"ask", "--stream", "Hi"}
+                                            : std::vector<std::string>{"ask", "Hi"},
+                                     env);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "OpenAI answers.\n");
+  }
+  const auto r = cli.run_with_only({"ask", "--json", "Hi"}, env);
+  REQUIRE(r.exit_code == 0);
+  const json out = json::parse(r.out);
+  CHECK(out["provider"] == "openai");
+  CHECK(out["model"] == "gpt-4o-mini");
+  CHECK(out["key"] == "OPENAI_API_KEY0");
+  CHECK(cli.sim().hits("", openai_ok, "gpt-4o-mini") == 3);
 }
 
 TEST_CASE("ask --stream shows a restart: the partial line ends, a note on stderr, then the whole answer",

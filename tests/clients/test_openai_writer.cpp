@@ -102,6 +102,14 @@ TEST_CASE("requests with tools, formats, extra fields or bad UTF-8 are left to t
   calls.messages = {Message::user("hi"), assistant};
   CHECK_FALSE(write_plain_request(calls, model, false));
 
+  ChatRequest image;  // content parts: a list, which the tree encoder writes
+  image.messages = {Message::user({polyrouter::ContentPart::text("What is this?"),
+                                   polyrouter::ContentPart::image_url("https://example.com/a.png")})};
+  CHECK_FALSE(write_plain_request(image, model, false));
+  image.messages[0].parts.clear();  // no parts left: a text-only message, written directly again
+  image.messages[0].content = "What is this?";
+  require_written_alike(image);
+
   const ChatRequest bad_utf8 = ChatRequest::from_prompt("caf\xe9");
   CHECK_FALSE(write_plain_request(bad_utf8, model, false));
   CHECK_THROWS_AS(encode_request(bad_utf8, model).dump(), nlohmann::json::type_error);

@@ -1,7 +1,7 @@
 // Error classification: status + headers + body -> the typed error. Only polyrouter::Error
 // escapes, no field holds the key (the input may contain it anywhere), retry hints are >= 0
-// and capped. The input is a status (two bytes), a provider (one byte), header lines
-// "name: value" up to an empty line, then the body.
+// and capped. The input is a status (two bytes), a provider (one byte: groq, cerebras, gemini,
+// anthropic), header lines "name: value" up to an empty line, then the body.
 
 #include <algorithm>
 #include <cctype>
@@ -43,8 +43,9 @@ detail::HttpResponse response_from(std::string_view input, long status) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 3) return 0;
   const long status = 100 + (data[0] | (data[1] << 8)) % 500;
-  const Provider providers[] = {Provider::groq, Provider::cerebras, Provider::gemini};
-  const Provider provider = providers[data[2] % 3];
+  // Anthropic's descriptor adds its own rules (error types, RFC 3339 reset headers).
+  static const Provider providers[] = {Provider::groq, Provider::cerebras, Provider::gemini, Provider("anthropic")};
+  const Provider provider = providers[data[2] % 4];
   const std::string_view input(reinterpret_cast<const char*>(data + 3), size - 3);
   const CallOptions options = fuzz::call_options();
 

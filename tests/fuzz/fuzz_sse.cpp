@@ -1,5 +1,5 @@
 // The SSE reader gives the same events for every split of the body (the split points come from
-// the input's first bytes), and a stream exchange with either provider's decoding reads the body:
+// the input's first bytes), and a stream exchange with each protocol's decoding reads the body:
 // only polyrouter::Error escapes, with no key in it.
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 
 #include "fuzz_support.hpp"
 #include "http/sse.hpp"
+#include "providers/anthropic/codec.hpp"
 #include "providers/streaming.hpp"
 #include "providers/wire.hpp"
 
@@ -81,9 +82,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!same(whole, read_in_pieces(body, bytewise))) fuzz::fail("byte-by-byte reading differs", body);
   }
 
-  static const auto openai = detail::make_openai_codec("http://127.0.0.1:1/v1", Provider::groq, {});
-  static const auto gemini = detail::make_gemini_codec("http://127.0.0.1:1/v1beta", {});
+  static const auto openai = detail::make_openai_codec(Provider::groq, "http://127.0.0.1:1/v1", {});
+  static const auto gemini = detail::make_gemini_codec(Provider::gemini, "http://127.0.0.1:1/v1beta", {});
+  static const auto anthropic = detail::anthropic::make_codec(Provider("anthropic"), "http://127.0.0.1:1/v1", {});
   exchange(openai, body, cuts);
   exchange(gemini, body, cuts);
+  exchange(anthropic, body, cuts);
   return 0;
 }

@@ -3,8 +3,9 @@
 
 Run from anywhere: python3 tests/fuzz/make_seeds.py. The seeds are committed; rerun this after
 adding fixtures. Input layouts follow the harnesses: error_classification takes a status (two
-bytes, little-endian, status - 100), a provider byte (0 groq, 1 cerebras, 2 gemini), header
-lines, an empty line and the body; sse takes four split-point bytes, then the body.
+bytes, little-endian, status - 100), a provider byte (0 groq, 1 cerebras, 2 gemini, 3 anthropic),
+header lines, an empty line and the body; sse takes four split-point bytes, then the body;
+anthropic_answer takes a Message, or a list of stream events.
 """
 import glob
 import os
@@ -22,6 +23,9 @@ def read(name):
 
 
 def put(target, name, data):
+    # A fixture's tool call names a user's home folder; the repository names no such path
+    # (tests/docs/self_contained.sh), and the fuzzer needs the shape, not the path.
+    data = data.replace(b"/".join([b"", b"home", b"user"]), b"/srv/site")
     os.makedirs(os.path.join(out, target), exist_ok=True)
     with open(os.path.join(out, target, name), "wb") as f:
         f.write(data)
@@ -56,9 +60,15 @@ put("openai_answer", "custom_tool_call.json",  # issue 12: a schema-valid call o
 for name in ["gemini_ok.json", "gemini_tool_call.json", "gemini_finish_max_tokens.json", "gemini_finish_safety.json"]:
     put("gemini_answer", name, read(name))
 
-providers = {"groq": 0, "cerebras": 1, "gemini": 2}
+for name in ["anthropic_ok.json", "anthropic_tool_use.json", "anthropic_thinking.json"]:
+    put("anthropic_answer", name, read(name))
+for name in ["anthropic_stream.sse", "anthropic_stream_tool_use.sse", "anthropic_stream_error.sse"]:
+    events = [line[len("data: "):] for line in read(name).decode().splitlines() if line.startswith("data: ")]
+    put("anthropic_answer", name.replace(".sse", ".events.json"), ("[" + ",".join(events) + "]").encode())
+
+providers = {"groq": 0, "cerebras": 1, "gemini": 2, "anthropic": 3}
 headers_of = {"groq": "groq_429.headers.txt", "cerebras": "cerebras_429_requests.headers.txt",
-              "gemini": "gemini_429.headers.txt"}
+              "gemini": "gemini_429.headers.txt", "anthropic": "anthropic_429.headers.txt"}
 for path in sorted(glob.glob(os.path.join(fixtures, "*_[0-9][0-9][0-9]*.json"))):
     name = os.path.basename(path)
     provider = name.split("_")[0]
@@ -73,7 +83,8 @@ put("error_classification", "regression_key_in_content_type",
     b"content-type: text/plain; sk-live-FuzzKey0123456789abcdefghijklmnopqrstuv\n\ninternal error")
 
 for name in ["groq_stream.sse", "groq_stream_tool_call.sse", "cerebras_stream.sse", "gemini_stream.sse",
-             "openai_stream_include_usage.sse"]:
+             "openai_stream_include_usage.sse", "anthropic_stream.sse", "anthropic_stream_tool_use.sse",
+             "anthropic_stream_error.sse"]:
     put("sse", name, b"\x05\x11\x40\x90" + read(name))
 
 hints = ["2m59.56s", "11.382867097854614", "26s", "45.837906927s", "Wed, 21 Oct 2026 07:28:00 GMT",

@@ -25,7 +25,7 @@ struct Sandbox {
     char pattern[] = "/tmp/polyrouter-config-XXXXXX";
     dir = mkdtemp(pattern);
     // Start from a clean slate whatever the machine's environment holds.
-    for (const char* prefix : {"GROQ", "GEMINI", "CEREBRAS", "LOCAL"}) {
+    for (const char* prefix : {"GROQ", "GEMINI", "CEREBRAS", "ANTHROPIC", "OPENAI", "LOCAL"}) {
       for (const char* suffix : {"_API_KEY", "_API_KEY0", "_API_KEY1", "_API_KEY2", "_API_KEY3", "_API_KEY7", "_BASE_URL"}) {
         unset(std::string(prefix) + suffix);
       }
@@ -114,6 +114,38 @@ TEST_CASE("from_env reads numbered keys with gaps, in index order, env over .env
   CHECK(config.pools[0].models == std::vector<std::string>{"openai/gpt-oss-120b", "openai/gpt-oss-20b"});
   CHECK(config.pools[1].name == "gemini");
   CHECK(config.pools[1].models == std::vector<std::string>{"gemini-2.5-flash", "gemini-3-flash-preview"});
+}
+
+TEST_CASE("from_env finds Anthropic and OpenAI by the names their SDKs use", "[config][env][anthropic]") {
+  Sandbox box;
+  box.set("ANTHROPIC_API_KEY1", "a1");
+  box.set("ANTHROPIC_API_KEY", "a");
+  box.set("ANTHROPIC_API_KEY0", "a0");
+  box.set("OPENAI_API_KEY0", "o0");
+  SECTION("defaults") {
+    const OrchestratorConfig config = config_from_env(box.options());
+    REQUIRE(config.pools.size() == 2);
+    CHECK(config.pools[0].name == "anthropic");
+    CHECK(config.pools[0].provider == Provider("anthropic"));
+    CHECK(labels(config.pools[0]) == std::vector<std::string>{"ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY0", "ANTHROPIC_API_KEY1"});
+    CHECK(config.pools[0].models == std::vector<std::string>{"claude-sonnet-4-6", "claude-haiku-4-5"});
+    CHECK(config.pools[0].base_url.empty());  // the descriptor's https://api.anthropic.com
+    CHECK(config.pools[1].name == "openai");
+    CHECK(config.pools[1].models == std::vector<std::string>{"gpt-4o-mini"});
+  }
+  SECTION("ANTHROPIC_BASE_URL is the root, as the SDK takes it; the file names the pool like any other") {
+    box.set("ANTHROPIC_BASE_URL", "http://127.0.0.1:9");
+    const std::string path = box.write("polyrouter.json", R"({"provider_order": ["anthropic"],
+      "providers": {"anthropic": {"models": ["claude-haiku-4-5"], "key_count": 2}}})");
+    const OrchestratorConfig config = config_from_env(box.options("", path));
+    REQUIRE(config.pools.size() == 1);
+    CHECK(config.pools[0].base_url == "http://127.0.0.1:9");
+    CHECK(config.pools[0].models == std::vector<std::string>{"claude-haiku-4-5"});
+    CHECK(labels(config.pools[0]) == std::vector<std::string>{"ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY0"});
+    auto client = std::dynamic_pointer_cast<WireClient>(make_client(config.pools[0]));
+    REQUIRE(client);
+    CHECK(client->api_base() == "http://127.0.0.1:9/v1");
+  }
 }
 
 TEST_CASE("from_env with no key at all raises NoApiKeysError", "[config][env]") {

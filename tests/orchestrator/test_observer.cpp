@@ -307,6 +307,28 @@ TEST_CASE("a provider error carries the provider's and the orchestrator's reques
   CHECK(error->request_id().rfind("pr-", 0) == 0);
 }
 
+TEST_CASE("the provider's request id is read from each provider's real headers", "[observer]") {
+  // name, answer fixture, header fixture, the id its headers carry
+  const auto [provider, answer, headers, id] = GENERATE(table<std::string, std::string, std::string, std::string>({
+      {"groq", "groq_ok.json", "groq_ok.headers.txt", "req_01hxnxvkfjf6ttkqzfpw23ng08"},
+      {"openai", "openai_ok.json", "openai_ok.headers.txt", "req_7c1e9a4f0b2d48e6a3f5c8d9b1e0a2f4"},
+      {"anthropic", "anthropic_ok.json", "anthropic_ok.headers.txt", "req_011CZexample0000000000000"},
+      {"gemini", "gemini_ok.json", "gemini_ok.headers.txt", ""},  // Gemini sends none
+  }));
+  INFO(provider);
+  const bool async = GENERATE(false, true);
+  test::TestServer server(test::Reply::fixture(answer).with_headers_file(headers));
+  OrchestratorConfig config;
+  // A key of real length: redact() masks every occurrence of the key, and a one-letter key
+  // would mask that letter in the id.
+  config.pools = {PoolConfig{Provider(provider), {"m"}, {test::fake_key("key-", 40, 5)}, server.url()}};
+  Orchestrator orchestrator(config);
+  const Response r = async ? orchestrator.request_async("hi").get() : orchestrator.request("hi");
+  CHECK(r.provider_request_id == id);
+  REQUIRE(r.attempts.size() == 1);
+  CHECK(r.attempts[0].provider_request_id == id);
+}
+
 TEST_CASE("a key pasted into the provider's request id is masked", "[observer][mask]") {
   const std::string key = test::fake_key("gsk_", 48, 11);
   test::TestServer server;

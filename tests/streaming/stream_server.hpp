@@ -26,8 +26,12 @@ class StreamServer {
  public:
   StreamServer() {
     server_.new_task_queue = [] { return new httplib::ThreadPool(8); };
-    // httplib's stop() waits out idle keep-alive connections; keep that wait short.
-    server_.set_keep_alive_timeout(0);
+    // httplib's stop() waits out idle keep-alive connections: one request per connection leaves
+    // none idle. (A keep-alive timeout of 0 did that too, but httplib applies it to the first
+    // request as well: a request whose bytes came more than 10 ms after the connection, as on a
+    // loaded machine, got an empty reply.)
+    server_.set_keep_alive_max_count(1);
+    server_.set_keep_alive_timeout(5);
     auto handler = [this](const httplib::Request& req, httplib::Response& res) {
       {
         std::lock_guard<std::mutex> lock(mutex_);

@@ -56,7 +56,8 @@ void add_source_options(CLI::App& command, SourceOptions& source, bool with_mode
 
 int main(int argc, char** argv) {
   CLI::App app{"polyrouter " + std::string(polyrouter::version_string) +
-                   ": ask Groq, Gemini and Cerebras through every configured model and key, with failover.\n"
+                   ": ask Groq, Gemini, Cerebras, Anthropic and OpenAI through every configured model and key,\n"
+                   "with failover. "
                    "Keys come from the environment, a .env file and an optional JSON config.",
                "polyrouter"};
   app.set_version_flag("--version", "polyrouter " + std::string(polyrouter::version_string));

@@ -33,7 +33,7 @@ void write_port_file(const std::string& path, int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"polyrouter-sim: a loopback Groq / Cerebras / Gemini simulator"};
+  CLI::App app{"polyrouter-sim: a loopback Groq / Cerebras / Gemini / Anthropic simulator"};
   std::string scenario_path;
   std::string host = "127.0.0.1";
   int port = 0;

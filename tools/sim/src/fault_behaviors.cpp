@@ -7,12 +7,13 @@ namespace {
 
 using nlohmann::json;
 
-// A 400 in the provider's own shape, with an OpenAI-style error code where the shape has one.
+// A 400 in the provider's own shape, with an OpenAI-style error code where the shape has one
+// (Gemini's and Anthropic's have none).
 Reply bad_request_with_code(const ProviderWire& wire, std::string_view message, std::string_view code) {
   Reply reply = wire.bad_request(message);
   json body = json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_object() && body.contains("error") && body["error"].is_object() &&
-      wire.provider() != Provider::gemini) {
+      wire.provider() != Provider::gemini && wire.provider() != Provider::anthropic) {
     body["error"]["code"] = code;
     reply.body = body.dump();
   }
@@ -79,6 +80,10 @@ Reply fault_reply(const Call& call, const Rule& rule, Reply healthy, const Provi
       healthy.terminator.clear();
       return healthy;
     case Behavior::context_length:
+      if (wire.provider() == Provider::anthropic) {
+        // Anthropic says it in the message of an invalid_request_error (anthropic_400 fixture).
+        return wire.bad_request("prompt is too long: 200251 tokens > 200000 maximum");
+      }
       return bad_request_with_code(
           wire, "This model's maximum context length is 8192 tokens. Please reduce the length of the messages.",
           "context_length_exceeded");

@@ -51,10 +51,18 @@ struct Answer {
 };
 
 /// A streamed answer: one JSON payload per SSE `data:` event, and whether the provider ends
-/// the stream with `data: [DONE]` (OpenAI-compatible) or just closes it (Gemini).
+/// the stream with `data: [DONE]` (OpenAI-compatible) or just closes it (Gemini, Anthropic).
 struct StreamBody {
   std::vector<nlohmann::json> events;
   bool done_marker = false;
+  /// Each frame names its event (`event: <payload's type>` before `data:`), as Anthropic's do.
+  bool named_events = false;
+};
+
+/// Which page of a model list is asked for (Anthropic pages with limit and after_id).
+struct ModelPage {
+  std::size_t limit = 0;  // 0 = the provider's default
+  std::string after_id;
 };
 
 class ProviderWire {
@@ -82,6 +90,11 @@ class ProviderWire {
   /// Content type of JSON bodies.
   virtual std::string json_content_type() const { return "application/json"; }
   virtual Reply model_list(const std::vector<std::string>& ids) const = 0;
+  /// The page of the list @p page asks for; providers without paging list everything.
+  virtual Reply model_page(const std::vector<std::string>& ids, const ModelPage& page) const {
+    (void)page;
+    return model_list(ids);
+  }
   /// Listed when the scenario gives no `models` for this provider.
   virtual std::vector<std::string> default_models() const = 0;
   /// Name of the first tool declared in a request body, if any.
@@ -92,11 +105,16 @@ const ProviderWire& wire_for(Provider provider);
 const ProviderWire& groq_wire();
 const ProviderWire& cerebras_wire();
 const ProviderWire& gemini_wire();
+const ProviderWire& anthropic_wire();
 
 // Shared helpers for the wire implementations.
 
 /// "data: <json>\n\n"
 std::string sse_frame(const nlohmann::json& payload);
+/// "event: <payload's type>\ndata: <json>\n\n"
+std::string named_sse_frame(const nlohmann::json& payload);
+/// RFC 3339 UTC at whole seconds, @p seconds_from_now from now: "2026-03-20T20:00:11Z".
+std::string rfc3339_from_now(double seconds_from_now);
 /// Go's time.Duration text at millisecond precision: "172ms", "30s", "2m59.56s", "1h0m0s".
 std::string go_duration(double seconds);
 /// Shortest round-trip decimal, always with a fraction: "30.0", "11.455".

@@ -30,7 +30,9 @@ Reply sse_reply(const StreamBody& stream) {
   Reply reply;
   reply.delivery = Reply::Delivery::sse;
   reply.content_type = "text/event-stream";
-  for (const auto& event : stream.events) reply.frames.push_back(sse_frame(event));
+  for (const auto& event : stream.events) {
+    reply.frames.push_back(stream.named_events ? named_sse_frame(event) : sse_frame(event));
+  }
   if (stream.done_marker) reply.terminator = "data: [DONE]\n\n";
   return reply;
 }
@@ -40,8 +42,7 @@ Reply success(const Call& call, const Answer& answer, const ProviderWire& wire,
               const Scenario& scenario) {
   if (call.list_models) {
     const auto listed = scenario.models.find(call.provider);
-    return wire.model_list(listed != scenario.models.end() ? listed->second
-                                                           : wire.default_models());
+    return wire.model_page(listed != scenario.models.end() ? listed->second : wire.default_models(), call.page);
   }
   if (!call.stream) return wire.completion(answer);
   auto stream = wire.stream(answer);
@@ -57,8 +58,9 @@ Reply success(const Call& call, const Answer& answer, const ProviderWire& wire,
 Reply truncated(Reply reply) {
   if (reply.delivery == Reply::Delivery::sse) {
     const auto& first = reply.frames.front();
-    const auto payload = first.substr(6, first.size() - 8);  // strip "data: " and "\n\n"
-    reply.frames = {"data: " + payload.substr(0, payload.size() / 2) + "\n\n"};
+    const auto data = first.find("data: ");  // after an `event:` line, if the wire names events
+    const auto payload = first.substr(data + 6, first.size() - data - 8);  // "data: " ... "\n\n"
+    reply.frames = {first.substr(0, data) + "data: " + payload.substr(0, payload.size() / 2) + "\n\n"};
     return reply;
   }
   reply.body.resize(reply.body.size() / 2);

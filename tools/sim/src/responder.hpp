@@ -21,6 +21,7 @@ struct Call {
   std::string key;           // as received; empty = no credentials
   std::string model;         // empty for model lists
   std::string method;        // Gemini RPC name (generateContent / streamGenerateContent)
+  ModelPage page;            // model lists: the page asked for (Anthropic)
   bool stream = false;
   bool sse = true;  // Gemini streams without alt=sse answer one JSON array instead
   nlohmann::json body;                    // parsed request body (chat only)

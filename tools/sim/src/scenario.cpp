@@ -13,10 +13,11 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<Provider, std::string_view>, 3> kProviders{{
+constexpr std::array<std::pair<Provider, std::string_view>, 4> kProviders{{
     {Provider::groq, "groq"},
     {Provider::cerebras, "cerebras"},
     {Provider::gemini, "gemini"},
+    {Provider::anthropic, "anthropic"},
 }};
 
 constexpr std::array<std::pair<Behavior, std::string_view>, 19> kBehaviors{{
@@ -107,7 +108,7 @@ std::int64_t expect_integer(const json& value, const std::string& where, std::in
 Provider expect_provider(const json& value, const std::string& where) {
   const auto name = expect_string(value, where);
   if (auto provider = provider_from_name(name)) return *provider;
-  fail(where, "unknown provider '" + name + "' (expected groq, cerebras or gemini)");
+  fail(where, "unknown provider '" + name + "' (expected groq, cerebras, gemini or anthropic)");
 }
 
 Behavior expect_behavior(const json& value, const std::string& where) {

@@ -18,7 +18,7 @@
 
 namespace polyrouter::sim::detail {
 
-enum class Provider { groq, cerebras, gemini };
+enum class Provider { groq, cerebras, gemini, anthropic };
 
 std::string_view provider_name(Provider provider);
 std::optional<Provider> provider_from_name(std::string_view name);

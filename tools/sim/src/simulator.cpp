@@ -169,8 +169,13 @@ struct Simulator::Impl {
     server.Post("/v1/chat/completions", [this](const Request& req, Response& res) {
       serve(req, read_chat_call(Provider::cerebras, req), res);
     });
+    // Cerebras and Anthropic share this path; the credentials tell them apart.
     server.Get("/v1/models", [this](const Request& req, Response& res) {
-      serve(req, read_models_call(Provider::cerebras, req), res);
+      serve(req, read_models_call(detail::is_anthropic_request(req) ? Provider::anthropic : Provider::cerebras, req),
+            res);
+    });
+    server.Post("/v1/messages", [this](const Request& req, Response& res) {
+      serve(req, detail::read_anthropic_call(req), res);
     });
     server.Post(R"(/v1beta/models/([^/:]+):generateContent)",
                 [this](const Request& req, Response& res) { serve(req, read_gemini_call(req, false), res); });

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
 #include "provider_wire.hpp"
 
@@ -15,11 +16,29 @@ const ProviderWire& wire_for(Provider provider) {
     case Provider::groq: return groq_wire();
     case Provider::cerebras: return cerebras_wire();
     case Provider::gemini: return gemini_wire();
+    case Provider::anthropic: return anthropic_wire();
   }
   return groq_wire();
 }
 
 std::string sse_frame(const nlohmann::json& payload) { return "data: " + payload.dump() + "\n\n"; }
+
+std::string named_sse_frame(const nlohmann::json& payload) {
+  const auto type = payload.is_object() ? payload.value("type", nlohmann::json()) : nlohmann::json();
+  return "event: " + (type.is_string() ? type.get<std::string>() : std::string("message")) + "\n" +
+         sse_frame(payload);
+}
+
+std::string rfc3339_from_now(double seconds_from_now) {
+  // Rounded up to the whole second: the reset is never earlier than asked.
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto t = static_cast<std::time_t>(std::ceil(now + std::max(0.0, seconds_from_now)));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::array<char, 32> buffer{};
+  std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer.data();
+}
 
 namespace {
 

@@ -1,7 +1,7 @@
 #pragma once
 
 /// @file
-/// A loopback HTTP server that speaks the Groq, Cerebras and Gemini wire formats, scripted by a
+/// A loopback HTTP server that speaks the Groq, Cerebras, Gemini and Anthropic wire formats, scripted by a
 /// JSON scenario (see docs/simulator.md). Used by polyrouter's tests, examples and benchmarks.
 
 #include <cstddef>
@@ -32,7 +32,7 @@ class Simulator {
   /// The bound port.
   int port() const;
   /// Root URL, e.g. "http://127.0.0.1:41234" (Groq clients append /openai/v1, Cerebras /v1,
-  /// Gemini /v1beta).
+  /// Gemini /v1beta, Anthropic /v1).
   std::string url() const;
 
   /// Replaces models and rules and resets rule use counts; hit counters are kept.
