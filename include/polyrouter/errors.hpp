@@ -16,7 +16,9 @@
 
 namespace polyrouter {
 
-/// Which concrete error this is; lets code switch instead of chaining dynamic_casts.
+/// Which concrete error this is; lets code switch instead of chaining dynamic_casts. A kind
+/// always comes with its class (rate_limit with RateLimitError, ...): only those classes can
+/// give an Error its kind.
 enum class ErrorKind {
   invalid_api_key,
   rate_limit,
@@ -32,6 +34,7 @@ enum class ErrorKind {
   config,
   all_models_failed,
   all_clients_exhausted,
+  cancelled,
   unknown,
 };
 
@@ -67,11 +70,10 @@ struct ErrorContext {
   TransportFailure transport = TransportFailure::none;
 };
 
-/// Base of every polyrouter exception.
+/// Base of every polyrouter exception. Throw one of its classes: Error itself cannot be made,
+/// so no error can claim a kind() its class does not have (code downcasts by kind()).
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, std::string_view message, ErrorContext context = {});
-
   ErrorKind kind() const noexcept { return kind_; }
   const ErrorContext& context() const noexcept { return context_; }
   /// The message without the tag and context prefix.
@@ -85,7 +87,31 @@ class Error : public std::runtime_error {
   const std::string& body_excerpt() const noexcept { return context_.body_excerpt; }
   std::optional<std::chrono::milliseconds> retry_after() const noexcept { return context_.retry_after; }
 
+ protected:
+  // Copies only as a whole class: `throw e;` from `catch (const Error& e)` would slice a
+  // RateLimitError into an Error still saying rate_limit. Rethrow with `throw;`.
+  Error(const Error&) = default;
+  Error(Error&&) = default;
+  Error& operator=(const Error&) = default;
+  Error& operator=(Error&&) = default;
+
  private:
+  // Each class below passes its own kind; nothing else may choose one.
+  Error(ErrorKind kind, std::string_view message, ErrorContext context = {});
+  friend class InvalidApiKeyError;
+  friend class RateLimitError;
+  friend class ModelNotFoundError;
+  friend class BadRequestError;
+  friend class ContentFilteredError;
+  friend class ProviderUnavailableError;
+  friend class InvalidJsonResponseError;
+  friend class StreamInterruptedError;
+  friend class ConfigError;
+  friend class AllModelsFailedError;
+  friend class AllClientsExhaustedError;
+  friend class CancelledError;
+  friend class UnknownError;
+
   ErrorKind kind_;
   ErrorContext context_;
   std::string detail_;
@@ -158,7 +184,8 @@ class ProviderUnavailableError : public Error {
   explicit ProviderUnavailableError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::provider_unavailable, message, std::move(context)) {}
 
- protected:
+ private:
+  friend class TimeoutError;
   ProviderUnavailableError(ErrorKind kind, std::string_view message, ErrorContext context)
       : Error(kind, message, std::move(context)) {}
 };
@@ -198,7 +225,9 @@ class ConfigError : public Error {
   explicit ConfigError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::config, message, std::move(context)) {}
 
- protected:
+ private:
+  friend class NoApiKeysError;
+  friend class NoModelError;
   ConfigError(ErrorKind kind, std::string_view message, ErrorContext context)
       : Error(kind, message, std::move(context)) {}
 };
@@ -247,6 +276,13 @@ class AllClientsExhaustedError : public Error {
   std::vector<Attempt> attempts_;
   std::vector<AllModelsFailedError> pools_;
   std::optional<std::chrono::milliseconds> earliest_reset_;
+};
+
+/// Work the orchestrator dropped when it was destroyed: an async request still in flight.
+class CancelledError : public Error {
+ public:
+  explicit CancelledError(std::string_view message, ErrorContext context = {})
+      : Error(ErrorKind::cancelled, message, std::move(context)) {}
 };
 
 /// Anything the classifiers could not place.

@@ -76,7 +76,7 @@ class Orchestrator {
 
   /// Asks without blocking: the walk (same order, retries, cooldowns, waits and deadline as
   /// request()) runs on the orchestrator's event loop, one thread for all requests in flight.
-  /// Destroying the orchestrator fails what is still in flight with AllClientsExhaustedError.
+  /// Destroying the orchestrator fails what is still in flight with CancelledError.
   std::future<Response> request_async(ChatRequest request, const RequestOptions& options = {});
   /// Asks @p prompt without blocking.
   std::future<Response> request_async(std::string_view prompt, const RequestOptions& options = {});

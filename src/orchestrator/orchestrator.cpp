@@ -56,8 +56,7 @@ class AsyncRunner {
     calls_.stop();  // no callback runs after this line
     std::lock_guard<std::mutex> lock(active_mutex_);
     for (const auto& job : active_) {
-      job->fail(std::make_exception_ptr(AllClientsExhaustedError(
-          {}, {}, std::nullopt, "cancelled: the orchestrator was destroyed with the request in flight")));
+      job->fail(std::make_exception_ptr(CancelledError("the orchestrator was destroyed with the request in flight")));
     }
   }
 
