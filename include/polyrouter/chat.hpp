@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "polyrouter/tool_call.hpp"
+
 namespace polyrouter {
 
 /// Who wrote a message.
@@ -16,14 +18,6 @@ enum class Role { system, user, assistant, tool };
 
 /// "system", "user", "assistant", "tool".
 std::string_view to_string(Role role) noexcept;
-
-/// One function call requested by the model.
-struct ToolCall {
-  std::string id;         ///< provider's call id; Gemini has none, so one is made up
-  std::string name;       ///< function name
-  std::string arguments;  ///< arguments as JSON text, exactly as the model produced them (may be invalid)
-  std::string signature;  ///< provider-opaque token to echo back (Gemini thoughtSignature), else empty
-};
 
 /// One piece of a message's content: text, or an image by URL or by its bytes. Providers take
 /// images in user messages (OpenAI `image_url`, Gemini `inlineData`/`fileData`, Anthropic

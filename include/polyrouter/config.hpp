@@ -11,11 +11,13 @@
 #include <string_view>
 #include <vector>
 
-#include "polyrouter/llm_client.hpp"
+#include "polyrouter/http_options.hpp"
 #include "polyrouter/observe.hpp"
 #include "polyrouter/provider.hpp"
 
 namespace polyrouter {
+
+class LLMClient;  // llm_client.hpp
 
 using Milliseconds = std::chrono::milliseconds;
 

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "polyrouter/chat.hpp"
+#include "polyrouter/delta_callback.hpp"
+#include "polyrouter/http_options.hpp"
 #include "polyrouter/provider.hpp"
 #include "polyrouter/response.hpp"
 
@@ -48,17 +50,6 @@ struct ModelInfo {
   std::string id;                  ///< as used in requests ("openai/gpt-oss-120b", "gemini-2.5-flash")
   std::string display_name;
   std::int64_t context_window = 0; ///< 0 when unknown
-};
-
-/// Receives each streamed text delta; return false to stop the stream.
-using DeltaCallback = std::function<bool(std::string_view delta)>;
-
-/// HTTP settings shared by the built-in clients.
-struct HttpOptions {
-  /// A plain body, or a single event of a stream, beyond this fails as too_large (a stream as a
-  /// whole is not bounded by it).
-  std::size_t max_response_bytes = std::size_t{8} << 20;
-  std::vector<std::pair<std::string, std::string>> extra_headers;
 };
 
 /// One provider family: builds the wire request, parses the wire response and classifies

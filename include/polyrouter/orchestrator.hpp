@@ -10,13 +10,14 @@
 #include <optional>
 #include <string_view>
 
-#include "polyrouter/chat.hpp"
 #include "polyrouter/config.hpp"
-#include "polyrouter/llm_client.hpp"
+#include "polyrouter/delta_callback.hpp"
 #include "polyrouter/observe.hpp"
 #include "polyrouter/response.hpp"
 
 namespace polyrouter {
+
+struct ChatRequest;  // chat.hpp: include it to build one (it brings nlohmann/json)
 
 /// Per-request overrides of the configured time limits.
 struct RequestOptions {

@@ -3,10 +3,12 @@
 
 #include "polyrouter/chat.hpp"
 #include "polyrouter/config.hpp"
+#include "polyrouter/delta_callback.hpp"
 #include "polyrouter/errors.hpp"
 #include "polyrouter/gemini_client.hpp"
 #include "polyrouter/health_change.hpp"
 #include "polyrouter/health_store.hpp"
+#include "polyrouter/http_options.hpp"
 #include "polyrouter/llm_client.hpp"
 #include "polyrouter/logging.hpp"
 #include "polyrouter/mask.hpp"
@@ -15,4 +17,5 @@
 #include "polyrouter/orchestrator.hpp"
 #include "polyrouter/provider.hpp"
 #include "polyrouter/response.hpp"
+#include "polyrouter/tool_call.hpp"
 #include "polyrouter/version.hpp"

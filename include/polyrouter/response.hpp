@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "polyrouter/chat.hpp"
 #include "polyrouter/provider.hpp"
+#include "polyrouter/tool_call.hpp"
 
 namespace polyrouter {
 

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "orchestrator/engine.hpp"
+#include "polyrouter/chat.hpp"
+#include "polyrouter/llm_client.hpp"
 #include "polyrouter/orchestrator.hpp"
 
 namespace polyrouter::detail {
