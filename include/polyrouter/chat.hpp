@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "polyrouter/export.hpp"
 #include "polyrouter/tool_call.hpp"
 
 namespace polyrouter {
@@ -17,7 +18,7 @@ namespace polyrouter {
 enum class Role { system, user, assistant, tool };
 
 /// "system", "user", "assistant", "tool".
-std::string_view to_string(Role role) noexcept;
+POLYROUTER_API std::string_view to_string(Role role) noexcept;
 
 /// One piece of a message's content: text, or an image by URL or by its bytes. Providers take
 /// images in user messages (OpenAI `image_url`, Gemini `inlineData`/`fileData`, Anthropic
@@ -40,7 +41,7 @@ struct ContentPart {
 };
 
 /// One turn of a conversation.
-struct Message {
+struct POLYROUTER_API Message {
   Role role = Role::user;
   std::string content;
   std::vector<ToolCall> tool_calls;  ///< assistant turns that called tools
@@ -61,14 +62,14 @@ struct Message {
 };
 
 /// A function the model may call; @p parameters is a JSON Schema object.
-struct Tool {
+struct POLYROUTER_API Tool {
   std::string name;
   std::string description;
   nlohmann::json parameters = nlohmann::json::object();
 };
 
 /// How the model may use tools.
-struct ToolChoice {
+struct POLYROUTER_API ToolChoice {
   enum class Mode { unset, none, auto_, required, function };
   Mode mode = Mode::unset;
   std::string function;  ///< the forced function when mode == function
@@ -80,7 +81,7 @@ struct ToolChoice {
 };
 
 /// The shape of the answer: free text, any JSON object, or JSON matching a schema.
-struct ResponseFormat {
+struct POLYROUTER_API ResponseFormat {
   enum class Type { text, json_object, json_schema };
   Type type = Type::text;
   std::string schema_name = "response";
@@ -94,7 +95,7 @@ struct ResponseFormat {
 };
 
 /// A chat completion request, independent of any provider's wire format.
-struct ChatRequest {
+struct POLYROUTER_API ChatRequest {
   std::vector<Message> messages;
   std::optional<double> temperature;
   std::optional<double> top_p;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "polyrouter/export.hpp"
 #include "polyrouter/provider.hpp"
 #include "polyrouter/response.hpp"
 
@@ -39,7 +40,7 @@ enum class ErrorKind {
 };
 
 /// The stable tag of a kind, e.g. "polyrouter.rate_limit".
-std::string_view tag(ErrorKind kind) noexcept;
+POLYROUTER_API std::string_view tag(ErrorKind kind) noexcept;
 
 /// The library's own names for transport failures (every libcurl code maps onto one of these).
 enum class TransportFailure {
@@ -56,10 +57,10 @@ enum class TransportFailure {
 };
 
 /// "resolve", "connect", ...
-std::string_view to_string(TransportFailure failure) noexcept;
+POLYROUTER_API std::string_view to_string(TransportFailure failure) noexcept;
 
 /// What is known about the failed call. Never holds a key.
-struct ErrorContext {
+struct POLYROUTER_API ErrorContext {
   std::optional<Provider> provider;
   std::string model;
   std::string key_label;
@@ -72,7 +73,7 @@ struct ErrorContext {
 
 /// Base of every polyrouter exception. Throw one of its classes: Error itself cannot be made,
 /// so no error can claim a kind() its class does not have (code downcasts by kind()).
-class Error : public std::runtime_error {
+class POLYROUTER_API Error : public std::runtime_error {
  public:
   ErrorKind kind() const noexcept { return kind_; }
   const ErrorContext& context() const noexcept { return context_; }
@@ -118,14 +119,14 @@ class Error : public std::runtime_error {
 };
 
 /// The key was rejected (401, 403, Gemini API_KEY_INVALID / PERMISSION_DENIED, unusable billing).
-class InvalidApiKeyError : public Error {
+class POLYROUTER_API InvalidApiKeyError : public Error {
  public:
   explicit InvalidApiKeyError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::invalid_api_key, message, std::move(context)) {}
 };
 
 /// 429, Gemini RESOURCE_EXHAUSTED, Groq 498, Cerebras queue_exceeded.
-class RateLimitError : public Error {
+class POLYROUTER_API RateLimitError : public Error {
  public:
   enum class Scope {
     key,       ///< this key's quota on this model
@@ -148,14 +149,14 @@ class RateLimitError : public Error {
 };
 
 /// The model does not exist, is decommissioned, or this account may not use it.
-class ModelNotFoundError : public Error {
+class POLYROUTER_API ModelNotFoundError : public Error {
  public:
   explicit ModelNotFoundError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::model_not_found, message, std::move(context)) {}
 };
 
 /// A 400/413/422 caused by the request.
-class BadRequestError : public Error {
+class POLYROUTER_API BadRequestError : public Error {
  public:
   enum class Cause {
     request,         ///< the request itself is wrong: failing over would only repeat it
@@ -172,14 +173,14 @@ class BadRequestError : public Error {
 };
 
 /// The provider blocked the prompt or the answer (Gemini SAFETY, promptFeedback.blockReason).
-class ContentFilteredError : public Error {
+class POLYROUTER_API ContentFilteredError : public Error {
  public:
   explicit ContentFilteredError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::content_filtered, message, std::move(context)) {}
 };
 
 /// A transient fault: 5xx, 408, 409, or the connection failed.
-class ProviderUnavailableError : public Error {
+class POLYROUTER_API ProviderUnavailableError : public Error {
  public:
   explicit ProviderUnavailableError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::provider_unavailable, message, std::move(context)) {}
@@ -191,21 +192,21 @@ class ProviderUnavailableError : public Error {
 };
 
 /// The call ran out of time (connect, attempt or whole-request deadline). Transient.
-class TimeoutError : public ProviderUnavailableError {
+class POLYROUTER_API TimeoutError : public ProviderUnavailableError {
  public:
   explicit TimeoutError(std::string_view message, ErrorContext context = {})
       : ProviderUnavailableError(ErrorKind::timeout, message, std::move(context)) {}
 };
 
 /// A success status with a body that is not what the protocol promises.
-class InvalidJsonResponseError : public Error {
+class POLYROUTER_API InvalidJsonResponseError : public Error {
  public:
   explicit InvalidJsonResponseError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::invalid_json_response, message, std::move(context)) {}
 };
 
 /// A streamed answer failed after its first delta reached the caller.
-class StreamInterruptedError : public Error {
+class POLYROUTER_API StreamInterruptedError : public Error {
  public:
   StreamInterruptedError(std::string_view message, ErrorContext context, std::string partial_text,
                          std::vector<Attempt> attempts = {})
@@ -220,7 +221,7 @@ class StreamInterruptedError : public Error {
 };
 
 /// Invalid configuration: a bad file, field, value or combination.
-class ConfigError : public Error {
+class POLYROUTER_API ConfigError : public Error {
  public:
   explicit ConfigError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::config, message, std::move(context)) {}
@@ -233,21 +234,21 @@ class ConfigError : public Error {
 };
 
 /// A pool, or the whole configuration, has no API key.
-class NoApiKeysError : public ConfigError {
+class POLYROUTER_API NoApiKeysError : public ConfigError {
  public:
   explicit NoApiKeysError(std::string_view message, ErrorContext context = {})
       : ConfigError(ErrorKind::no_api_keys, message, std::move(context)) {}
 };
 
 /// A pool has no model.
-class NoModelError : public ConfigError {
+class POLYROUTER_API NoModelError : public ConfigError {
  public:
   explicit NoModelError(std::string_view message, ErrorContext context = {})
       : ConfigError(ErrorKind::no_model, message, std::move(context)) {}
 };
 
 /// Every model of one pool failed for one request.
-class AllModelsFailedError : public Error {
+class POLYROUTER_API AllModelsFailedError : public Error {
  public:
   AllModelsFailedError(std::string pool, std::vector<Attempt> attempts, ErrorContext context = {});
   const std::string& pool() const noexcept { return pool_; }
@@ -259,7 +260,7 @@ class AllModelsFailedError : public Error {
 };
 
 /// Every pool failed: the request could not be answered.
-class AllClientsExhaustedError : public Error {
+class POLYROUTER_API AllClientsExhaustedError : public Error {
  public:
   /// @p earliest_reset: the soonest a cooling combination becomes usable again, from now.
   AllClientsExhaustedError(std::vector<Attempt> attempts, std::vector<AllModelsFailedError> pools,
@@ -279,20 +280,20 @@ class AllClientsExhaustedError : public Error {
 };
 
 /// Work the orchestrator dropped when it was destroyed: an async request still in flight.
-class CancelledError : public Error {
+class POLYROUTER_API CancelledError : public Error {
  public:
   explicit CancelledError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::cancelled, message, std::move(context)) {}
 };
 
 /// Anything the classifiers could not place.
-class UnknownError : public Error {
+class POLYROUTER_API UnknownError : public Error {
  public:
   explicit UnknownError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::unknown, message, std::move(context)) {}
 };
 
 /// Renders attempts as a short fixed-width table (one line per attempt).
-std::string format_attempts(const std::vector<Attempt>& attempts);
+POLYROUTER_API std::string format_attempts(const std::vector<Attempt>& attempts);
 
 }  // namespace polyrouter

@@ -5,6 +5,7 @@
 #include "polyrouter/config.hpp"
 #include "polyrouter/delta_callback.hpp"
 #include "polyrouter/errors.hpp"
+#include "polyrouter/export.hpp"
 #include "polyrouter/gemini_client.hpp"
 #include "polyrouter/health_change.hpp"
 #include "polyrouter/health_store.hpp"
