@@ -23,7 +23,7 @@ POLYROUTER_API std::string_view to_string(Role role) noexcept;
 /// One piece of a message's content: text, or an image by URL or by its bytes. Providers take
 /// images in user messages (OpenAI `image_url`, Gemini `inlineData`/`fileData`, Anthropic
 /// `image` blocks); an image in any other message is a BadRequestError before any round trip.
-struct ContentPart {
+struct POLYROUTER_API ContentPart {
   enum class Kind { text, image_url, image_bytes };
   Kind kind = Kind::text;
   /// The text (text); the URL, https:// or a data: URL (image_url); the raw bytes, any byte
