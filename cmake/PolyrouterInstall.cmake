@@ -15,10 +15,6 @@ install(FILES "${PROJECT_BINARY_DIR}/generated/include/polyrouter/version.hpp"
 install(EXPORT polyrouterTargets
   NAMESPACE polyrouter::
   DESTINATION ${POLYROUTER_CMAKE_DIR})
-# A build-tree export too, so a parent project can export targets that link to polyrouter.
-export(EXPORT polyrouterTargets
-  NAMESPACE polyrouter::
-  FILE "${PROJECT_BINARY_DIR}/polyrouterTargets.cmake")
 
 configure_package_config_file(cmake/polyrouterConfig.cmake.in
   "${PROJECT_BINARY_DIR}/polyrouterConfig.cmake"
@@ -35,14 +31,17 @@ install(FILES
 # dependencies' link flags with it; a shared one only its public dependency.
 file(RELATIVE_PATH POLYROUTER_PC_PREFIX_FROM_PCDIR "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
 string(REGEX REPLACE "/$" "" POLYROUTER_PC_PREFIX_FROM_PCDIR "${POLYROUTER_PC_PREFIX_FROM_PCDIR}")
-if(BUILD_SHARED_LIBS)
+get_target_property(POLYROUTER_TYPE polyrouter TYPE)
+if(POLYROUTER_TYPE STREQUAL "SHARED_LIBRARY")
   set(POLYROUTER_PC_REQUIRES "nlohmann_json")
   set(POLYROUTER_PC_REQUIRES_PRIVATE "libcurl spdlog")
   set(POLYROUTER_PC_LIBS "")
+  set(POLYROUTER_PC_CFLAGS "-DPOLYROUTER_SHARED")  # as the CMake target says (export.hpp)
 else()
   set(POLYROUTER_PC_REQUIRES "nlohmann_json libcurl spdlog")
   set(POLYROUTER_PC_REQUIRES_PRIVATE "")
   set(POLYROUTER_PC_LIBS "-pthread")
+  set(POLYROUTER_PC_CFLAGS "")
 endif()
 if(POLYROUTER_SANITIZE)  # an instrumented library needs its sanitizer runtime at link time
   string(APPEND POLYROUTER_PC_LIBS " -fsanitize=${POLYROUTER_SANITIZE}")

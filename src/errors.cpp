@@ -50,6 +50,7 @@ std::string_view tag(ErrorKind kind) noexcept {
     case ErrorKind::config: return "polyrouter.config";
     case ErrorKind::all_models_failed: return "polyrouter.all_models_failed";
     case ErrorKind::all_clients_exhausted: return "polyrouter.all_clients_exhausted";
+    case ErrorKind::cancelled: return "polyrouter.cancelled";
     case ErrorKind::unknown: return "polyrouter.unknown";
   }
   return "polyrouter.unknown";

@@ -9,26 +9,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "polyrouter/export.hpp"
+#include "polyrouter/tool_call.hpp"
+
 namespace polyrouter {
 
 /// Who wrote a message.
 enum class Role { system, user, assistant, tool };
 
 /// "system", "user", "assistant", "tool".
-std::string_view to_string(Role role) noexcept;
-
-/// One function call requested by the model.
-struct ToolCall {
-  std::string id;         ///< provider's call id; Gemini has none, so one is made up
-  std::string name;       ///< function name
-  std::string arguments;  ///< arguments as JSON text, exactly as the model produced them (may be invalid)
-  std::string signature;  ///< provider-opaque token to echo back (Gemini thoughtSignature), else empty
-};
+POLYROUTER_API std::string_view to_string(Role role) noexcept;
 
 /// One piece of a message's content: text, or an image by URL or by its bytes. Providers take
 /// images in user messages (OpenAI `image_url`, Gemini `inlineData`/`fileData`, Anthropic
 /// `image` blocks); an image in any other message is a BadRequestError before any round trip.
-struct ContentPart {
+struct POLYROUTER_API ContentPart {
   enum class Kind { text, image_url, image_bytes };
   Kind kind = Kind::text;
   /// The text (text); the URL, https:// or a data: URL (image_url); the raw bytes, any byte
@@ -46,7 +41,7 @@ struct ContentPart {
 };
 
 /// One turn of a conversation.
-struct Message {
+struct POLYROUTER_API Message {
   Role role = Role::user;
   std::string content;
   std::vector<ToolCall> tool_calls;  ///< assistant turns that called tools
@@ -67,14 +62,14 @@ struct Message {
 };
 
 /// A function the model may call; @p parameters is a JSON Schema object.
-struct Tool {
+struct POLYROUTER_API Tool {
   std::string name;
   std::string description;
   nlohmann::json parameters = nlohmann::json::object();
 };
 
 /// How the model may use tools.
-struct ToolChoice {
+struct POLYROUTER_API ToolChoice {
   enum class Mode { unset, none, auto_, required, function };
   Mode mode = Mode::unset;
   std::string function;  ///< the forced function when mode == function
@@ -86,7 +81,7 @@ struct ToolChoice {
 };
 
 /// The shape of the answer: free text, any JSON object, or JSON matching a schema.
-struct ResponseFormat {
+struct POLYROUTER_API ResponseFormat {
   enum class Type { text, json_object, json_schema };
   Type type = Type::text;
   std::string schema_name = "response";
@@ -100,7 +95,7 @@ struct ResponseFormat {
 };
 
 /// A chat completion request, independent of any provider's wire format.
-struct ChatRequest {
+struct POLYROUTER_API ChatRequest {
   std::vector<Message> messages;
   std::optional<double> temperature;
   std::optional<double> top_p;

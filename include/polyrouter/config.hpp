@@ -11,17 +11,20 @@
 #include <string_view>
 #include <vector>
 
-#include "polyrouter/llm_client.hpp"
+#include "polyrouter/export.hpp"
+#include "polyrouter/http_options.hpp"
 #include "polyrouter/observe.hpp"
 #include "polyrouter/observer.hpp"
 #include "polyrouter/provider.hpp"
 
 namespace polyrouter {
 
+class LLMClient;  // llm_client.hpp
+
 using Milliseconds = std::chrono::milliseconds;
 
 /// An API key and the label it is shown by. The value is never logged or put in a message.
-struct ApiKey {
+struct POLYROUTER_API ApiKey {
   std::string label;  ///< e.g. "GROQ_API_KEY1"; empty = assigned from the pool ("<POOL>_API_KEY<i>")
   std::string value;
 
@@ -45,7 +48,7 @@ enum class StreamRecovery {
 };
 
 /// One provider account: a client, its ordered models and its ordered keys.
-struct PoolConfig {
+struct POLYROUTER_API PoolConfig {
   PoolConfig() = default;
   /// The common case in one line: `{Provider::groq, {"openai/gpt-oss-120b"}, {key0, key1}}`.
   PoolConfig(Provider pool_provider, std::vector<std::string> pool_models, std::vector<ApiKey> pool_keys,
@@ -73,7 +76,7 @@ struct PoolConfig {
 };
 
 /// Retries of transient faults (5xx, 408, 409, connection errors, timeouts, malformed JSON).
-struct RetryPolicy {
+struct POLYROUTER_API RetryPolicy {
   int max_retries = 2;                ///< per (pool, model, key); moving on is never limited by it
   Milliseconds initial_backoff{500};
   Milliseconds max_backoff{8000};
@@ -92,14 +95,14 @@ struct RetryPolicy {
 /// answered request returns token_ratio; retries are allowed only while more than half the
 /// tokens remain. Counted per request, not per attempt: a key that always fails must not starve
 /// the retries that rescue requests on the healthy keys.
-struct RetryThrottlePolicy {
+struct POLYROUTER_API RetryThrottlePolicy {
   bool enabled = true;
   double max_tokens = 10.0;
   double token_ratio = 0.1;
 };
 
 /// How long learned failures are remembered.
-struct CooldownPolicy {
+struct POLYROUTER_API CooldownPolicy {
   Milliseconds rate_limit_default{60000};        ///< when a 429 carries no hint
   std::optional<Milliseconds> invalid_key_ttl;   ///< nullopt = the orchestrator's lifetime
   std::optional<Milliseconds> missing_model_ttl; ///< nullopt = the orchestrator's lifetime
@@ -115,7 +118,7 @@ struct CooldownPolicy {
 /// Per (pool, model) circuit breaker. It counts one outcome per request (a request that got its
 /// answer from the model, on whichever key and after whatever retries, is a success) and opens
 /// on the failure ratio over a sliding window, as Envoy's outlier detection and Hystrix do.
-struct BreakerPolicy {
+struct POLYROUTER_API BreakerPolicy {
   double failure_ratio = 0.5;           ///< opens when this share of the window's requests failed (0 = never)
   int minimum_requests = 20;            ///< ...and the window holds at least this many
   Milliseconds window{10000};           ///< how far back outcomes count
@@ -124,7 +127,7 @@ struct BreakerPolicy {
 };
 
 /// Time limits.
-struct Timeouts {
+struct POLYROUTER_API Timeouts {
   Milliseconds connect{5000};
   Milliseconds attempt{60000};   ///< one round trip
   Milliseconds total{180000};    ///< one request: bounds retries, waits and failover
@@ -139,7 +142,7 @@ struct Timeouts {
 enum class ContentFilterPolicy { surface, next };
 
 /// Time as the orchestrator sees it. Injectable so tests of cooldowns and backoff never sleep.
-struct Clock {
+struct POLYROUTER_API Clock {
   std::function<std::chrono::steady_clock::time_point()> now;  ///< empty = steady_clock::now
   std::function<void(std::chrono::steady_clock::duration)> sleep; ///< empty = this_thread::sleep_for
   /// Wall time, for the health store's deadlines (another process can read them). Empty =
@@ -151,7 +154,7 @@ struct Clock {
 class HealthStore;
 
 /// Everything an Orchestrator is built from.
-struct OrchestratorConfig {
+struct POLYROUTER_API OrchestratorConfig {
   std::vector<PoolConfig> pools;  ///< tried in order
   std::string system_prompt;      ///< prepended to every request when not empty
   bool round_robin = false;       ///< rotate the starting key per request
@@ -179,10 +182,10 @@ struct OrchestratorConfig {
 
 /// The client a pool talks through: its own `client` when set, else the built-in client for
 /// its provider at its base URL. @throws ConfigError (an openai_compatible pool without base_url).
-std::shared_ptr<LLMClient> make_client(const PoolConfig& pool, const HttpOptions& http = {});
+POLYROUTER_API std::shared_ptr<LLMClient> make_client(const PoolConfig& pool, const HttpOptions& http = {});
 
 /// Where Orchestrator::from_env() reads from.
-struct EnvOptions {
+struct POLYROUTER_API EnvOptions {
   /// The .env file; read when it exists. The process environment wins over it.
   std::string env_file = ".env";
   /// JSON config; empty = $POLYROUTER_CONFIG, else "polyrouter.json" when it exists.
@@ -192,10 +195,10 @@ struct EnvOptions {
 /// Builds a config the way the original tool did: .env, GROQ_API_KEY0.., GEMINI_API_KEY0..,
 /// CEREBRAS_API_KEY0.., *_BASE_URL, and the JSON config file.
 /// @throws ConfigError naming the file and field; NoApiKeysError when no key is found.
-OrchestratorConfig config_from_env(const EnvOptions& options = {});
+POLYROUTER_API OrchestratorConfig config_from_env(const EnvOptions& options = {});
 
 /// How a pool's name appears in its environment variables: "groq" -> "GROQ", "my-llm" ->
 /// "MY_LLM" (read as MY_LLM_API_KEY0.., MY_LLM_BASE_URL).
-std::string env_var_prefix(std::string_view pool_name);
+POLYROUTER_API std::string env_var_prefix(std::string_view pool_name);
 
 }  // namespace polyrouter

@@ -11,12 +11,15 @@
 #include <string_view>
 #include <vector>
 
+#include "polyrouter/export.hpp"
 #include "polyrouter/provider.hpp"
 #include "polyrouter/response.hpp"
 
 namespace polyrouter {
 
-/// Which concrete error this is; lets code switch instead of chaining dynamic_casts.
+/// Which concrete error this is; lets code switch instead of chaining dynamic_casts. A kind
+/// always comes with its class (rate_limit with RateLimitError, ...): only those classes can
+/// give an Error its kind.
 enum class ErrorKind {
   invalid_api_key,
   rate_limit,
@@ -32,11 +35,12 @@ enum class ErrorKind {
   config,
   all_models_failed,
   all_clients_exhausted,
+  cancelled,
   unknown,
 };
 
 /// The stable tag of a kind, e.g. "polyrouter.rate_limit".
-std::string_view tag(ErrorKind kind) noexcept;
+POLYROUTER_API std::string_view tag(ErrorKind kind) noexcept;
 
 /// The library's own names for transport failures (every libcurl code maps onto one of these).
 enum class TransportFailure {
@@ -53,10 +57,10 @@ enum class TransportFailure {
 };
 
 /// "resolve", "connect", ...
-std::string_view to_string(TransportFailure failure) noexcept;
+POLYROUTER_API std::string_view to_string(TransportFailure failure) noexcept;
 
 /// What is known about the failed call. Never holds a key.
-struct ErrorContext {
+struct POLYROUTER_API ErrorContext {
   std::optional<Provider> provider;
   std::string model;
   std::string key_label;
@@ -75,11 +79,10 @@ struct ErrorContext {
   std::string provider_request_id;
 };
 
-/// Base of every polyrouter exception.
-class Error : public std::runtime_error {
+/// Base of every polyrouter exception. Throw one of its classes: Error itself cannot be made,
+/// so no error can claim a kind() its class does not have (code downcasts by kind()).
+class POLYROUTER_API Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, std::string_view message, ErrorContext context = {});
-
   ErrorKind kind() const noexcept { return kind_; }
   const ErrorContext& context() const noexcept { return context_; }
   /// The message without the tag and context prefix.
@@ -95,21 +98,45 @@ class Error : public std::runtime_error {
   /// The orchestrator's request id (see ErrorContext::request_id); empty when unknown.
   const std::string& request_id() const noexcept { return context_.request_id; }
 
+ protected:
+  // Copies only as a whole class: `throw e;` from `catch (const Error& e)` would slice a
+  // RateLimitError into an Error still saying rate_limit. Rethrow with `throw;`.
+  Error(const Error&) = default;
+  Error(Error&&) = default;
+  Error& operator=(const Error&) = default;
+  Error& operator=(Error&&) = default;
+
  private:
+  // Each class below passes its own kind; nothing else may choose one.
+  Error(ErrorKind kind, std::string_view message, ErrorContext context = {});
+  friend class InvalidApiKeyError;
+  friend class RateLimitError;
+  friend class ModelNotFoundError;
+  friend class BadRequestError;
+  friend class ContentFilteredError;
+  friend class ProviderUnavailableError;
+  friend class InvalidJsonResponseError;
+  friend class StreamInterruptedError;
+  friend class ConfigError;
+  friend class AllModelsFailedError;
+  friend class AllClientsExhaustedError;
+  friend class CancelledError;
+  friend class UnknownError;
+
   ErrorKind kind_;
   ErrorContext context_;
   std::string detail_;
 };
 
 /// The key was rejected (401, 403, Gemini API_KEY_INVALID / PERMISSION_DENIED, unusable billing).
-class InvalidApiKeyError : public Error {
+class POLYROUTER_API InvalidApiKeyError : public Error {
  public:
   explicit InvalidApiKeyError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::invalid_api_key, message, std::move(context)) {}
 };
 
 /// 429, Gemini RESOURCE_EXHAUSTED, Groq 498, Cerebras queue_exceeded.
-class RateLimitError : public Error {
+class POLYROUTER_API RateLimitError : public Error {
  public:
   enum class Scope {
     key,       ///< this key's quota on this model
@@ -132,14 +159,14 @@ class RateLimitError : public Error {
 };
 
 /// The model does not exist, is decommissioned, or this account may not use it.
-class ModelNotFoundError : public Error {
+class POLYROUTER_API ModelNotFoundError : public Error {
  public:
   explicit ModelNotFoundError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::model_not_found, message, std::move(context)) {}
 };
 
 /// A 400/413/422 caused by the request.
-class BadRequestError : public Error {
+class POLYROUTER_API BadRequestError : public Error {
  public:
   enum class Cause {
     request,         ///< the request itself is wrong: failing over would only repeat it
@@ -156,39 +183,40 @@ class BadRequestError : public Error {
 };
 
 /// The provider blocked the prompt or the answer (Gemini SAFETY, promptFeedback.blockReason).
-class ContentFilteredError : public Error {
+class POLYROUTER_API ContentFilteredError : public Error {
  public:
   explicit ContentFilteredError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::content_filtered, message, std::move(context)) {}
 };
 
 /// A transient fault: 5xx, 408, 409, or the connection failed.
-class ProviderUnavailableError : public Error {
+class POLYROUTER_API ProviderUnavailableError : public Error {
  public:
   explicit ProviderUnavailableError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::provider_unavailable, message, std::move(context)) {}
 
- protected:
+ private:
+  friend class TimeoutError;
   ProviderUnavailableError(ErrorKind kind, std::string_view message, ErrorContext context)
       : Error(kind, message, std::move(context)) {}
 };
 
 /// The call ran out of time (connect, attempt or whole-request deadline). Transient.
-class TimeoutError : public ProviderUnavailableError {
+class POLYROUTER_API TimeoutError : public ProviderUnavailableError {
  public:
   explicit TimeoutError(std::string_view message, ErrorContext context = {})
       : ProviderUnavailableError(ErrorKind::timeout, message, std::move(context)) {}
 };
 
 /// A success status with a body that is not what the protocol promises.
-class InvalidJsonResponseError : public Error {
+class POLYROUTER_API InvalidJsonResponseError : public Error {
  public:
   explicit InvalidJsonResponseError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::invalid_json_response, message, std::move(context)) {}
 };
 
 /// A streamed answer failed after its first delta reached the caller.
-class StreamInterruptedError : public Error {
+class POLYROUTER_API StreamInterruptedError : public Error {
  public:
   StreamInterruptedError(std::string_view message, ErrorContext context, std::string partial_text,
                          std::vector<Attempt> attempts = {})
@@ -203,32 +231,34 @@ class StreamInterruptedError : public Error {
 };
 
 /// Invalid configuration: a bad file, field, value or combination.
-class ConfigError : public Error {
+class POLYROUTER_API ConfigError : public Error {
  public:
   explicit ConfigError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::config, message, std::move(context)) {}
 
- protected:
+ private:
+  friend class NoApiKeysError;
+  friend class NoModelError;
   ConfigError(ErrorKind kind, std::string_view message, ErrorContext context)
       : Error(kind, message, std::move(context)) {}
 };
 
 /// A pool, or the whole configuration, has no API key.
-class NoApiKeysError : public ConfigError {
+class POLYROUTER_API NoApiKeysError : public ConfigError {
  public:
   explicit NoApiKeysError(std::string_view message, ErrorContext context = {})
       : ConfigError(ErrorKind::no_api_keys, message, std::move(context)) {}
 };
 
 /// A pool has no model.
-class NoModelError : public ConfigError {
+class POLYROUTER_API NoModelError : public ConfigError {
  public:
   explicit NoModelError(std::string_view message, ErrorContext context = {})
       : ConfigError(ErrorKind::no_model, message, std::move(context)) {}
 };
 
 /// Every model of one pool failed for one request.
-class AllModelsFailedError : public Error {
+class POLYROUTER_API AllModelsFailedError : public Error {
  public:
   AllModelsFailedError(std::string pool, std::vector<Attempt> attempts, ErrorContext context = {});
   const std::string& pool() const noexcept { return pool_; }
@@ -240,7 +270,7 @@ class AllModelsFailedError : public Error {
 };
 
 /// Every pool failed: the request could not be answered.
-class AllClientsExhaustedError : public Error {
+class POLYROUTER_API AllClientsExhaustedError : public Error {
  public:
   /// @p earliest_reset: the soonest a cooling combination becomes usable again, from now.
   AllClientsExhaustedError(std::vector<Attempt> attempts, std::vector<AllModelsFailedError> pools,
@@ -260,14 +290,21 @@ class AllClientsExhaustedError : public Error {
   std::optional<std::chrono::milliseconds> earliest_reset_;
 };
 
+/// Work the orchestrator dropped when it was destroyed: an async request still in flight.
+class POLYROUTER_API CancelledError : public Error {
+ public:
+  explicit CancelledError(std::string_view message, ErrorContext context = {})
+      : Error(ErrorKind::cancelled, message, std::move(context)) {}
+};
+
 /// Anything the classifiers could not place.
-class UnknownError : public Error {
+class POLYROUTER_API UnknownError : public Error {
  public:
   explicit UnknownError(std::string_view message, ErrorContext context = {})
       : Error(ErrorKind::unknown, message, std::move(context)) {}
 };
 
 /// Renders attempts as a short fixed-width table (one line per attempt).
-std::string format_attempts(const std::vector<Attempt>& attempts);
+POLYROUTER_API std::string format_attempts(const std::vector<Attempt>& attempts);
 
 }  // namespace polyrouter

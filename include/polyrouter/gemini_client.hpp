@@ -3,12 +3,13 @@
 
 #include <string_view>
 
+#include "polyrouter/export.hpp"
 #include "polyrouter/wire_client.hpp"
 
 namespace polyrouter {
 
 /// Speaks POST {root}/v1beta/models/{model}:generateContent.
-class GeminiClient : public WireClient {
+class POLYROUTER_API GeminiClient : public WireClient {
  public:
   /// Default root, as the official SDK names it (GEMINI_BASE_URL).
   static constexpr std::string_view default_root = "https://generativelanguage.googleapis.com";

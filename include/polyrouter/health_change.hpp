@@ -6,11 +6,13 @@
 #include <string>
 #include <string_view>
 
+#include "polyrouter/export.hpp"
+
 namespace polyrouter {
 
 /// A change in what the health store believes. Reported by the store (it alone sees a
 /// breaker half-open or a cooldown run out) to the orchestrator's Observer.
-struct HealthChange {
+struct POLYROUTER_API HealthChange {
   enum class Kind {
     key_quarantined,      ///< the key was rejected: out of every model of its pool
     model_missing,        ///< the model does not exist for this pool
@@ -29,6 +31,6 @@ struct HealthChange {
 };
 
 /// "key_quarantined", "cooldown_started", ...
-std::string_view to_string(HealthChange::Kind kind) noexcept;
+POLYROUTER_API std::string_view to_string(HealthChange::Kind kind) noexcept;
 
 }  // namespace polyrouter

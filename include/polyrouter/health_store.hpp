@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "polyrouter/config.hpp"
+#include "polyrouter/export.hpp"
 #include "polyrouter/health_change.hpp"
 #include "polyrouter/observe.hpp"
 
@@ -29,7 +30,7 @@ inline constexpr HealthTime health_forever = HealthTime::max();
 /// A key's stable identity: HMAC-SHA256 of the key under a secret, its first 128 bits. The same
 /// key and secret give the same fingerprint in every process; without the secret it tells
 /// nothing about the key. Stores identify keys by it, never by the key or an unkeyed hash.
-struct KeyFingerprint {
+struct POLYROUTER_API KeyFingerprint {
   std::array<std::uint8_t, 16> bytes{};
 
   /// @throws ConfigError when @p secret is empty (that would be an unkeyed hash).
@@ -43,34 +44,34 @@ struct KeyFingerprint {
 };
 
 /// A key as a store sees it.
-struct KeyIdentity {
+struct POLYROUTER_API KeyIdentity {
   KeyFingerprint fingerprint;  ///< the identity
   std::string label;           ///< for display only (HealthChange, snapshots), e.g. "GROQ_API_KEY0"
 };
 
 /// One pool's routes by stable identity: a route is (pool name, model, key fingerprint).
-struct PoolRoutes {
+struct POLYROUTER_API PoolRoutes {
   std::string name;
   std::vector<std::string> models;  ///< in the pool's order
   std::vector<KeyIdentity> keys;    ///< in the pool's order
 };
 
 /// The rules a store applies to what it learns about the routes registered with it.
-struct HealthPolicy {
+struct POLYROUTER_API HealthPolicy {
   BreakerPolicy breaker;
   int route_failure_limit = 3;  ///< see RetryPolicy::route_failure_limit
 };
 
 /// The store's own number for a (pool, model).
-struct ModelId {
+struct POLYROUTER_API ModelId {
   std::uint32_t index = 0;
 };
 /// The store's own number for a (pool, key fingerprint).
-struct KeyId {
+struct POLYROUTER_API KeyId {
   std::uint32_t index = 0;
 };
 /// The store's own numbers for a (pool, model, key fingerprint), its model and its key.
-struct RouteId {
+struct POLYROUTER_API RouteId {
   ModelId model;
   KeyId key;
   std::uint32_t index = 0;
@@ -79,7 +80,7 @@ struct RouteId {
 /// What HealthStore::register_routes() hands back: handles for every model, key and route, in
 /// the order given, so that no identity is built or hashed per request. Only the store that
 /// made them understands them.
-struct RouteTable {
+struct POLYROUTER_API RouteTable {
   struct Pool {
     std::vector<ModelId> models;
     std::vector<KeyId> keys;
@@ -114,7 +115,7 @@ using HealthListener = std::function<void(const HealthChange&)>;
 ///   methods; it must not throw, nor call register_routes() or unregister_routes().
 /// - **Times are system time** (HealthTime), and each call gets the caller's now: the store
 ///   reads no clock of its own (a remote store turns deadline - now into a server-side TTL).
-class HealthStore {
+class POLYROUTER_API HealthStore {
  public:
   /// Can a model be tried now?
   struct ModelVerdict {
@@ -198,7 +199,7 @@ class HealthStore {
 /// The default store: what one process learns, in memory. Lookups are O(1) array reads under
 /// one mutex; deadlines wait in min-heaps (lazy deletion), so the earliest reset and sweeps
 /// look only at what is due. Identities registered stay until the store goes.
-class InMemoryHealthStore : public HealthStore {
+class POLYROUTER_API InMemoryHealthStore : public HealthStore {
  public:
   InMemoryHealthStore();
   ~InMemoryHealthStore() override;

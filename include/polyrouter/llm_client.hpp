@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "polyrouter/chat.hpp"
+#include "polyrouter/delta_callback.hpp"
+#include "polyrouter/export.hpp"
+#include "polyrouter/http_options.hpp"
 #include "polyrouter/provider.hpp"
 #include "polyrouter/response.hpp"
 
@@ -22,7 +25,7 @@ struct ClientAccess;
 }  // namespace detail
 
 /// Per-call settings handed to a client by the orchestrator (or by a caller using a client alone).
-struct CallOptions {
+struct POLYROUTER_API CallOptions {
   std::string model;
   std::string api_key;    ///< the secret; clients never put it in a message, log or URL
   std::string key_label;  ///< how the key is shown ("GROQ_API_KEY0")
@@ -47,27 +50,16 @@ struct CallOptions {
 };
 
 /// A model a provider offers.
-struct ModelInfo {
+struct POLYROUTER_API ModelInfo {
   std::string id;                  ///< as used in requests ("openai/gpt-oss-120b", "gemini-2.5-flash")
   std::string display_name;
   std::int64_t context_window = 0; ///< 0 when unknown
 };
 
-/// Receives each streamed text delta; return false to stop the stream.
-using DeltaCallback = std::function<bool(std::string_view delta)>;
-
-/// HTTP settings shared by the built-in clients.
-struct HttpOptions {
-  /// A plain body, or a single event of a stream, beyond this fails as too_large (a stream as a
-  /// whole is not bounded by it).
-  std::size_t max_response_bytes = std::size_t{8} << 20;
-  std::vector<std::pair<std::string, std::string>> extra_headers;
-};
-
 /// One provider family: builds the wire request, parses the wire response and classifies
 /// every failure into a typed error. Clients never retry and hold no per-request state, so one
 /// instance may be used from many threads at once.
-class LLMClient {
+class POLYROUTER_API LLMClient {
  public:
   virtual ~LLMClient() = default;
 

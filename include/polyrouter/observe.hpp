@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "polyrouter/export.hpp"
 #include "polyrouter/health_change.hpp"
 #include "polyrouter/provider.hpp"
 #include "polyrouter/response.hpp"
@@ -16,7 +17,7 @@ namespace polyrouter {
 
 /// Counters since construction, kept by the orchestrator's own observer (see observer.hpp;
 /// Orchestrator::metrics_text() shows them with latencies and health as Prometheus text).
-struct Stats {
+struct POLYROUTER_API Stats {
   std::uint64_t requests = 0;     ///< started (on_request_start)
   std::uint64_t successes = 0;    ///< answered
   std::uint64_t fallbacks = 0;    ///< times the walk moved on to another combination
@@ -26,7 +27,7 @@ struct Stats {
 };
 
 /// Health of one key in a pool.
-struct KeyHealth {
+struct POLYROUTER_API KeyHealth {
   enum class State { ok, quarantined };
   std::string label;
   State state = State::ok;
@@ -34,13 +35,13 @@ struct KeyHealth {
 };
 
 /// A (model, key) cooling down after a rate limit.
-struct Cooldown {
+struct POLYROUTER_API Cooldown {
   std::string key_label;
   std::chrono::milliseconds reset_in{0};
 };
 
 /// Health of one model in a pool.
-struct ModelHealth {
+struct POLYROUTER_API ModelHealth {
   enum class State { ok, missing, breaker_open, breaker_half_open };
   std::string model;
   State state = State::ok;
@@ -49,7 +50,7 @@ struct ModelHealth {
 };
 
 /// Health of one pool.
-struct PoolHealth {
+struct POLYROUTER_API PoolHealth {
   std::string name;
   Provider provider = Provider::openai_compatible;
   std::vector<ModelHealth> models;
@@ -57,14 +58,14 @@ struct PoolHealth {
 };
 
 /// Everything the orchestrator has learned, at one instant.
-struct HealthSnapshot {
+struct POLYROUTER_API HealthSnapshot {
   std::vector<PoolHealth> pools;
 };
 
-std::string_view to_string(KeyHealth::State state) noexcept;
-std::string_view to_string(ModelHealth::State state) noexcept;
+POLYROUTER_API std::string_view to_string(KeyHealth::State state) noexcept;
+POLYROUTER_API std::string_view to_string(ModelHealth::State state) noexcept;
 
 /// A readable multi-line rendering of a snapshot.
-std::string format_health(const HealthSnapshot& snapshot);
+POLYROUTER_API std::string format_health(const HealthSnapshot& snapshot);
 
 }  // namespace polyrouter

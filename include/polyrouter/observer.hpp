@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "polyrouter/errors.hpp"
+#include "polyrouter/export.hpp"
 #include "polyrouter/health_change.hpp"
 #include "polyrouter/provider.hpp"
 #include "polyrouter/response.hpp"
@@ -38,7 +39,7 @@
 namespace polyrouter {
 
 /// The request an event belongs to.
-struct RequestInfo {
+struct POLYROUTER_API RequestInfo {
   /// "pr-42": unique within the process. The same id is on every log line of the request, in
   /// Response::request_id, CallOptions::request_id and ErrorContext::request_id.
   std::string_view id;
@@ -47,7 +48,7 @@ struct RequestInfo {
 };
 
 /// A round trip about to start.
-struct AttemptStart {
+struct POLYROUTER_API AttemptStart {
   std::string_view pool;
   Provider provider = Provider::openai_compatible;
   std::string_view model;
@@ -57,7 +58,7 @@ struct AttemptStart {
 };
 
 /// How a request ended.
-struct RequestEnd {
+struct POLYROUTER_API RequestEnd {
   const Response* response = nullptr;  ///< the answer; null when the request failed
   /// What it failed with; nullopt when answered. ErrorKind::unknown when your own stream
   /// callback threw (the exception is yours and reaches you as it is).
@@ -72,7 +73,7 @@ struct RequestEnd {
 /// on_attempt_end (on_fallback before the attempt start that follows a failure on another
 /// combination); on_exhausted when every route failed; on_request_end last, before the caller
 /// gets the answer or the error.
-class Observer {
+class POLYROUTER_API Observer {
  public:
   virtual ~Observer() = default;
 
@@ -101,7 +102,7 @@ class Observer {
 
 /// The callback form of an Observer, kept for compatibility: OrchestratorConfig::events runs
 /// through the same fan-out, on the same threads and under the same rules (must not throw).
-struct Events {
+struct POLYROUTER_API Events {
   std::function<void(const Attempt&)> on_attempt;  ///< every finished round trip (on_attempt_end)
   /// the walk moved on from @p failed to the next (pool, model, key) (on_fallback)
   std::function<void(const Attempt& failed)> on_fallback;

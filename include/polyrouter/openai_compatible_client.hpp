@@ -4,12 +4,13 @@
 #include <string>
 #include <string_view>
 
+#include "polyrouter/export.hpp"
 #include "polyrouter/wire_client.hpp"
 
 namespace polyrouter {
 
 /// Speaks POST {api_base}/chat/completions with a Bearer key.
-class OpenAICompatibleClient : public WireClient {
+class POLYROUTER_API OpenAICompatibleClient : public WireClient {
  public:
   /// Default roots, as the official SDKs name them (GROQ_BASE_URL, CEREBRAS_BASE_URL).
   static constexpr std::string_view groq_default_root = "https://api.groq.com";

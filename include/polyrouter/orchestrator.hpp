@@ -11,16 +11,18 @@
 #include <string>
 #include <string_view>
 
-#include "polyrouter/chat.hpp"
 #include "polyrouter/config.hpp"
-#include "polyrouter/llm_client.hpp"
+#include "polyrouter/delta_callback.hpp"
+#include "polyrouter/export.hpp"
 #include "polyrouter/observe.hpp"
 #include "polyrouter/response.hpp"
 
 namespace polyrouter {
 
+struct ChatRequest;  // chat.hpp: include it to build one (it brings nlohmann/json)
+
 /// Per-request overrides of the configured time limits.
-struct RequestOptions {
+struct POLYROUTER_API RequestOptions {
   std::optional<std::chrono::milliseconds> max_wait;  ///< wait for a cooldown up to this
   std::optional<std::chrono::milliseconds> deadline;  ///< total time for this request
   std::optional<std::chrono::milliseconds> attempt_timeout;
@@ -28,7 +30,7 @@ struct RequestOptions {
 
 /// Sent to a stream's caller when its route failed after text was delivered and the request
 /// starts over on another route (StreamRecovery::restart): the text received so far is void.
-struct StreamRestart {
+struct POLYROUTER_API StreamRestart {
   std::size_t discarded_bytes = 0;  ///< how much of what the caller received is void
   Attempt failed;                   ///< the attempt that was cut (its error says why)
 };
@@ -36,14 +38,14 @@ struct StreamRestart {
 /// A stream's callbacks. `on_delta` gets each text delta; `on_restart`, when set, is called
 /// before the first delta of a restarted answer. Without it a restart is silent: the deltas of
 /// the new answer follow what arrived, and only Response::text is the clean answer.
-struct StreamCallbacks {
+struct POLYROUTER_API StreamCallbacks {
   DeltaCallback on_delta;
   std::function<void(const StreamRestart&)> on_restart;
 };
 
 /// Walks pools × models × keys in order and answers with the first success, remembering
 /// what failed. One Orchestrator serves many threads; what it learns is shared among them.
-class Orchestrator {
+class POLYROUTER_API Orchestrator {
  public:
   /// @throws ConfigError (no pools, bad values), NoApiKeysError, NoModelError.
   explicit Orchestrator(OrchestratorConfig config);
@@ -77,7 +79,7 @@ class Orchestrator {
 
   /// Asks without blocking: the walk (same order, retries, cooldowns, waits and deadline as
   /// request()) runs on the orchestrator's event loop, one thread for all requests in flight.
-  /// Destroying the orchestrator fails what is still in flight with AllClientsExhaustedError.
+  /// Destroying the orchestrator fails what is still in flight with CancelledError.
   std::future<Response> request_async(ChatRequest request, const RequestOptions& options = {});
   /// Asks @p prompt without blocking.
   std::future<Response> request_async(std::string_view prompt, const RequestOptions& options = {});

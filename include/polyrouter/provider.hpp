@@ -4,12 +4,14 @@
 #include <optional>
 #include <string_view>
 
+#include "polyrouter/export.hpp"
+
 namespace polyrouter {
 
 /// A provider's name: one of the built-in families ("groq", "gemini", "cerebras",
 /// "openai_compatible", and those the provider registry adds) or a custom client's own name.
 /// A small value: compared by name, copied freely; the text lives for the whole program.
-class Provider {
+class POLYROUTER_API Provider {
  public:
   /// No provider ("").
   constexpr Provider() noexcept = default;
@@ -45,6 +47,6 @@ inline constexpr Provider Provider::openai_compatible{Literal{}, "openai_compati
 constexpr std::string_view to_string(Provider provider) noexcept { return provider.name(); }
 
 /// A provider the registry knows by @p name ("groq", "anthropic", ...); nullopt otherwise.
-std::optional<Provider> provider_from_string(std::string_view name) noexcept;
+POLYROUTER_API std::optional<Provider> provider_from_string(std::string_view name) noexcept;
 
 }  // namespace polyrouter

@@ -9,8 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "polyrouter/chat.hpp"
+#include "polyrouter/export.hpp"
 #include "polyrouter/provider.hpp"
+#include "polyrouter/tool_call.hpp"
 
 namespace polyrouter {
 
@@ -18,10 +19,10 @@ namespace polyrouter {
 enum class FinishReason { stop, length, tool_calls, content_filter, other, unknown };
 
 /// "stop", "length", "tool_calls", "content_filter", "other", "unknown".
-std::string_view to_string(FinishReason reason) noexcept;
+POLYROUTER_API std::string_view to_string(FinishReason reason) noexcept;
 
 /// Token counts as the provider reported them (0 when not reported).
-struct Usage {
+struct POLYROUTER_API Usage {
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;  ///< includes reasoning tokens where the provider bills them
   std::int64_t reasoning_tokens = 0;
@@ -43,10 +44,10 @@ enum class AttemptOutcome {
 };
 
 /// "success", "invalid_key", "rate_limited", ...
-std::string_view to_string(AttemptOutcome outcome) noexcept;
+POLYROUTER_API std::string_view to_string(AttemptOutcome outcome) noexcept;
 
 /// One round trip made while answering a request.
-struct Attempt {
+struct POLYROUTER_API Attempt {
   std::string pool;       ///< the pool's name
   Provider provider = Provider::openai_compatible;
   std::string model;
@@ -63,7 +64,7 @@ struct Attempt {
 };
 
 /// A completed chat answer.
-struct Response {
+struct POLYROUTER_API Response {
   std::string text;
   std::vector<ToolCall> tool_calls;
   /// The model's visible reasoning where the provider returns it apart from the answer

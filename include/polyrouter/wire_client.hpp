@@ -6,6 +6,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "polyrouter/export.hpp"
 #include "polyrouter/llm_client.hpp"
 
 namespace polyrouter {
@@ -14,7 +15,7 @@ namespace polyrouter {
 /// Completions, Gemini generateContent, ...). Subclass one to change what a call does: the
 /// orchestrator calls your complete() and stream() on every path, asynchronous ones included
 /// (a subclass's calls then run on the orchestrator's worker threads, not on its event loop).
-class WireClient : public LLMClient {
+class POLYROUTER_API WireClient : public LLMClient {
  public:
   Provider provider() const noexcept override;
   Response complete(const ChatRequest& request, const CallOptions& options) override;

@@ -12,6 +12,7 @@
 #include "polyrouter/config.hpp"
 #include "polyrouter/errors.hpp"
 #include "polyrouter/health_store.hpp"
+#include "polyrouter/llm_client.hpp"
 
 namespace polyrouter::detail {
 

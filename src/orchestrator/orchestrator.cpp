@@ -57,7 +57,7 @@ class AsyncRunner {
     calls_.stop();  // no callback runs after this line
     std::lock_guard<std::mutex> lock(active_mutex_);
     for (const auto& job : active_) {
-      job->fail(job->walk.cancel("cancelled: the orchestrator was destroyed with the request in flight"));
+      job->fail(job->walk.cancel("the orchestrator was destroyed with the request in flight"));
     }
   }
 

@@ -369,7 +369,9 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
   Next next = Next::next_key;
   if (on_failure(e, next)) {
     std::exception_ptr error = std::current_exception();
-    if (!error) error = std::make_exception_ptr(e);  // not called from a handler: keep what we can
+    // Not called from a handler: keep what we can. A copy of `e` as Error would slice it (a
+    // bad_request that no catch of BadRequestError sees), so Error does not copy.
+    if (!error) error = std::make_exception_ptr(UnknownError(e.detail(), e.context()));
     end_with(std::move(error), e.kind(), e.what());
     return;
   }
@@ -411,13 +413,15 @@ bool Walk::on_failure(const Error& e, Next& next) {
       next = Next::next_key;
       return false;
     case ErrorKind::rate_limit: {
-      const auto& limit = static_cast<const RateLimitError&>(e);
+      // Checked: only RateLimitError has this kind, but a cast is no place to trust that.
+      const auto* limit = dynamic_cast<const RateLimitError*>(&e);
+      const auto scope = limit ? limit->scope() : RateLimitError::Scope::key;
       // A zero hint ("retry now") on a 429 says nothing useful: cool for the default.
       const auto hint = e.retry_after();
       milliseconds wait = hint && hint->count() > 0 ? *hint : cooldown.rate_limit_default;
-      if (limit.daily()) wait = std::max(wait, cooldown.daily_limit_minimum);
-      if (limit.no_quota()) wait = std::max(wait, cooldown.no_quota);
-      if (limit.scope() == RateLimitError::Scope::network) {
+      if (limit && limit->daily()) wait = std::max(wait, cooldown.daily_limit_minimum);
+      if (limit && limit->no_quota()) wait = std::max(wait, cooldown.no_quota);
+      if (scope == RateLimitError::Scope::network) {
         // The caller's network is refused: no key of this pool is to blame; try it again later.
         wait = std::max(wait, cooldown.network_block);
         for (std::size_t m = 0; m < pool.config.models.size(); ++m) {
@@ -427,7 +431,7 @@ bool Walk::on_failure(const Error& e, Next& next) {
         next = Next::next_pool;
         return false;
       }
-      if (pool.config.shared_quota || limit.scope() == RateLimitError::Scope::provider) {
+      if (pool.config.shared_quota || scope == RateLimitError::Scope::provider) {
         health.cool_model(engine_.model_id(pool_, model_), now, now + wait);
         logger.debug("[{}] cooling {} {} for every key for {} ms", id_, pool.config.name, pool.config.models[model_],
                      wait.count());
@@ -448,7 +452,8 @@ bool Walk::on_failure(const Error& e, Next& next) {
       return false;
     case ErrorKind::bad_request:
       next = Next::next_model;
-      return static_cast<const BadRequestError&>(e).cause() == BadRequestError::Cause::request;
+      if (const auto* bad = dynamic_cast<const BadRequestError*>(&e)) return bad->cause() == BadRequestError::Cause::request;
+      return true;  // the request's own fault unless it says otherwise
     case ErrorKind::content_filtered:
       next = Next::next_model;
       return engine_.config.content_filter == ContentFilterPolicy::surface;
@@ -573,8 +578,8 @@ void Walk::abandon(std::string_view message) {
 std::exception_ptr Walk::cancel(std::string_view reason) {
   ErrorContext context;
   context.request_id = id_;
-  AllClientsExhaustedError error({}, {}, std::nullopt, reason, std::move(context));
-  error_kind_ = ErrorKind::all_clients_exhausted;
+  CancelledError error(reason, std::move(context));
+  error_kind_ = ErrorKind::cancelled;
   error_message_ = error.what();
   report_end();
   return std::make_exception_ptr(std::move(error));

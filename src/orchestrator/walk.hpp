@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "orchestrator/engine.hpp"
+#include "polyrouter/chat.hpp"
+#include "polyrouter/llm_client.hpp"
 #include "polyrouter/orchestrator.hpp"
 
 namespace polyrouter::detail {
@@ -60,8 +62,8 @@ class Walk {
   /// The request ends with the caller's own exception (thrown by its stream callback): observers
   /// hear the end; the exception goes to the caller as it is.
   void abandon(std::string_view message);
-  /// The request is cancelled unfinished (its orchestrator is being destroyed): the error to
-  /// hand the caller, after observers heard the end.
+  /// The request is cancelled unfinished (its orchestrator is being destroyed): the
+  /// CancelledError to hand the caller, after observers heard the end.
   std::exception_ptr cancel(std::string_view reason);
 
   /// "pr-42": on every log line of this request (RequestInfo::id).

@@ -8,6 +8,7 @@
 #include <polyrouter/polyrouter.hpp>
 #include <polyrouter/sim/simulator.hpp>
 
+#include "../support/test_server.hpp"
 #include "../support/threads.hpp"
 
 using namespace polyrouter;
@@ -187,6 +188,27 @@ TEST_CASE("destroying the orchestrator cancels requests in flight cleanly", "[as
   }
   for (auto& f : futures) {
     REQUIRE(f.wait_for(1s) == std::future_status::ready);
-    CHECK_THROWS_AS(f.get(), AllClientsExhaustedError);
+    CHECK_THROWS_AS(f.get(), CancelledError);
+  }
+}
+
+TEST_CASE("a request to a server that never answers is cancelled by the orchestrator's destruction", "[async]") {
+  test::TestServer server(test::Reply::never());
+  OrchestratorConfig config;
+  config.pools = {{Provider::groq, {"openai/gpt-oss-120b"}, {"gk-0"}, server.url()}};
+  std::future<Response> answer;
+  {
+    Orchestrator orchestrator(config);
+    answer = orchestrator.request_async("hello?");
+    REQUIRE(server.wait_for_count(1, 10s));  // in flight: the server holds it
+    CHECK(answer.wait_for(0s) == std::future_status::timeout);
+  }
+  REQUIRE(answer.wait_for(1s) == std::future_status::ready);
+  try {
+    answer.get();
+    FAIL("the request was not cancelled");
+  } catch (const CancelledError& e) {
+    CHECK(e.kind() == ErrorKind::cancelled);
+    CHECK(std::string(e.what()).rfind("[polyrouter.cancelled]", 0) == 0);
   }
 }

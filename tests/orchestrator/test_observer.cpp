@@ -524,9 +524,10 @@ TEST_CASE("destroying the orchestrator ends its requests in flight for observers
     pending = orchestrator.request_async("hi");
     REQUIRE(server.wait_for_count(1, 5s));
   }
-  const auto error = test::catch_as<AllClientsExhaustedError>([&] { pending.get(); });
+  const auto error = test::catch_as<CancelledError>([&] { pending.get(); });
   REQUIRE(error);
   CHECK(recorder->names() == std::vector<std::string>{"request_start", "attempt_start", "request_end"});
+  CHECK(recorder->hooks().back().detail == "polyrouter.cancelled after 0");
   CHECK(error->request_id() == recorder->hooks().front().request_id);
 }
 

@@ -10,4 +10,5 @@ rm -rf "$out" && mkdir -p "$out"
 export PKG_CONFIG_PATH="$pc_dir"
 echo "pkg-config --cflags --libs polyrouter: $(pkg-config --cflags --libs polyrouter)"
 make --no-print-directory -f "$here/pkg_config_consumer/Makefile" SRC="$here" OUT="$out"
-"$out/consumer"
+# A shared build: the loader finds the library where the .pc says it is (the Makefile sets no rpath).
+LD_LIBRARY_PATH="$(pkg-config --variable=libdir polyrouter)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$out/consumer"

@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <future>
+#include <memory>
 #include <thread>
 
 #include <polyrouter/polyrouter.hpp>
@@ -226,20 +228,28 @@ TEST_CASE("destroying the orchestrator with streams in flight fails them cleanly
   StreamServer server;
   server.script({{chunk("Hello")}, {chunk(" never"), /*wait_for_gate=*/true}, {sse("[DONE]")}});
   std::vector<std::future<Response>> futures;
-  std::promise<void> first_delta;
-  std::once_flag once;
+  std::promise<void> all_streaming;
+  std::atomic<int> streaming{0};
   {
-    Orchestrator orchestrator(config_for({pool_at(Provider::groq, server.url())}));
+    OrchestratorConfig config = config_for({pool_at(Provider::groq, server.url())});
+    // The test server may close a connection it accepted before the request's bytes came (its
+    // keep-alive wait is 0): a stream the walk could not start must not pass for a cancelled one.
+    config.retry.max_retries = 1;
+    Orchestrator orchestrator(config);
     for (int i = 0; i < 4; ++i) {
-      futures.push_back(orchestrator.stream_async("hi", [&](std::string_view) {
-        std::call_once(once, [&] { first_delta.set_value(); });
+      auto first = std::make_shared<std::once_flag>();
+      futures.push_back(orchestrator.stream_async("hi", [&, first](std::string_view) {
+        std::call_once(*first, [&] {
+          if (++streaming == 4) all_streaming.set_value();
+        });
         return true;
       }));
     }
-    REQUIRE(first_delta.get_future().wait_for(5s) == std::future_status::ready);
+    // Every stream in flight, held at the gate after its first delta.
+    REQUIRE(all_streaming.get_future().wait_for(5s) == std::future_status::ready);
   }
   for (auto& f : futures) {
     REQUIRE(f.wait_for(1s) == std::future_status::ready);
-    CHECK_THROWS_AS(f.get(), AllClientsExhaustedError);
+    CHECK_THROWS_AS(f.get(), CancelledError);
   }
 }

@@ -3,6 +3,7 @@
 /// key-leak checks and a way to capture a typed exception for inspection.
 
 #include <cstddef>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,16 +38,39 @@ std::string fake_key(std::string_view prefix, std::size_t length, unsigned seed)
 /// count as a leak (a masked key shows only its provider prefix and its last four characters).
 bool leaks_key(std::string_view text, std::string_view key);
 
-/// Runs @p call and returns the exception of type E it threw, or nullopt when it returned.
+/// What catch_as() caught, read through `->` and `*`: the thrown object itself, kept alive, not
+/// a copy (polyrouter::Error does not copy: a copy as the base class would slice).
+template <typename E>
+class Caught {
+ public:
+  Caught() = default;
+  explicit Caught(std::exception_ptr held) : held_(std::move(held)) {
+    try {
+      std::rethrow_exception(held_);
+    } catch (const E& e) {
+      error_ = &e;
+    }
+  }
+  explicit operator bool() const noexcept { return error_ != nullptr; }
+  bool has_value() const noexcept { return error_ != nullptr; }
+  const E& operator*() const noexcept { return *error_; }
+  const E* operator->() const noexcept { return error_; }
+
+ private:
+  std::exception_ptr held_;
+  const E* error_ = nullptr;
+};
+
+/// Runs @p call and returns the exception of type E it threw, or nothing when it returned.
 /// Exceptions of any other type propagate (Catch2 reports them with their message).
 template <typename E, typename F>
-std::optional<E> catch_as(F&& call) {
+Caught<E> catch_as(F&& call) {
   try {
     std::forward<F>(call)();
-  } catch (const E& e) {
-    return e;
+  } catch (const E&) {
+    return Caught<E>(std::current_exception());
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace polyrouter::test

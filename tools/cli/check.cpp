@@ -23,6 +23,7 @@
 #include "output.hpp"
 #include "polyrouter/chat.hpp"
 #include "polyrouter/errors.hpp"
+#include "polyrouter/llm_client.hpp"
 #include "polyrouter/orchestrator.hpp"
 
 namespace polyrouter::cli {

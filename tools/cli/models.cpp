@@ -9,6 +9,7 @@
 #include "exit_codes.hpp"
 #include "output.hpp"
 #include "polyrouter/errors.hpp"
+#include "polyrouter/llm_client.hpp"
 
 namespace polyrouter::cli {
 

@@ -105,6 +105,7 @@ std::string error_type_name(ErrorKind kind) {
     case ErrorKind::config: return "ConfigError";
     case ErrorKind::all_models_failed: return "AllModelsFailedError";
     case ErrorKind::all_clients_exhausted: return "AllClientsExhaustedError";
+    case ErrorKind::cancelled: return "CancelledError";
     case ErrorKind::unknown: return "UnknownError";
   }
   return "Error";

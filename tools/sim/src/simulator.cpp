@@ -299,8 +299,9 @@ void Simulator::stop() { impl_->stop(); }
 // Tests built with ThreadSanitizer link cpp-httplib as an uninstrumented shared library, so
 // TSan cannot see the synchronisation inside it and reports races between httplib's own worker
 // threads. Suppress those for every program that runs a simulator. Weak, so a program's own
-// suppression list takes precedence.
-extern "C" __attribute__((weak)) const char* __tsan_default_suppressions() {
+// suppression list takes precedence; visible, because the runtime looks it up dynamically and
+// the simulator is built with hidden visibility.
+extern "C" __attribute__((weak, visibility("default"))) const char* __tsan_default_suppressions() {
   return "race:libcpp-httplib.so\n";
 }
 #endif

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "polyrouter/sim/export.hpp"
+
 namespace polyrouter::sim::detail {
 
 /// Shuts down the server side of every connection this process accepted on @p port.
@@ -8,7 +10,8 @@ namespace polyrouter::sim::detail {
 /// for up to the keep-alive timeout, even after stop(), and clients such as libcurl keep such
 /// connections open in their caches. Shutting the sockets down wakes those workers at once, so
 /// stopping a server never waits out the timeout.
-void shutdown_accepted_sockets(int port);
+/// Exported although internal: the tests' own loopback server (tests/support) uses it too.
+POLYROUTER_SIM_API void shutdown_accepted_sockets(int port);
 
 /// Shuts down the one connection accepted on @p port from the client's @p remote_port: the
 /// client sees it close before any response byte.

@@ -11,10 +11,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "polyrouter/sim/export.hpp"
+
 namespace polyrouter::sim {
 
 /// An in-process provider simulator; serves from its own thread from construction until stop().
-class Simulator {
+class POLYROUTER_SIM_API Simulator {
  public:
   /// Validates `scenario`, binds host:port (port 0 = any free port) and starts serving at once.
   /// @throws std::invalid_argument on a bad scenario (the message names the offending field).
@@ -55,6 +57,6 @@ class Simulator {
 
 /// Reads and parses a scenario file (no validation; the Simulator validates).
 /// @throws std::runtime_error naming the file on an IO or JSON parse error.
-nlohmann::json load_scenario_file(const std::string& path);
+POLYROUTER_SIM_API nlohmann::json load_scenario_file(const std::string& path);
 
 }  // namespace polyrouter::sim

@@ -1,0 +1,21 @@
+# Compiles one file (syntax only) and checks that it compiles, or fails to with a message
+# matching a pattern.  -DCXX=... -DINCLUDE_DIRS=<dir|dir> -DSOURCE=<file> -DEXPECT=pass|fail
+# [-DMATCH=<regex the failure must show>]
+string(REPLACE "|" ";" include_dirs "${INCLUDE_DIRS}")
+set(flags -std=c++17 -fsyntax-only)
+foreach(dir IN LISTS include_dirs)
+  if(dir)
+    list(APPEND flags "-I${dir}")
+  endif()
+endforeach()
+execute_process(COMMAND "${CXX}" ${flags} "${SOURCE}" OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(EXPECT STREQUAL "pass" AND NOT rc EQUAL 0)
+  message(FATAL_ERROR "${SOURCE} should compile:\n${err}")
+elseif(EXPECT STREQUAL "fail")
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "${SOURCE} should not compile")
+  elseif(MATCH AND NOT err MATCHES "${MATCH}")
+    message(FATAL_ERROR "${SOURCE} failed to compile, but not for the expected reason (${MATCH}):\n${err}")
+  endif()
+endif()
+message(STATUS "${SOURCE}: ${EXPECT}s as expected")
