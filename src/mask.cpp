@@ -1,5 +1,7 @@
 #include "polyrouter/mask.hpp"
 
+#include "masking.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -46,14 +48,25 @@ std::string mask_key(std::string_view key) {
   return out;
 }
 
-std::string redact(std::string_view text, std::string_view secret) {
-  // Most text holds nothing to mask (a provider's request id on every answer): say so in a few
-  // searches rather than testing every character.
-  bool suspect = !secret.empty() && text.find(secret) != std::string_view::npos;
-  for (std::size_t p = 0; p < key_prefixes.size() && !suspect; ++p) {
-    suspect = text.find(key_prefixes[p]) != std::string_view::npos;
+namespace detail {
+
+bool may_need_redaction(std::string_view text, std::string_view secret) noexcept {
+  // Most text holds nothing to mask (a provider's request id on every answer): say so in one
+  // pass that compares only where a key could start.
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (!secret.empty() && c == secret[0] && text.substr(i, secret.size()) == secret) return true;
+    for (std::string_view prefix : key_prefixes) {
+      if (c == prefix[0] && text.substr(i, prefix.size()) == prefix) return true;
+    }
   }
-  if (!suspect) return std::string(text);
+  return false;
+}
+
+}  // namespace detail
+
+std::string redact(std::string_view text, std::string_view secret) {
+  if (!detail::may_need_redaction(text, secret)) return std::string(text);
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;

@@ -65,7 +65,7 @@ struct POLYROUTER_API RequestEnd {
   std::optional<ErrorKind> error;
   std::string_view error_message;        ///< the error's what(); empty when answered
   std::size_t attempts = 0;              ///< round trips made
-  std::chrono::milliseconds duration{0}; ///< from on_request_start, on the orchestrator's clock
+  std::chrono::milliseconds duration{0}; ///< from the call that made the request, on the orchestrator's clock
 };
 
 /// Receives what an orchestrator does. Override the hooks you need; each does nothing by default.

@@ -44,10 +44,8 @@ class ObserverFanOut {
     stats_.exhausted();
     if (has_listeners()) notify_exhausted(request, attempts);
   }
-  void request_ended(const RequestInfo& request, const RequestEnd& end) {
-    stats_.request_ended(end.response != nullptr);
-    if (has_listeners()) notify_request_end(request, end);
-  }
+  /// Only listeners hear it: call it when has_listeners().
+  void request_ended(const RequestInfo& request, const RequestEnd& end) { notify_request_end(request, end); }
   /// For the health store: a change it learned or noticed, reported from the thread that
   /// noticed it (see Observer::on_health_change).
   void health_changed(const HealthChange& change);

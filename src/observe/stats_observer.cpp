@@ -47,7 +47,6 @@ StatsObserver::Histogram StatsObserver::histogram(std::size_t pool, std::size_t 
 Stats StatsObserver::stats() const {
   Stats s;
   s.requests = requests_.load(std::memory_order_relaxed);
-  s.successes = successes_.load(std::memory_order_relaxed);
   s.fallbacks = fallbacks_.load(std::memory_order_relaxed);
   s.exhaustions = exhaustions_.load(std::memory_order_relaxed);
   for (std::size_t pool = 0; pool < pool_count(); ++pool) {
@@ -57,6 +56,9 @@ Stats StatsObserver::stats() const {
         if (const std::uint64_t n = histogram(pool, model, outcome).count()) s.attempts[outcome] += n;
       }
     }
+  }
+  if (const auto answered = s.attempts.find(AttemptOutcome::success); answered != s.attempts.end()) {
+    s.successes = answered->second;
   }
   for (std::size_t k = 0; k < health_changes_.size(); ++k) {
     if (const std::uint64_t n = health_changes_[k].load(std::memory_order_relaxed)) {

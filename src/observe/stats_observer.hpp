@@ -47,9 +47,6 @@ class StatsObserver {
   explicit StatsObserver(const std::vector<PoolConfig>& pools);
 
   void request_started() noexcept { requests_.fetch_add(1, std::memory_order_relaxed); }
-  void request_ended(bool answered) noexcept {
-    if (answered) successes_.fetch_add(1, std::memory_order_relaxed);
-  }
   void fell_back() noexcept { fallbacks_.fetch_add(1, std::memory_order_relaxed); }
   void exhausted() noexcept { exhaustions_.fetch_add(1, std::memory_order_relaxed); }
   void attempt_ended(std::size_t pool, std::size_t model, AttemptOutcome outcome,
@@ -73,7 +70,9 @@ class StatsObserver {
   std::vector<std::size_t> first_route_;  ///< per pool: the index of its first model's route
   std::size_t routes_ = 0;
   std::unique_ptr<Series[]> series_;      ///< routes × outcomes
-  std::atomic<std::uint64_t> requests_{0}, successes_{0}, fallbacks_{0}, exhaustions_{0};
+  // No count of successes: a request is answered by exactly one successful attempt, so the
+  // success histograms count them, and the healthy path pays one atomic add less.
+  std::atomic<std::uint64_t> requests_{0}, fallbacks_{0}, exhaustions_{0};
   std::array<std::atomic<std::uint64_t>, health_change_kind_count> health_changes_{};
 };
 

@@ -65,8 +65,9 @@ Walk::Walk(Engine& engine, ChatRequest request, const RequestOptions& options, b
       id_(next_request_id()),
       stream_(stream),
       async_(async),
+      started_at_(engine.now()),
       request_(std::move(request)),
-      deadline_(engine.now() + options.deadline.value_or(engine.config.timeouts.total)),
+      deadline_(started_at_ + options.deadline.value_or(engine.config.timeouts.total)),
       attempt_timeout_(options.attempt_timeout.value_or(engine.config.timeouts.attempt)),
       max_wait_(options.max_wait.value_or(engine.config.timeouts.max_wait)),
       turn_(engine.config.round_robin ? engine.rotation.fetch_add(1, std::memory_order_relaxed) : 0) {
@@ -94,7 +95,6 @@ Walk::Step Walk::next() {
   if (finished_) return {};
   if (!started_) {
     started_ = true;
-    started_at_ = engine_.now();
     engine_.observers.request_started(info());
   }
   if (pending_retry_) {
@@ -560,6 +560,7 @@ void Walk::conclude() {
 void Walk::report_end() {
   if (!started_ || ended_) return;
   ended_ = true;
+  if (!engine_.observers.has_listeners()) return;  // the counters have what they need
   RequestEnd end;
   if (!error_kind_ && response_) end.response = &*response_;
   end.error = error_kind_;

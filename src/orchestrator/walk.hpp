@@ -104,7 +104,7 @@ class Walk {
   bool async_ = false;
   bool started_ = false;  ///< observers heard the request start
   bool ended_ = false;    ///< ...and its end
-  TimePoint started_at_{};
+  TimePoint started_at_{};  ///< when the request was made (its deadline counts from here)
   std::optional<ErrorKind> error_kind_;  ///< for observers: what error_ holds, without rethrowing it
   std::string error_message_;
   ChatRequest request_;

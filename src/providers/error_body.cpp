@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "logging.hpp"
+#include "masking.hpp"
 #include "polyrouter/mask.hpp"
 #include "providers/registry.hpp"
 #include "retry_hints.hpp"
@@ -99,6 +100,11 @@ std::string excerpt(std::string_view body, std::string_view secret) {
 
 std::string provider_request_id(const HttpResponse& response, const CallOptions& options) {
   return response.request_id.empty() ? std::string() : redact(response.request_id, options.api_key);
+}
+
+std::string take_provider_request_id(HttpResponse& response, const CallOptions& options) {
+  if (may_need_redaction(response.request_id, options.api_key)) return redact(response.request_id, options.api_key);
+  return std::move(response.request_id);
 }
 
 std::string log_prefix(const CallOptions& options) {

@@ -37,6 +37,8 @@ ErrorContext make_context(Provider provider, const CallOptions& options,
 /// The server's id of the exchange (HttpResponse::request_id), keys masked like any text the
 /// provider controls.
 std::string provider_request_id(const HttpResponse& response, const CallOptions& options);
+/// The same, moved out of @p response (its last reader): no copy when there is nothing to mask.
+std::string take_provider_request_id(HttpResponse& response, const CallOptions& options);
 
 /// "[pr-42] " for log lines of a call the orchestrator makes; empty for a client used alone.
 std::string log_prefix(const CallOptions& options);

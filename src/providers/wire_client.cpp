@@ -25,9 +25,9 @@ std::shared_ptr<const HeaderList> WireCodec::cached_headers(const std::string& a
   return headers;
 }
 
-Response WireCodec::answer(const HttpResponse& response, const CallOptions& options) const {
+Response WireCodec::answer(HttpResponse response, const CallOptions& options) const {
   Response answer = parse(response, options);
-  answer.provider_request_id = provider_request_id(response, options);
+  answer.provider_request_id = take_provider_request_id(response, options);
   return answer;
 }
 
