@@ -10,7 +10,7 @@
 #include <optional>
 #include <string_view>
 
-#include "polyrouter/config.hpp"
+#include "polyrouter/environment.hpp"
 #include "polyrouter/delta_callback.hpp"
 #include "polyrouter/export.hpp"
 #include "polyrouter/observe.hpp"
