@@ -11,6 +11,7 @@ packages=(
   libcpp-httplib-dev     # the simulator's and tests' HTTP server
   libcli11-dev           # command-line parsing for the tools
   catch2                 # tests (v2)
+  prometheus             # promtool, which checks the metrics exposition in the tests
   clang libclang-rt-dev  # libFuzzer and its sanitizer runtimes (scripts/fuzz.sh)
 )
 

@@ -89,12 +89,13 @@ AllModelsFailedError::AllModelsFailedError(std::string pool, std::vector<Attempt
 
 AllClientsExhaustedError::AllClientsExhaustedError(
     std::vector<Attempt> attempts, std::vector<AllModelsFailedError> pools,
-    std::optional<std::chrono::milliseconds> earliest_reset, std::string_view reason)
+    std::optional<std::chrono::milliseconds> earliest_reset, std::string_view reason, ErrorContext context)
     : Error(ErrorKind::all_clients_exhausted,
             std::string(reason) + "; " + std::to_string(attempts.size()) + " attempts" +
                 (earliest_reset ? "; earliest reset in " + std::to_string(earliest_reset->count()) + " ms"
                                 : std::string()) +
-                (attempts.empty() ? std::string() : "\n" + format_attempts(attempts))),
+                (attempts.empty() ? std::string() : "\n" + format_attempts(attempts)),
+            std::move(context)),
       attempts_(std::move(attempts)),
       pools_(std::move(pools)),
       earliest_reset_(earliest_reset) {}

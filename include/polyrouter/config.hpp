@@ -15,19 +15,12 @@
 #include "polyrouter/export.hpp"
 #include "polyrouter/http_options.hpp"
 #include "polyrouter/observe.hpp"
+#include "polyrouter/observer.hpp"
 #include "polyrouter/policies.hpp"
 #include "polyrouter/pool.hpp"
 #include "polyrouter/provider.hpp"
 
 namespace polyrouter {
-
-/// Event hooks for metrics. Called on the requesting thread; must not throw.
-struct POLYROUTER_API Events {
-  std::function<void(const Attempt&)> on_attempt;  ///< every finished round trip
-  /// the walk moved on from @p failed to the next (pool, model, key)
-  std::function<void(const Attempt& failed)> on_fallback;
-  std::function<void(const std::vector<Attempt>& attempts)> on_exhausted;
-};
 
 class HealthStore;
 
@@ -46,7 +39,10 @@ struct POLYROUTER_API OrchestratorConfig {
   HttpOptions http;               ///< for the built-in clients
   Clock clock;
   std::uint64_t jitter_seed = 0;  ///< 0 = seeded from the system
-  Events events;
+  Events events;                  ///< callbacks, called like an Observer (see observer.hpp)
+  /// Called for every event after the orchestrator's own counters and `events`, in order
+  /// (threads and rules: observer.hpp).
+  std::vector<std::shared_ptr<Observer>> observers;
   /// Where what is learned is kept (health_store.hpp); share one between orchestrators, or
   /// across a fleet, to share what they learn. Null = a private InMemoryHealthStore.
   std::shared_ptr<HealthStore> health_store;

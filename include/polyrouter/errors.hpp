@@ -69,6 +69,14 @@ struct POLYROUTER_API ErrorContext {
   std::string body_excerpt;            ///< first bytes of the body, keys masked
   std::optional<std::chrono::milliseconds> retry_after;  ///< the provider's retry hint
   TransportFailure transport = TransportFailure::none;
+  /// The orchestrator's id of the request this error belongs to ("pr-42", as on its log lines).
+  /// Set on the errors the orchestrator raises (AllClientsExhaustedError,
+  /// StreamInterruptedError) and, through CallOptions::request_id, on those of the built-in
+  /// clients; empty for a client used on its own.
+  std::string request_id;
+  /// The provider's id of the failed round trip (its `x-request-id` / `request-id` header),
+  /// keys masked; empty when it sent none.
+  std::string provider_request_id;
 };
 
 /// Base of every polyrouter exception. Throw one of its classes: Error itself cannot be made,
@@ -87,6 +95,8 @@ class POLYROUTER_API Error : public std::runtime_error {
   const std::string& provider_code() const noexcept { return context_.provider_code; }
   const std::string& body_excerpt() const noexcept { return context_.body_excerpt; }
   std::optional<std::chrono::milliseconds> retry_after() const noexcept { return context_.retry_after; }
+  /// The orchestrator's request id (see ErrorContext::request_id); empty when unknown.
+  const std::string& request_id() const noexcept { return context_.request_id; }
 
  protected:
   // Copies only as a whole class: `throw e;` from `catch (const Error& e)` would slice a
@@ -265,7 +275,8 @@ class POLYROUTER_API AllClientsExhaustedError : public Error {
   /// @p earliest_reset: the soonest a cooling combination becomes usable again, from now.
   AllClientsExhaustedError(std::vector<Attempt> attempts, std::vector<AllModelsFailedError> pools,
                            std::optional<std::chrono::milliseconds> earliest_reset,
-                           std::string_view reason = "every provider, model and key failed");
+                           std::string_view reason = "every provider, model and key failed",
+                           ErrorContext context = {});
   /// Every round trip made, in order.
   const std::vector<Attempt>& attempts() const noexcept { return attempts_; }
   /// One entry per pool whose models all failed.

@@ -44,6 +44,9 @@ struct POLYROUTER_API CallOptions {
   /// Streams: the time source of the two limits above (empty = steady_clock::now). The
   /// orchestrator passes its own clock, so an injected clock drives them too.
   std::function<std::chrono::steady_clock::time_point()> clock;
+  /// The orchestrator's id of the request this call serves ("pr-42"; empty for a client used on
+  /// its own): the built-in clients put it on their log lines and in ErrorContext::request_id.
+  std::string request_id;
 };
 
 /// A model a provider offers.

@@ -9,18 +9,21 @@
 #include <vector>
 
 #include "polyrouter/export.hpp"
+#include "polyrouter/health_change.hpp"
 #include "polyrouter/provider.hpp"
 #include "polyrouter/response.hpp"
 
 namespace polyrouter {
 
-/// Counters since construction.
+/// Counters since construction, kept by the orchestrator's own observer (see observer.hpp;
+/// Orchestrator::metrics_text() shows them with latencies and health as Prometheus text).
 struct POLYROUTER_API Stats {
-  std::uint64_t requests = 0;
-  std::uint64_t successes = 0;
+  std::uint64_t requests = 0;     ///< started (on_request_start)
+  std::uint64_t successes = 0;    ///< answered
   std::uint64_t fallbacks = 0;    ///< times the walk moved on to another combination
   std::uint64_t exhaustions = 0;  ///< requests that ended in AllClientsExhaustedError
   std::map<AttemptOutcome, std::uint64_t> attempts;  ///< round trips by outcome
+  std::map<HealthChange::Kind, std::uint64_t> health_changes;  ///< what the health store reported, by kind
 };
 
 /// Health of one key in a pool.

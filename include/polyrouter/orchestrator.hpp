@@ -8,6 +8,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "polyrouter/environment.hpp"
@@ -103,6 +104,10 @@ class POLYROUTER_API Orchestrator {
 
   /// Counters since construction.
   Stats stats() const;
+  /// Every counter, per-attempt latency histograms by pool, model and outcome, and gauges of
+  /// the health learned so far, as Prometheus text (exposition format 0.0.4): serve it on your
+  /// /metrics endpoint. Safe to call while requests run.
+  std::string metrics_text() const;
   /// What has been learned: quarantined keys, cooldowns, missing models, breakers.
   HealthSnapshot health() const;
 

@@ -15,6 +15,7 @@
 #include "polyrouter/logging.hpp"
 #include "polyrouter/mask.hpp"
 #include "polyrouter/observe.hpp"
+#include "polyrouter/observer.hpp"
 #include "polyrouter/openai_compatible_client.hpp"
 #include "polyrouter/orchestrator.hpp"
 #include "polyrouter/policies.hpp"

@@ -57,6 +57,10 @@ struct POLYROUTER_API Attempt {
   std::chrono::milliseconds latency{0};
   std::optional<std::chrono::milliseconds> retry_after;  ///< the provider's retry hint, if any
   std::string error;      ///< the typed error's message, empty on success
+  /// The provider's id for this round trip, from its `x-request-id` (OpenAI, Groq, Cerebras)
+  /// or `request-id` (Anthropic) header, keys masked; empty when it sent none (Gemini sends
+  /// none we know of) or no answer came. Quote it to the provider's support.
+  std::string provider_request_id;
 };
 
 /// A completed chat answer.
@@ -76,6 +80,11 @@ struct POLYROUTER_API Response {
   std::string key_label;          ///< set by the orchestrator
   std::vector<Attempt> attempts;  ///< set by the orchestrator, in order, the successful one last
   std::size_t skipped_events = 0; ///< streams: unparseable events skipped in an otherwise healthy stream
+  /// The orchestrator's id of the request ("pr-42"), on each of its log lines; set by the
+  /// orchestrator (see RequestInfo::id).
+  std::string request_id;
+  /// The provider's id of the round trip that answered (see Attempt::provider_request_id).
+  std::string provider_request_id;
 };
 
 }  // namespace polyrouter

@@ -118,8 +118,9 @@ struct Exchange::State {
     std::string_view line(data, n);
     if (line.substr(0, 5) == "HTTP/") {
       // A new response (after 100-continue or a redirect). Only failures read headers (retry
-      // hints, content type), so a 2xx answer's headers are not even split.
+      // hints, content type), so a 2xx answer keeps none but its request id.
       s->response.headers.clear();
+      s->response.request_id.clear();
       int status = 0;
       if (const auto space = line.find(' '); space != std::string_view::npos && line.size() >= space + 4) {
         std::from_chars(line.data() + space + 1, line.data() + space + 4, status);
@@ -127,19 +128,50 @@ struct Exchange::State {
       s->keep_headers = status < 200 || status >= 300;
       return n;
     }
+    if (s->response.request_id.empty()) {
+      if (const std::size_t value_at = request_id_value_at(line)) {
+        s->response.request_id = std::string(header_value(line.substr(value_at)).substr(0, 128));
+      }
+    }
     if (!s->keep_headers) return n;
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) return n;
     std::string name(line.substr(0, colon));
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    std::string_view value = line.substr(colon + 1);
+    s->response.headers.emplace_back(std::move(name), std::string(header_value(line.substr(colon + 1))));
+    return n;
+  }
+
+  // Where the value starts when @p line is a header servers name their exchange by:
+  // x-request-id (OpenAI, Groq, most proxies) or request-id (Anthropic); else 0. Runs on every
+  // header line of every answer, so most lines are turned away by their first letter.
+  static std::size_t request_id_value_at(std::string_view line) {
+    constexpr std::string_view name = "request-id:";
+    if (line.empty()) return 0;
+    const char first = static_cast<char>(line[0] | 0x20);  // only 'X'/'x' and 'R'/'r' can match below
+    std::size_t at = 0;
+    if (first == 'x') {
+      if (line.size() < 2 || line[1] != '-') return 0;
+      at = 2;
+    } else if (first != 'r') {
+      return 0;
+    }
+    if (line.size() < at + name.size()) return 0;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      char c = line[at + i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (c != name[i]) return 0;
+    }
+    return at + name.size();
+  }
+
+  static std::string_view header_value(std::string_view value) {
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.remove_suffix(1);
     }
-    s->response.headers.emplace_back(std::move(name), std::string(value));
-    return n;
+    return value;
   }
 
   static int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {

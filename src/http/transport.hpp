@@ -52,6 +52,9 @@ struct HttpResponse {
   long status = 0;
   /// Names lower-cased. Kept for answers outside 2xx only: nothing reads a success's headers.
   std::vector<std::pair<std::string, std::string>> headers;
+  /// The server's id of this exchange, from `x-request-id` or `request-id` (whichever comes
+  /// first), for any status; as sent, at most 128 bytes.
+  std::string request_id;
   std::string body;
   TransportFailure failure = TransportFailure::none;
   std::string failure_message;  ///< libcurl's explanation when failure != none

@@ -3,6 +3,20 @@
 #include <stdexcept>
 
 namespace polyrouter::detail {
+namespace {
+
+// What observers are told about the caller's own exception.
+std::string message_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception outside std::exception";
+  }
+}
+
+}  // namespace
 
 AttemptRun::AttemptRun(Walk& walk, std::shared_ptr<const StreamCallbacks> stream, TimePoint start)
     : walk_(&walk), stream_(std::move(stream)), start_(start) {
@@ -30,7 +44,10 @@ std::exception_ptr AttemptRun::report(std::optional<Response> response, std::exc
     walk_->succeeded(std::move(*response), start_);
     return nullptr;
   }
-  if (delivered_ && delivered_->callback_threw) return error;  // theirs to see, as it is
+  if (delivered_ && delivered_->callback_threw) {  // theirs to see, as it is
+    walk_->abandon(message_of(error));
+    return error;
+  }
   try {
     std::rethrow_exception(error);
   } catch (const Error& e) {

@@ -73,7 +73,8 @@ Engine::Engine(OrchestratorConfig c)
     : config((validate(c), std::move(c))),
       health(config.health_store ? config.health_store : std::make_shared<InMemoryHealthStore>()),
       backoff(config.retry, config.jitter_seed),
-      throttle(config.retry_throttle) {
+      throttle(config.retry_throttle),
+      observers(config) {
   for (PoolConfig& p : config.pools) {
     // A custom client names its provider itself; a pool is shown by that name unless given one.
     const Provider provider = p.client ? p.client->provider() : p.provider;
@@ -114,9 +115,10 @@ HealthTime Engine::health_now() const {
   return std::chrono::system_clock::now();
 }
 
-void Engine::on_health_change(const HealthChange& change) const {
+void Engine::on_health_change(const HealthChange& change) {
   log().debug("health: {} {}{}{}{}{}", to_string(change.kind), change.pool, change.model.empty() ? "" : " ",
               change.model, change.key_label.empty() ? "" : " ", change.key_label);
+  observers.health_changed(change);
 }
 
 void Engine::sleep(milliseconds d) const {

@@ -1,13 +1,13 @@
 #pragma once
 // What every request of one orchestrator shares (private): the pools and their clients, the
-// health store and its handles, retry timing, counters and events. Walks (sync or async) read
+// health store and its handles, retry timing and the observers. Walks (sync or async) read
 // and update it.
 
-#include <array>
 #include <atomic>
 #include <memory>
 #include <vector>
 
+#include "observe/fan_out.hpp"
 #include "orchestrator/retry.hpp"
 #include "polyrouter/config.hpp"
 #include "polyrouter/errors.hpp"
@@ -26,8 +26,6 @@ struct Engine {
     std::size_t first_slot = 0;  ///< this pool's (model, key) combinations start here in a walk
   };
 
-  static constexpr std::size_t outcome_count = static_cast<std::size_t>(AttemptOutcome::unknown_error) + 1;
-
   /// @throws ConfigError, NoApiKeysError, NoModelError.
   explicit Engine(OrchestratorConfig config);
   ~Engine();
@@ -42,8 +40,8 @@ struct Engine {
   Backoff backoff;
   RetryThrottle throttle;
 
-  std::atomic<std::uint64_t> requests{0}, successes{0}, fallbacks{0}, exhaustions{0};
-  std::array<std::atomic<std::uint64_t>, outcome_count> outcomes{};
+  /// Every event of every request goes through here once (counters first, then listeners).
+  ObserverFanOut observers;
   std::atomic<std::uint64_t> rotation{0};
 
   TimePoint now() const { return config.clock.now ? config.clock.now() : std::chrono::steady_clock::now(); }
@@ -58,8 +56,9 @@ struct Engine {
 
  private:
   /// What the store tells about this orchestrator's routes (cooldown ends and breaker changes
-  /// only it sees among them). Called outside the store's lock, on the thread that noticed.
-  void on_health_change(const HealthChange& change) const;
+  /// only it sees among them). Called outside the store's lock, on the thread that noticed:
+  /// logged, counted and handed to the observers.
+  void on_health_change(const HealthChange& change);
   HealthTime system_anchor_{};  ///< with an injected steady `now` only: wall time at construction...
   TimePoint steady_anchor_{};   ///< ...and that `now` then
 };

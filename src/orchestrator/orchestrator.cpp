@@ -6,6 +6,7 @@
 
 #include "orchestrator/attempt.hpp"
 #include "orchestrator/engine.hpp"
+#include "observe/prometheus.hpp"
 #include "orchestrator/walk.hpp"
 #include "providers/async_calls.hpp"
 
@@ -19,7 +20,7 @@ namespace {
 // The blocking driver: the walk decides, this thread calls the client and sleeps.
 Response run_blocking(Engine& engine, ChatRequest request, const RequestOptions& options,
                       const StreamCallbacks* stream) {
-  Walk walk(engine, std::move(request), options);
+  Walk walk(engine, std::move(request), options, stream != nullptr, /*async=*/false);
   // Not owned: the caller's callbacks outlive this call.
   const std::shared_ptr<const StreamCallbacks> callbacks(std::shared_ptr<void>(), stream);
   for (;;) {
@@ -56,7 +57,7 @@ class AsyncRunner {
     calls_.stop();  // no callback runs after this line
     std::lock_guard<std::mutex> lock(active_mutex_);
     for (const auto& job : active_) {
-      job->fail(std::make_exception_ptr(CancelledError("the orchestrator was destroyed with the request in flight")));
+      job->fail(job->walk.cancel("the orchestrator was destroyed with the request in flight"));
     }
   }
 
@@ -90,7 +91,9 @@ class AsyncRunner {
 
   void start(ChatRequest request, const RequestOptions& options, StreamCallbacks stream,
              std::function<void(Response)> on_success, std::function<void(std::exception_ptr)> on_error) {
-    auto job = std::make_shared<Job>(Job{Walk(engine_, std::move(request), options), std::move(stream),
+    const bool streaming = static_cast<bool>(stream.on_delta);
+    auto job = std::make_shared<Job>(Job{Walk(engine_, std::move(request), options, streaming, /*async=*/true),
+                                         std::move(stream),
                                          std::move(on_success), std::move(on_error), false});
     {
       std::lock_guard<std::mutex> lock(active_mutex_);
@@ -246,17 +249,11 @@ void Orchestrator::stream_async(ChatRequest request, DeltaCallback on_delta, std
                      std::move(on_error));
 }
 
-Stats Orchestrator::stats() const {
+Stats Orchestrator::stats() const { return impl_->engine.observers.stats().stats(); }
+
+std::string Orchestrator::metrics_text() const {
   const Engine& e = impl_->engine;
-  Stats s;
-  s.requests = e.requests.load();
-  s.successes = e.successes.load();
-  s.fallbacks = e.fallbacks.load();
-  s.exhaustions = e.exhaustions.load();
-  for (std::size_t i = 0; i < Engine::outcome_count; ++i) {
-    if (auto n = e.outcomes[i].load()) s.attempts[static_cast<AttemptOutcome>(i)] = n;
-  }
-  return s;
+  return detail::prometheus_text(e.observers.stats(), e.config.pools, health());
 }
 
 HealthSnapshot Orchestrator::health() const {

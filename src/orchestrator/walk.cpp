@@ -60,18 +60,28 @@ milliseconds until(Time when, Time now) {
 
 }  // namespace
 
-Walk::Walk(Engine& engine, ChatRequest request, const RequestOptions& options)
+Walk::Walk(Engine& engine, ChatRequest request, const RequestOptions& options, bool stream, bool async)
     : engine_(engine),
+      id_(next_request_id()),
+      stream_(stream),
+      async_(async),
       request_(std::move(request)),
       deadline_(engine.now() + options.deadline.value_or(engine.config.timeouts.total)),
       attempt_timeout_(options.attempt_timeout.value_or(engine.config.timeouts.attempt)),
       max_wait_(options.max_wait.value_or(engine.config.timeouts.max_wait)),
       turn_(engine.config.round_robin ? engine.rotation.fetch_add(1, std::memory_order_relaxed) : 0) {
-  engine_.requests.fetch_add(1, std::memory_order_relaxed);
   if (!engine_.config.system_prompt.empty()) {
     request_.messages.insert(request_.messages.begin(), Message::system(engine_.config.system_prompt));
   }
   done_.assign(engine_.slots, false);
+}
+
+Walk::~Walk() {
+  if (started_ && !ended_) {
+    error_kind_ = ErrorKind::unknown;
+    error_message_ = "the request was abandoned before it ended";
+    report_end();
+  }
 }
 
 std::size_t Walk::slot() const {
@@ -82,6 +92,11 @@ std::size_t Walk::slot() const {
 Walk::Step Walk::next() {
   auto& logger = log();
   if (finished_) return {};
+  if (!started_) {
+    started_ = true;
+    started_at_ = engine_.now();
+    engine_.observers.request_started(info());
+  }
   if (pending_retry_) {
     const milliseconds delay = *pending_retry_;
     pending_retry_.reset();
@@ -100,6 +115,7 @@ Walk::Step Walk::next() {
     step.call.model = pool.config.models[model_];
     step.call.api_key = pool.config.keys[key_].value;
     step.call.key_label = pool.config.keys[key_].label;
+    step.call.request_id = id_;
     step.call.timeout = std::min(attempt_timeout_, until(deadline_, start));
     step.call.stream_total_timeout = until(deadline_, start);  // a healthy stream runs to the deadline
     step.call.connect_timeout = std::min(engine_.config.timeouts.connect, step.call.timeout);
@@ -110,11 +126,20 @@ Walk::Step Walk::next() {
       step.call.clock = engine_.config.clock.now;
     }
     if (retry_ == 0 && !attempts_.empty() && attempts_.back().outcome != AttemptOutcome::success) {
-      engine_.fallbacks.fetch_add(1, std::memory_order_relaxed);
-      if (engine_.config.events.on_fallback) engine_.config.events.on_fallback(attempts_.back());
+      engine_.observers.fell_back(info(), attempts_.back());
     }
     prepare_stream_recovery();
-    logger.debug("trying {} {} with {}{}", pool.config.name, step.call.model, step.call.key_label,
+    if (engine_.observers.has_listeners()) {
+      AttemptStart started;
+      started.pool = pool.config.name;
+      started.provider = pool.client->provider();
+      started.model = step.call.model;
+      started.key_label = step.call.key_label;
+      started.retry = retry_;
+      started.number = attempt_count_ + 1;
+      engine_.observers.attempt_started(info(), started);
+    }
+    logger.debug("[{}] trying {} {} with {}{}", id_, pool.config.name, step.call.model, step.call.key_label,
                  retry_ > 0 ? " (retry " + std::to_string(retry_) + ")" : std::string());
     return step;
   };
@@ -145,7 +170,7 @@ Walk::Step Walk::next() {
       ++pass_;
       pool_ = model_ = n_ = 0;
       model_checked_ = false;
-      logger.debug("every usable combination is cooling down; waiting {} ms", wait.count());
+      logger.debug("[{}] every usable combination is cooling down; waiting {} ms", id_, wait.count());
       return Step::sleep_for(wait);
     }
     const Engine::Pool& pool = engine_.pools[pool_];
@@ -169,7 +194,7 @@ Walk::Step Walk::next() {
       }
       if (verdict.state == State::missing || verdict.state == State::breaker_open ||
           (verdict.state == State::trial_available && !trial_)) {
-        logger.debug("skipping {} {}: {}", pool.config.name, pool.config.models[model_],
+        logger.debug("[{}] skipping {} {}: {}", id_, pool.config.name, pool.config.models[model_],
                      verdict.state == State::missing ? "model missing" : "breaker open");
         ++model_;
         continue;
@@ -191,7 +216,7 @@ Walk::Step Walk::next() {
     }
     const auto key_state = engine_.health->check_route(engine_.route_id(pool_, model_, key_), engine_.health_now());
     if (key_state.state != HealthStore::KeyVerdict::State::usable) {
-      logger.debug("skipping {} {} with {}: {}", pool.config.name, pool.config.models[model_],
+      logger.debug("[{}] skipping {} {} with {}: {}", id_, pool.config.name, pool.config.models[model_],
                    pool.config.keys[key_].label,
                    key_state.state == HealthStore::KeyVerdict::State::quarantined ? "key quarantined" : "cooling down");
       ++n_;
@@ -221,26 +246,28 @@ Attempt Walk::attempt_here(AttemptOutcome outcome, TimePoint start, TimePoint en
   return a;
 }
 
-void Walk::record(Attempt attempt) {
-  engine_.outcomes[static_cast<std::size_t>(attempt.outcome)].fetch_add(1, std::memory_order_relaxed);
+void Walk::record(Attempt attempt, TimePoint start, TimePoint end) {
   attempts_.push_back(std::move(attempt));
-  if (engine_.config.events.on_attempt) engine_.config.events.on_attempt(attempts_.back());
+  ++attempt_count_;
+  engine_.observers.attempt_ended(info(), attempts_.back(), pool_, model_, end - start);
 }
 
 void Walk::succeeded(Response response, TimePoint start) {
   const Engine::Pool& pool = engine_.pools[pool_];
-  Attempt a = attempt_here(AttemptOutcome::success, start, engine_.now());
+  const TimePoint end = engine_.now();
+  Attempt a = attempt_here(AttemptOutcome::success, start, end);
   a.http_status = 200;
-  record(std::move(a));
+  a.provider_request_id = response.provider_request_id;
+  record(std::move(a), start, end);
   if (breaker_pending_ && *breaker_pending_ == std::make_pair(pool_, model_)) breaker_pending_.reset();
   settle_breaker();  // another model failed this request before this one answered
   engine_.health->record_success(engine_.route_id(pool_, model_, key_), engine_.health_now());
   engine_.throttle.on_success();
-  engine_.successes.fetch_add(1, std::memory_order_relaxed);
   if (prefilling_) response.text.insert(0, delivered_);  // the caller holds the start already
   response.pool = pool.config.name;
   response.key_label = pool.config.keys[key_].label;
   response.model = pool.config.models[model_];
+  response.request_id = id_;
   response.attempts = std::move(attempts_);
   response_ = std::move(response);
   finished_ = true;
@@ -254,9 +281,12 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
   a.http_status = e.http_status();
   a.retry_after = e.retry_after();
   a.error = e.what();
-  record(std::move(a));
-  logger.debug("{} {} with {} failed: {}", pool.config.name, pool.config.models[model_], pool.config.keys[key_].label,
-               e.what());
+  a.provider_request_id = e.context().provider_request_id;
+  record(std::move(a), start, end);
+  logger.debug("[{}] {} {} with {} failed: {}{}", id_, pool.config.name, pool.config.models[model_],
+               pool.config.keys[key_].label, e.what(),
+               e.context().provider_request_id.empty() ? std::string()
+                                                       : " (provider request " + e.context().provider_request_id + ")");
 
   const bool transient = is_transient(e.kind());
   if (transient) {
@@ -276,15 +306,17 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
       if (!transient) release_trial();
       const std::string message =
           "stream interrupted after " + std::to_string(delivered_.size()) + " bytes: " + e.detail();
-      error_ = std::make_exception_ptr(
-          StreamInterruptedError(message, e.context(), std::move(delivered_), std::move(attempts_)));
-      finished_ = true;
+      ErrorContext context = e.context();
+      context.request_id = id_;  // a user's client may not have set it
+      StreamInterruptedError error(message, std::move(context), std::move(delivered_), std::move(attempts_));
+      std::string what = error.what();
+      end_with(std::make_exception_ptr(std::move(error)), ErrorKind::stream_interrupted, std::move(what));
       return;
     }
-    logger.debug("stream cut after {} bytes; recovering on the next route", delivered_.size());
+    logger.debug("[{}] stream cut after {} bytes; recovering on the next route", id_, delivered_.size());
   } else if (prefilling_ && e.kind() == ErrorKind::bad_request) {
     // This route rejects a prefill: ask it again from the start. Never the final error.
-    logger.debug("{} {} rejected the prefill; restarting the stream there", pool.config.name,
+    logger.debug("[{}] {} {} rejected the prefill; restarting the stream there", id_, pool.config.name,
                  pool.config.models[model_]);
     prefill_rejected_ = true;
     pending_retry_ = milliseconds(0);
@@ -299,7 +331,7 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
       return;
     }
     if (trial_ || engine_.health->breaker_open(engine_.model_id(pool_, model_))) {
-      logger.debug("breaker open for {} {}", pool.config.name, pool.config.models[model_]);
+      logger.debug("[{}] breaker open for {} {}", id_, pool.config.name, pool.config.models[model_]);
       trial_ = {};
       move_on(Next::next_model);  // the model is failing, whichever key asks
       return;
@@ -309,11 +341,13 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
     const int max_retries = rule == SameRoute::never || failing ? 0
                             : rule == SameRoute::once          ? std::min(1, engine_.config.retry.max_retries)
                                                                : engine_.config.retry.max_retries;
-    if (failing) logger.debug("{} {} with {} keeps failing: no retry", pool.config.name, pool.config.models[model_],
-                              pool.config.keys[key_].label);
+    if (failing) {
+      logger.debug("[{}] {} {} with {} keeps failing: no retry", id_, pool.config.name, pool.config.models[model_],
+                   pool.config.keys[key_].label);
+    }
     if (retry_ >= max_retries || !engine_.throttle.allows_retry()) {
       if (retry_ < max_retries) {
-        logger.debug("retry throttled for {} {}", pool.config.name, pool.config.models[model_]);
+        logger.debug("[{}] retry throttled for {} {}", id_, pool.config.name, pool.config.models[model_]);
       }
       move_on(Next::next_key);
       return;
@@ -324,7 +358,7 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
       move_on(Next::next_key);
       return;
     }
-    logger.debug("retrying {} {} with {} in {} ms", pool.config.name, pool.config.models[model_],
+    logger.debug("[{}] retrying {} {} with {} in {} ms", id_, pool.config.name, pool.config.models[model_],
                  pool.config.keys[key_].label, delay.count());
     ++retry_;
     pending_retry_ = delay;
@@ -334,20 +368,21 @@ void Walk::failed(const Error& e, TimePoint start, bool committed, std::string p
   release_trial();
   Next next = Next::next_key;
   if (on_failure(e, next)) {
-    error_ = std::current_exception();
+    std::exception_ptr error = std::current_exception();
     // Not called from a handler: keep what we can. A copy of `e` as Error would slice it (a
     // bad_request that no catch of BadRequestError sees), so Error does not copy.
-    if (!error_) error_ = std::make_exception_ptr(UnknownError(e.detail(), e.context()));
-    finished_ = true;
+    if (!error) error = std::make_exception_ptr(UnknownError(e.detail(), e.context()));
+    end_with(std::move(error), e.kind(), e.what());
     return;
   }
   move_on(next);
 }
 
 void Walk::failed_unknown(const std::exception& error, TimePoint start) {
-  Attempt a = attempt_here(AttemptOutcome::unknown_error, start, engine_.now());
+  const TimePoint end = engine_.now();
+  Attempt a = attempt_here(AttemptOutcome::unknown_error, start, end);
   a.error = error.what();
-  record(std::move(a));
+  record(std::move(a), start, end);
   release_trial();
   move_on(Next::next_key);
 }
@@ -374,7 +409,7 @@ bool Walk::on_failure(const Error& e, Next& next) {
   switch (e.kind()) {
     case ErrorKind::invalid_api_key:
       health.quarantine_key(engine_.routes.pools[pool_].keys[key_], now, after(now, cooldown.invalid_key_ttl));
-      logger.debug("quarantined {} in pool {}", pool.config.keys[key_].label, pool.config.name);
+      logger.debug("[{}] quarantined {} in pool {}", id_, pool.config.keys[key_].label, pool.config.name);
       next = Next::next_key;
       return false;
     case ErrorKind::rate_limit: {
@@ -392,17 +427,18 @@ bool Walk::on_failure(const Error& e, Next& next) {
         for (std::size_t m = 0; m < pool.config.models.size(); ++m) {
           health.cool_model(engine_.model_id(pool_, m), now, now + wait);
         }
-        logger.debug("pool {} blocks this network: cooling it for {} ms", pool.config.name, wait.count());
+        logger.debug("[{}] pool {} blocks this network: cooling it for {} ms", id_, pool.config.name, wait.count());
         next = Next::next_pool;
         return false;
       }
       if (pool.config.shared_quota || scope == RateLimitError::Scope::provider) {
         health.cool_model(engine_.model_id(pool_, model_), now, now + wait);
-        logger.debug("cooling {} {} for every key for {} ms", pool.config.name, pool.config.models[model_], wait.count());
+        logger.debug("[{}] cooling {} {} for every key for {} ms", id_, pool.config.name, pool.config.models[model_],
+                     wait.count());
         next = Next::next_model;
       } else {
         health.cool_route(engine_.route_id(pool_, model_, key_), now, now + wait);
-        logger.debug("cooling {} {} with {} for {} ms", pool.config.name, pool.config.models[model_],
+        logger.debug("[{}] cooling {} {} with {} for {} ms", id_, pool.config.name, pool.config.models[model_],
                      pool.config.keys[key_].label, wait.count());
         next = Next::next_key;
       }
@@ -410,7 +446,8 @@ bool Walk::on_failure(const Error& e, Next& next) {
     }
     case ErrorKind::model_not_found:
       health.mark_missing(engine_.model_id(pool_, model_), now, after(now, cooldown.missing_model_ttl));
-      logger.debug("model {} missing in pool {}: skipped from now on", pool.config.models[model_], pool.config.name);
+      logger.debug("[{}] model {} missing in pool {}: skipped from now on", id_, pool.config.models[model_],
+                   pool.config.name);
       next = Next::next_model;
       return false;
     case ErrorKind::bad_request:
@@ -440,7 +477,6 @@ void Walk::release_trial() {
 
 void Walk::finish_exhausted(std::string_view reason) {
   finished_ = true;
-  engine_.exhaustions.fetch_add(1, std::memory_order_relaxed);
   const HealthTime wall = engine_.health_now();
   std::optional<milliseconds> earliest;
   if (auto e = engine_.health->earliest_cooldown_end(engine_.routes, wall)) earliest = until(*e, wall);
@@ -454,24 +490,35 @@ void Walk::finish_exhausted(std::string_view reason) {
     context.provider = pool.config.provider;
     pool_failures.emplace_back(pool.config.name, std::move(mine), std::move(context));
   }
-  if (engine_.config.events.on_exhausted) engine_.config.events.on_exhausted(attempts_);
-  log().debug("exhausted after {} attempts: {}", attempts_.size(), reason);
+  engine_.observers.exhausted(info(), attempts_);
+  log().debug("[{}] exhausted after {} attempts: {}", id_, attempts_.size(), reason);
+  ErrorContext context;
+  context.request_id = id_;
   if (!delivered_.empty()) {
     // The caller holds part of an answer no route could finish: say so, with that text.
-    ErrorContext context;
     if (cut_attempt_) {
       context.provider = cut_attempt_->provider;
       context.model = cut_attempt_->model;
       context.key_label = cut_attempt_->key_label;
+      context.provider_request_id = cut_attempt_->provider_request_id;
     }
     const std::string message = "stream interrupted after " + std::to_string(delivered_.size()) +
                                 " bytes and no route could recover it: " + std::string(reason);
-    error_ = std::make_exception_ptr(
-        StreamInterruptedError(message, std::move(context), std::move(delivered_), std::move(attempts_)));
+    StreamInterruptedError error(message, std::move(context), std::move(delivered_), std::move(attempts_));
+    std::string what = error.what();
+    end_with(std::make_exception_ptr(std::move(error)), ErrorKind::stream_interrupted, std::move(what));
     return;
   }
-  error_ = std::make_exception_ptr(
-      AllClientsExhaustedError(std::move(attempts_), std::move(pool_failures), earliest, reason));
+  AllClientsExhaustedError error(std::move(attempts_), std::move(pool_failures), earliest, reason, std::move(context));
+  std::string what = error.what();
+  end_with(std::make_exception_ptr(std::move(error)), ErrorKind::all_clients_exhausted, std::move(what));
+}
+
+void Walk::end_with(std::exception_ptr error, ErrorKind kind, std::string message) {
+  error_ = std::move(error);
+  error_kind_ = kind;
+  error_message_ = std::move(message);
+  finished_ = true;
 }
 
 StreamRecovery Walk::recovery_of(std::size_t pool) const {
@@ -507,6 +554,35 @@ void Walk::conclude() {
   // The throttle, like the breaker, hears one outcome per request: a key that always fails
   // must not starve the retries that rescue requests on the healthy keys.
   if (error_ && transient_seen_) engine_.throttle.on_failure();
+  report_end();  // before the caller gets the outcome
+}
+
+void Walk::report_end() {
+  if (!started_ || ended_) return;
+  ended_ = true;
+  RequestEnd end;
+  if (!error_kind_ && response_) end.response = &*response_;
+  end.error = error_kind_;
+  end.error_message = error_message_;
+  end.attempts = attempt_count_;
+  end.duration = std::chrono::duration_cast<milliseconds>(engine_.now() - started_at_);
+  engine_.observers.request_ended(info(), end);
+}
+
+void Walk::abandon(std::string_view message) {
+  error_kind_ = ErrorKind::unknown;
+  error_message_ = std::string(message);
+  report_end();
+}
+
+std::exception_ptr Walk::cancel(std::string_view reason) {
+  ErrorContext context;
+  context.request_id = id_;
+  CancelledError error(reason, std::move(context));
+  error_kind_ = ErrorKind::cancelled;
+  error_message_ = error.what();
+  report_end();
+  return std::make_exception_ptr(std::move(error));
 }
 
 Response Walk::result() {

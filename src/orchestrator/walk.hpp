@@ -5,6 +5,8 @@
 
 #include <exception>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,7 +33,16 @@ class Walk {
     milliseconds delay{0};     ///< for sleeps
   };
 
-  Walk(Engine& engine, ChatRequest request, const RequestOptions& options);
+  /// @p stream, @p async: how the request was made (RequestInfo). A Walk may be moved only
+  /// before its first next().
+  Walk(Engine& engine, ChatRequest request, const RequestOptions& options, bool stream = false, bool async = false);
+  /// A walk dropped while its request is open (the caller's own exception unwinding) still
+  /// reports the request's end.
+  ~Walk();
+  Walk(Walk&&) = default;
+  Walk(const Walk&) = delete;
+  Walk& operator=(const Walk&) = delete;
+  Walk& operator=(Walk&&) = delete;
 
   /// What to do now.
   Step next();
@@ -48,6 +59,15 @@ class Walk {
   Response result();
   /// After Step::finished: the walk's error, moved out (null when it answered; then call result()).
   std::exception_ptr take_error();
+  /// The request ends with the caller's own exception (thrown by its stream callback): observers
+  /// hear the end; the exception goes to the caller as it is.
+  void abandon(std::string_view message);
+  /// The request is cancelled unfinished (its orchestrator is being destroyed): the
+  /// CancelledError to hand the caller, after observers heard the end.
+  std::exception_ptr cancel(std::string_view reason);
+
+  /// "pr-42": on every log line of this request (RequestInfo::id).
+  const std::string& id() const { return id_; }
 
   /// The request for the attempt of the last Step (with a prefill when it continues a stream).
   const ChatRequest& request() const { return prefilling_ ? prefilled_ : request_; }
@@ -59,7 +79,13 @@ class Walk {
   enum class Next { next_key, next_model, next_pool };
   /// An attempt record for the current (pool, model, key).
   Attempt attempt_here(AttemptOutcome outcome, TimePoint start, TimePoint end) const;
-  void record(Attempt attempt);
+  /// Keeps @p attempt (made from @p start to @p end) and reports it.
+  void record(Attempt attempt, TimePoint start, TimePoint end);
+  RequestInfo info() const { return {id_, stream_, async_}; }
+  /// The error that ends the walk, and what observers are told about it.
+  void end_with(std::exception_ptr error, ErrorKind kind, std::string message);
+  /// Reports the request's end once (nothing when it never started).
+  void report_end();
   void move_on(Next next);
   /// Learns from a non-transient failure; returns true when the error must stop the walk.
   bool on_failure(const Error& e, Next& next);
@@ -73,6 +99,14 @@ class Walk {
   void conclude();
 
   Engine& engine_;
+  std::string id_;
+  bool stream_ = false;
+  bool async_ = false;
+  bool started_ = false;  ///< observers heard the request start
+  bool ended_ = false;    ///< ...and its end
+  TimePoint started_at_{};
+  std::optional<ErrorKind> error_kind_;  ///< for observers: what error_ holds, without rethrowing it
+  std::string error_message_;
   ChatRequest request_;
   TimePoint deadline_;
   milliseconds attempt_timeout_;
@@ -93,6 +127,7 @@ class Walk {
   std::size_t slot() const;  ///< the current (pool, model, key) in done_
   std::vector<bool> done_;   ///< per (pool, model, key): failed for good in this request
   std::vector<Attempt> attempts_;
+  std::size_t attempt_count_ = 0;  ///< attempts_ may have moved into the error
   bool cut_by_deadline_ = false;
   std::string reason_ = "every provider, model and key failed";
 

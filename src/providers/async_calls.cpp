@@ -120,7 +120,7 @@ void AsyncCalls::start_call(std::shared_ptr<LLMClient> client, const ChatRequest
       loop.start_transfer(std::move(http), [codec, options = std::move(options), done = std::move(done),
                                             started](HttpResponse response) {
         trace_response(codec->provider(), options, response, std::chrono::steady_clock::now() - started);
-        done(outcome_of([&] { return codec->parse(response, options); }));
+        done(outcome_of([&] { return codec->answer(response, options); }));
       });
       return;
     }

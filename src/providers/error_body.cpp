@@ -97,15 +97,25 @@ std::string excerpt(std::string_view body, std::string_view secret) {
   return out;
 }
 
+std::string provider_request_id(const HttpResponse& response, const CallOptions& options) {
+  return response.request_id.empty() ? std::string() : redact(response.request_id, options.api_key);
+}
+
+std::string log_prefix(const CallOptions& options) {
+  return options.request_id.empty() ? std::string() : "[" + options.request_id + "] ";
+}
+
 ErrorContext make_context(Provider provider, const CallOptions& options, const HttpResponse* response) {
   ErrorContext c;
   c.provider = provider;
   c.model = options.model;
   c.key_label = options.key_label;
+  c.request_id = options.request_id;
   if (response != nullptr) {
     c.http_status = static_cast<int>(response->status);
     c.body_excerpt = excerpt(response->body, options.api_key);
     c.transport = response->failure;
+    c.provider_request_id = provider_request_id(*response, options);
   }
   return c;
 }

@@ -34,6 +34,13 @@ ErrorBody parse_error_json(const nlohmann::json& json);
 ErrorContext make_context(Provider provider, const CallOptions& options,
                           const HttpResponse* response = nullptr);
 
+/// The server's id of the exchange (HttpResponse::request_id), keys masked like any text the
+/// provider controls.
+std::string provider_request_id(const HttpResponse& response, const CallOptions& options);
+
+/// "[pr-42] " for log lines of a call the orchestrator makes; empty for a client used alone.
+std::string log_prefix(const CallOptions& options);
+
 /// A short excerpt of @p body, whitespace collapsed, keys masked.
 std::string excerpt(std::string_view body, std::string_view secret);
 

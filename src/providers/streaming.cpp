@@ -42,7 +42,8 @@ bool StreamExchange::on_event(const SseEvent& event) {
     return false;
   }
   if (auto& logger = log(); logger.should_log(spdlog::level::trace)) {
-    logger.trace("{} {} stream event{}{}: {}", to_string(provider_), options_.model, event.event.empty() ? "" : " ",
+    logger.trace("{}{} {} stream event{}{}: {}", log_prefix(options_), to_string(provider_), options_.model,
+                 event.event.empty() ? "" : " ",
                  redact(event.event, options_.api_key), redact(event.data, options_.api_key));
   }
   std::string delta;
@@ -73,7 +74,7 @@ bool StreamExchange::skip_event(std::string_view why) {
   // One unparseable event in an otherwise healthy stream: pass over it; a stream that never
   // says anything parseable still fails in finish().
   ++skipped_events_;
-  log().warn("skipping an unparseable stream event ({} so far): {}", skipped_events_, why);
+  log().warn("{}skipping an unparseable stream event ({} so far): {}", log_prefix(options_), skipped_events_, why);
   return true;
 }
 
@@ -101,7 +102,8 @@ bool StreamExchange::on_progress() {
 Response StreamExchange::finish(HttpResponse http) {
   meta_ = std::move(http);
   if (auto& logger = log(); logger.should_log(spdlog::level::trace)) {
-    logger.trace("{} {} stream -> HTTP {} in {} ms ({}): {}", to_string(provider_), options_.model, meta_.status,
+    logger.trace("{}{} {} stream -> HTTP {} in {} ms ({}): {}", log_prefix(options_), to_string(provider_),
+                 options_.model, meta_.status,
                  std::chrono::duration_cast<std::chrono::milliseconds>(now() - start_).count(),
                  to_string(meta_.failure), excerpt(meta_.body, options_.api_key));
   }
@@ -137,6 +139,7 @@ Response StreamExchange::finish(HttpResponse http) {
   }
   Response response = decoding_->finish(meta_, options_, cancelled_);
   response.skipped_events = skipped_events_;
+  response.provider_request_id = provider_request_id(meta_, options_);
   return response;
 }
 

@@ -31,6 +31,9 @@ class WireCodec {
                             std::shared_ptr<const HeaderList> headers = nullptr) const = 0;
   /// The answer to build()'s request. @throws every typed error the exchange can produce.
   virtual Response parse(const HttpResponse& response, const CallOptions& options) const = 0;
+  /// parse(), plus what every protocol's answer takes from the exchange itself: the provider's
+  /// request id (Response::provider_request_id). What the drivers call.
+  Response answer(const HttpResponse& response, const CallOptions& options) const;
   /// The streaming chat request.
   virtual HttpRequest build_stream(const ChatRequest& request, const CallOptions& options) const = 0;
   /// The decoder for build_stream()'s events.

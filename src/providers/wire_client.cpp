@@ -25,18 +25,25 @@ std::shared_ptr<const HeaderList> WireCodec::cached_headers(const std::string& a
   return headers;
 }
 
+Response WireCodec::answer(const HttpResponse& response, const CallOptions& options) const {
+  Response answer = parse(response, options);
+  answer.provider_request_id = provider_request_id(response, options);
+  return answer;
+}
+
 void trace_request(Provider provider, const CallOptions& options, const HttpRequest& request) {
   auto& logger = log();
   if (!logger.should_log(spdlog::level::trace)) return;
-  logger.trace("{} {} {} request: {}", to_string(provider), request.method, redact_url(request.url, options.api_key),
-               redact(request.body, options.api_key));
+  logger.trace("{}{} {} {} request: {}", log_prefix(options), to_string(provider), request.method,
+               redact_url(request.url, options.api_key), redact(request.body, options.api_key));
 }
 
 void trace_response(Provider provider, const CallOptions& options, const HttpResponse& response,
                     std::chrono::steady_clock::duration took) {
   auto& logger = log();
   if (!logger.should_log(spdlog::level::trace)) return;
-  logger.trace("{} {} -> HTTP {} in {} ms ({}): {}", to_string(provider), options.model, response.status,
+  logger.trace("{}{} {} -> HTTP {} in {} ms ({}): {}", log_prefix(options), to_string(provider), options.model,
+               response.status,
                std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), to_string(response.failure),
                excerpt(response.body, options.api_key));
 }
@@ -62,7 +69,7 @@ Provider WireClient::provider() const noexcept { return codec_->provider(); }
 
 Response WireClient::complete(const ChatRequest& request, const CallOptions& options) {
   const detail::HttpRequest http = codec_->build(request, options, codec_->cached_headers(options.api_key));
-  return codec_->parse(detail::perform_logged(codec_->provider(), options, http), options);
+  return codec_->answer(detail::perform_logged(codec_->provider(), options, http), options);
 }
 
 Response WireClient::stream(const ChatRequest& request, const CallOptions& options, const DeltaCallback& on_delta) {
