@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "polyrouter/config.hpp"
+#include "polyrouter/environment.hpp"
 #include "polyrouter/delta_callback.hpp"
 #include "polyrouter/export.hpp"
 #include "polyrouter/observe.hpp"

@@ -3,6 +3,7 @@
 
 #include "polyrouter/chat.hpp"
 #include "polyrouter/config.hpp"
+#include "polyrouter/environment.hpp"
 #include "polyrouter/delta_callback.hpp"
 #include "polyrouter/errors.hpp"
 #include "polyrouter/export.hpp"
@@ -17,6 +18,8 @@
 #include "polyrouter/observer.hpp"
 #include "polyrouter/openai_compatible_client.hpp"
 #include "polyrouter/orchestrator.hpp"
+#include "polyrouter/policies.hpp"
+#include "polyrouter/pool.hpp"
 #include "polyrouter/provider.hpp"
 #include "polyrouter/response.hpp"
 #include "polyrouter/tool_call.hpp"

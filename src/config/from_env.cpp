@@ -9,7 +9,7 @@
 #include "config/dotenv.hpp"
 #include "logging.hpp"
 #include "providers/registry.hpp"
-#include "polyrouter/config.hpp"
+#include "polyrouter/environment.hpp"
 #include "polyrouter/errors.hpp"
 #include "polyrouter/logging.hpp"
 

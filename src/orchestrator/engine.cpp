@@ -6,6 +6,7 @@
 
 #include "health/key_fingerprint.hpp"
 #include "logging.hpp"
+#include "polyrouter/environment.hpp"
 
 
 namespace polyrouter::detail {

@@ -1,11 +1,13 @@
 #include "polyrouter/gemini_client.hpp"
 
+#include <optional>
 #include <stdexcept>
 
 #include "polyrouter/mask.hpp"
 #include "providers/content_parts.hpp"
 #include "providers/error_body.hpp"
 #include "providers/gemini_codec.hpp"
+#include "providers/gemini_reader.hpp"
 #include "providers/json_read.hpp"
 #include "providers/streaming.hpp"
 #include "providers/wire.hpp"
@@ -36,6 +38,12 @@ detail::HttpRequest gemini_base_request(std::string url, const CallOptions& opti
   return request;
 }
 
+// The request body: written directly when it is text only, else built as a tree and dumped.
+std::string gemini_body(const ChatRequest& chat) {
+  if (std::optional<std::string> plain = detail::gemini::write_plain_request(chat)) return std::move(*plain);
+  return detail::gemini::encode_request(chat).dump();
+}
+
 detail::HttpRequest gemini_chat_request(const std::string& api_base, const HttpOptions& http, const ChatRequest& chat,
                                         const CallOptions& options,
                                         std::shared_ptr<const detail::HeaderList> headers = nullptr) {
@@ -46,7 +54,7 @@ detail::HttpRequest gemini_chat_request(const std::string& api_base, const HttpO
   } else {
     request.headers = gemini_chat_headers(options.api_key, http);
   }
-  request.body = detail::gemini::encode_request(chat).dump();
+  request.body = gemini_body(chat);
   return request;
 }
 
@@ -58,12 +66,20 @@ detail::HttpRequest gemini_chat_request(const std::string& api_base, const HttpO
 }
 
 Response gemini_chat_response(Provider provider, const detail::HttpResponse& http, const CallOptions& options) {
-  const nlohmann::json body = detail::success_json(provider, options, http);
+  const bool success = http.failure == TransportFailure::none && http.status >= 200 && http.status < 300;
+  std::optional<detail::gemini::Decoded> fast;
+  if (success) fast = detail::gemini::read_response(http.body);
   detail::gemini::Decoded decoded;
-  try {
-    decoded = detail::gemini::decode_response(body);
-  } catch (const std::exception& e) {
-    detail::throw_invalid_response(provider, options, http, e.what());
+  if (fast) {
+    decoded = std::move(*fast);
+  } else {
+    // Errors and anything unusual: the tree decoder, which names what is wrong.
+    const nlohmann::json body = detail::success_json(provider, options, http);
+    try {
+      decoded = detail::gemini::decode_response(body);
+    } catch (const std::exception& e) {
+      detail::throw_invalid_response(provider, options, http, e.what());
+    }
   }
   if (!decoded.blocked_reason.empty()) {
     throw_blocked(provider, decoded.blocked_reason, options, http);
@@ -78,7 +94,7 @@ detail::HttpRequest gemini_stream_request(const std::string& api_base, const Htt
   detail::HttpRequest request =
       gemini_base_request(api_base + "/models/" + options.model + ":streamGenerateContent?alt=sse", options, http);
   request.headers = gemini_chat_headers(options.api_key, http);
-  request.body = detail::gemini::encode_request(chat).dump();
+  request.body = gemini_body(chat);
   return request;
 }
 

@@ -133,18 +133,99 @@ json encode_request(const ChatRequest& request) {
   return body;
 }
 
+namespace {
+
+// Whether write_plain_request can write @p request: text messages from the system, the user and
+// the assistant only, and no field that only the tree encoder writes.
+bool is_plain(const ChatRequest& request) {
+  if (!request.tools.empty() || request.tool_choice.mode != ToolChoice::Mode::unset) return false;
+  if (request.response_format.type != ResponseFormat::Type::text) return false;
+  if (request.extra.is_object() && !request.extra.empty()) return false;
+  for (const Message& m : request.messages) {
+    if (m.role == Role::tool || has_parts(m)) return false;
+    if (m.role == Role::assistant && !m.tool_calls.empty()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> write_plain_request(const ChatRequest& request) {
+  if (!is_plain(request)) return std::nullopt;
+  std::string out;
+  std::size_t size = 128;
+  for (const Message& m : request.messages) size += m.content.size() + 40;
+  out.reserve(size);
+  // nlohmann's own serializer writes every value: the same escaping, number format and UTF-8
+  // check as dump(). Keys go in the order of the tree encoder's sorted objects.
+  nlohmann::detail::serializer<json> writer(nlohmann::detail::output_adapter<char>(out), ' ');
+  const auto value = [&](const json& v) { writer.dump(v, false, false, 0); };
+  try {
+    out.append(R"({"contents":[)");
+    bool first = true;
+    for (const Message& m : request.messages) {
+      if (m.role == Role::system) continue;
+      out.append(first ? R"({"parts":[{"text":)" : R"(,{"parts":[{"text":)");
+      first = false;
+      value(m.content);  // an assistant's empty text is one empty text part too
+      out.append(m.role == Role::user ? R"(}],"role":"user"})" : R"(}],"role":"model"})");
+    }
+    out.push_back(']');
+    const bool config = request.max_tokens || request.seed || !request.stop.empty() || request.temperature ||
+                        request.top_p;
+    if (config) {
+      out.append(R"(,"generationConfig":{)");
+      const char* separator = "";
+      const auto field = [&](const char* name) {
+        out.append(separator);
+        out.append(name);
+        separator = ",";
+      };
+      if (request.max_tokens) {
+        field(R"("maxOutputTokens":)");
+        value(*request.max_tokens);
+      }
+      if (request.seed) {
+        field(R"("seed":)");
+        value(*request.seed);
+      }
+      if (!request.stop.empty()) {
+        field(R"("stopSequences":)");
+        value(request.stop);
+      }
+      if (request.temperature) {
+        field(R"("temperature":)");
+        value(*request.temperature);
+      }
+      if (request.top_p) {
+        field(R"("topP":)");
+        value(*request.top_p);
+      }
+      out.push_back('}');
+    }
+    first = true;
+    for (const Message& m : request.messages) {
+      if (m.role != Role::system) continue;
+      out.append(first ? R"(,"systemInstruction":{"parts":[{"text":)" : R"(,{"text":)");
+      first = false;
+      value(m.content);
+      out.push_back('}');
+    }
+    if (!first) out.append("]}");
+    out.push_back('}');
+  } catch (const json::exception&) {
+    return std::nullopt;  // invalid UTF-8: the tree encoder's dump() reports it
+  }
+  return out;
+}
+
 Decoded decode_response(const json& body) {
   Decoded out;
   Response& r = out.response;
   if (auto usage = body.find("usageMetadata"); usage != body.end() && usage->is_object()) {
     r.usage.prompt_tokens = int64_or_zero(*usage, "promptTokenCount");
     r.usage.reasoning_tokens = int64_or_zero(*usage, "thoughtsTokenCount");
-    // Thinking is billed as output: completion = candidates + thoughts.
-    const std::int64_t candidates = int64_or_zero(*usage, "candidatesTokenCount");
-    const std::int64_t thoughts = r.usage.reasoning_tokens;
-    const bool fits = thoughts >= 0 ? candidates <= std::numeric_limits<std::int64_t>::max() - thoughts
-                                    : candidates >= std::numeric_limits<std::int64_t>::min() - thoughts;
-    r.usage.completion_tokens = fits ? candidates + thoughts : 0;  // a sum beyond int64 is no count
+    r.usage.completion_tokens = completion_tokens(int64_or_zero(*usage, "candidatesTokenCount"), r.usage.reasoning_tokens);
     r.usage.total_tokens = int64_or_zero(*usage, "totalTokenCount");
   }
   if (auto id = body.find("responseId"); id != body.end() && id->is_string()) r.id = id->get<std::string>();
@@ -183,6 +264,18 @@ Decoded decode_response(const json& body) {
     }
   }
 
+  settle_finish_reason(out);
+  return out;
+}
+
+std::int64_t completion_tokens(std::int64_t candidates, std::int64_t thoughts) {
+  const bool fits = thoughts >= 0 ? candidates <= std::numeric_limits<std::int64_t>::max() - thoughts
+                                  : candidates >= std::numeric_limits<std::int64_t>::min() - thoughts;
+  return fits ? candidates + thoughts : 0;  // a sum beyond int64 is no count
+}
+
+void settle_finish_reason(Decoded& out) {
+  Response& r = out.response;
   const std::string& reason = r.raw_finish_reason;
   if (is_block_reason(reason)) {
     r.finish_reason = FinishReason::content_filter;
@@ -198,7 +291,6 @@ Decoded decode_response(const json& body) {
   } else {
     r.finish_reason = FinishReason::other;
   }
-  return out;
 }
 
 std::string StreamDecoder::add(const json& event) {

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "logging.hpp"
+#include "providers/json_capture.hpp"
 #include "providers/json_read.hpp"
 #include "providers/openai_codec.hpp"
 
@@ -15,33 +17,70 @@ using json = nlohmann::json;
 
 // SAX events for a chat.completion, kept only where a Response reads them. Every container the
 // reader does not need is skipped by depth. Whatever the tree decoder would treat differently
-// (an error envelope, tool calls, a missing or misshapen choice or message, a repeated field)
-// stops the parse, so the caller falls back to that decoder and its error messages.
+// (an error envelope, a malformed tool call, a missing or misshapen choice or message, a repeated
+// field) stops the parse, so the caller falls back to that decoder and its error messages.
 class PlainResponseReader {
  public:
-  bool null() { return scalar(Kind::null); }
-  bool boolean(bool) { return scalar(Kind::other); }
-  bool number_integer(json::number_integer_t value) { return number(value); }
-  bool number_unsigned(json::number_unsigned_t value) { return number(exact_int64(value)); }
-  bool number_float(json::number_float_t value, const json::string_t&) { return number(exact_int64(value)); }
-  bool binary(json::binary_t&) { return scalar(Kind::other); }
+  bool null() {
+    if (capture_.active()) return end_arguments(capture_.null());
+    return scalar(Kind::null);  // null arguments read as absent: "{}"
+  }
+  bool boolean(bool value) {
+    if (capture_.active() || begin_arguments()) return end_arguments(capture_.boolean(value));
+    return scalar(Kind::other);
+  }
+  bool number_integer(json::number_integer_t value) {
+    if (capture_.active() || begin_arguments()) return end_arguments(capture_.number_integer(value));
+    return number(value);
+  }
+  bool number_unsigned(json::number_unsigned_t value) {
+    if (capture_.active() || begin_arguments()) return end_arguments(capture_.number_unsigned(value));
+    return number(exact_int64(value));
+  }
+  bool number_float(json::number_float_t value, const json::string_t& text) {
+    if (capture_.active() || begin_arguments()) return end_arguments(capture_.number_float(value, text));
+    return number(exact_int64(value));
+  }
+  bool binary(json::binary_t& value) {
+    if (capture_.active()) return end_arguments(capture_.binary(value));
+    return scalar(Kind::other);
+  }
 
   bool string(json::string_t& value) {
+    if (capture_.active()) return end_arguments(capture_.string(value));
     if (skip_ > 0 || depth_ == 0 || !in_object()) return scalar(Kind::other);
     switch (field_) {
-      case Field::id: response_.id = std::move(value); return true;
+      case Field::id:
+        (top() == Frame::tool_call ? call_.id : response_.id) = std::move(value);
+        return true;
       case Field::content: response_.text = std::move(value); return true;
       case Field::finish_reason: response_.raw_finish_reason = std::move(value); return true;
+      case Field::type: call_skipped_ = value != "function"; return true;
+      case Field::name: call_.name = std::move(value); return true;
+      case Field::arguments: call_.arguments = std::move(value); return true;  // the text as sent
       default: return scalar(Kind::other);
     }
   }
 
-  bool start_object(std::size_t) { return open(/*object=*/true); }
-  bool start_array(std::size_t) { return open(/*object=*/false); }
-  bool end_object() { return close(); }
-  bool end_array() { return close(); }
+  bool start_object(std::size_t n) {
+    if (capture_.active() || begin_arguments()) return capture_.start_object(n);
+    return open(/*object=*/true);
+  }
+  bool start_array(std::size_t n) {
+    if (capture_.active() || begin_arguments()) return capture_.start_array(n);
+    return open(/*object=*/false);
+  }
+  bool end_object() {
+    if (capture_.active()) return end_arguments(capture_.end_object());
+    return close();
+  }
+  bool end_array() {
+    if (capture_.active()) return end_arguments(capture_.end_array());
+    return close();
+  }
 
   bool key(json::string_t& name) {
+    if (capture_.active()) return capture_.key(name);
     if (skip_ > 0) return true;
     field_ = field_named(top(), name);
     if (field_ == Field::none) return true;
@@ -65,13 +104,14 @@ class PlainResponseReader {
 
  private:
   enum class Frame : std::uint8_t {
-    root, choices, choice, message, tool_calls, usage, usage_details, x_groq, groq_usage, groq_usage_details,
+    root, choices, choice, message, tool_calls, tool_call, function, usage, usage_details, x_groq, groq_usage,
+    groq_usage_details,
     skip,  // not a frame: nested() says "read past this container"
     stop,  // not a frame: nested() says "leave this body to the tree decoder"
   };
   enum class Field : std::uint8_t {
     none, id, choices, error, usage, x_groq, message, finish_reason, content, tool_calls,
-    prompt_tokens, completion_tokens, total_tokens, details, reasoning_tokens
+    prompt_tokens, completion_tokens, total_tokens, details, reasoning_tokens, type, function, name, arguments
   };
   enum class Kind : std::uint8_t { null, other };
 
@@ -104,6 +144,15 @@ class PlainResponseReader {
         return name == "reasoning_tokens" ? Field::reasoning_tokens : Field::none;
       case Frame::x_groq:
         return name == "usage" ? Field::usage : Field::none;
+      case Frame::tool_call:
+        if (name == "id") return Field::id;
+        if (name == "type") return Field::type;
+        if (name == "function") return Field::function;
+        return Field::none;
+      case Frame::function:
+        if (name == "name") return Field::name;
+        if (name == "arguments") return Field::arguments;
+        return Field::none;
       default:
         return Field::none;
     }
@@ -117,9 +166,21 @@ class PlainResponseReader {
 
   // An element of an array the reader tracks; false when the tree decoder must decide.
   bool array_element(bool is_object) {
-    if (top() == Frame::tool_calls) return false;  // tool calls: the tree decoder reads them
+    if (top() == Frame::tool_calls) return is_object;  // the tree decoder rejects any other call
     // choices: only the first element counts, and it must be an object.
     return choices_seen_++ != 0 || is_object;
+  }
+
+  // A function call's arguments that are a JSON value rather than text: the tree decoder gives
+  // that value's dump(), so the value is built as a small tree and dumped the same way.
+  bool begin_arguments() {
+    if (skip_ > 0 || depth_ == 0 || top() != Frame::function || field_ != Field::arguments) return false;
+    capture_.begin();
+    return true;
+  }
+  bool end_arguments(bool ok) {
+    if (ok && !capture_.active()) call_.arguments = capture_.dump();
+    return ok;
   }
 
   bool scalar(Kind kind) {
@@ -149,6 +210,7 @@ class PlainResponseReader {
   bool push(Frame frame) {
     if (depth_ == frames_.size()) return false;
     frames_[depth_++] = frame;
+    seen_[static_cast<std::size_t>(frame)] = 0;  // a tool call's fields, afresh for each call
     return true;
   }
 
@@ -160,8 +222,16 @@ class PlainResponseReader {
     if (depth_ == 0) return object && push(Frame::root);
     if (!in_object()) {
       const bool first_choice = top() == Frame::choices && choices_seen_ == 0;
+      const bool call = top() == Frame::tool_calls;
       if (!array_element(object)) return false;
       if (first_choice) return push(Frame::choice);
+      if (call) {
+        call_ = ToolCall{};
+        call_.arguments = "{}";  // absent or null arguments
+        call_skipped_ = false;
+        call_has_function_ = false;
+        return push(Frame::tool_call);
+      }
       skip_ = 1;
       return true;
     }
@@ -186,6 +256,10 @@ class PlainResponseReader {
         message_seen_ = true;
         return Frame::message;
       case Field::tool_calls: return object ? Frame::skip : Frame::tool_calls;
+      case Field::function:
+        if (!object) return Frame::skip;  // not a function object: a malformed call, unless skipped
+        call_has_function_ = true;
+        return Frame::function;
       case Field::usage:
         if (!object) return Frame::skip;
         if (parent == Frame::root) {
@@ -204,13 +278,23 @@ class PlainResponseReader {
   bool close() {
     if (skip_ > 0) {
       --skip_;
-    } else {
-      --depth_;
+      return true;
     }
+    const Frame closed = frames_[--depth_];
+    if (closed != Frame::tool_call) return true;
+    // A call of another type ("custom", or one newer than this code) is skipped, as the tree
+    // decoder does; a function call without a function object is malformed: the tree decoder
+    // names it.
+    if (call_skipped_) {
+      log().debug("openai: skipped a tool call that is not a function call");  // the answer stands
+      return true;
+    }
+    if (!call_has_function_) return false;
+    response_.tool_calls.push_back(std::move(call_));
     return true;
   }
 
-  std::array<Frame, 6> frames_{};
+  std::array<Frame, 8> frames_{};
   std::size_t depth_ = 0;
   std::size_t skip_ = 0;  ///< depth inside a container nobody reads
   Field field_ = Field::none;
@@ -221,6 +305,10 @@ class PlainResponseReader {
   Usage usage_;
   Usage groq_usage_;
   Response response_;
+  ToolCall call_;  ///< the tool call being read
+  bool call_skipped_ = false;  ///< its type is a string other than "function"
+  bool call_has_function_ = false;  ///< its "function" is an object
+  JsonCapture capture_;  ///< arguments sent as a JSON value
 };
 
 }  // namespace

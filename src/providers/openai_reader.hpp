@@ -10,9 +10,11 @@
 namespace polyrouter::detail::openai {
 
 /// The Response in @p body when it is a well-formed chat.completion whose first choice has a
-/// message without tool calls and which carries no error envelope. Anything else (malformed
-/// JSON, tool calls, an error, a missing choice, a repeated object) gives nullopt: the caller
-/// then decodes the body as a tree, which names what is wrong. Where both succeed they agree.
+/// message and which carries no error envelope; its function calls are read too (arguments as
+/// the text sent; calls of another type skipped, as the tree decoder does). Anything else
+/// (malformed JSON or tool call, an error, a missing choice, a repeated field) gives nullopt: the
+/// caller then decodes the body as a tree, which names what is wrong. Where both succeed they
+/// agree.
 std::optional<Response> read_plain_response(std::string_view body);
 
 }  // namespace polyrouter::detail::openai

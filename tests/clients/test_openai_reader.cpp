@@ -1,6 +1,7 @@
 // The streaming reader of plain chat.completion bodies (src/providers/openai_reader.hpp): where it
 // answers it must agree field for field with the tree decoder, and it must leave every body the
-// tree decoder treats specially (errors, tool calls, odd shapes, truncation) to that decoder.
+// tree decoder treats specially (errors, malformed tool calls, odd shapes, truncation) to that
+// decoder.
 
 #include <optional>
 #include <string>
@@ -21,7 +22,14 @@ namespace {
 
 void require_same(const Response& fast, const Response& tree) {
   CHECK(fast.text == tree.text);
-  CHECK(fast.tool_calls.size() == tree.tool_calls.size());
+  REQUIRE(fast.tool_calls.size() == tree.tool_calls.size());
+  for (std::size_t i = 0; i < fast.tool_calls.size(); ++i) {
+    INFO("tool call " << i);
+    CHECK(fast.tool_calls[i].id == tree.tool_calls[i].id);
+    CHECK(fast.tool_calls[i].name == tree.tool_calls[i].name);
+    CHECK(fast.tool_calls[i].arguments == tree.tool_calls[i].arguments);
+    CHECK(fast.tool_calls[i].signature == tree.tool_calls[i].signature);
+  }
   CHECK(fast.finish_reason == tree.finish_reason);
   CHECK(fast.raw_finish_reason == tree.raw_finish_reason);
   CHECK(fast.usage.prompt_tokens == tree.usage.prompt_tokens);
@@ -51,6 +59,57 @@ TEST_CASE("the fast reader reads the providers' real success bodies as the tree 
     CHECK(r.usage.total_tokens > 0);
     CHECK_FALSE(r.id.empty());
   }
+}
+
+TEST_CASE("the fast reader reads the providers' real tool-call answers as the tree decoder does",
+          "[openai_reader][tools]") {
+  for (const char* name : {"groq_tool_call.json", "openai_tool_call.json"}) {
+    INFO(name);
+    const std::string body = pt::load_fixture(name);
+    require_read_alike(body);
+    const Response r = *read_plain_response(body);
+    REQUIRE(r.tool_calls.size() >= 1);
+    CHECK_FALSE(r.tool_calls[0].id.empty());
+    CHECK_FALSE(r.tool_calls[0].name.empty());
+    CHECK(r.tool_calls[0].arguments.front() == '{');
+    CHECK(r.finish_reason == polyrouter::FinishReason::tool_calls);
+  }
+  // The arguments are the text as sent, byte for byte, not a re-serialization.
+  const Response r = *read_plain_response(pt::load_fixture("openai_tool_call.json"));
+  CHECK(r.tool_calls[0].arguments == R"({"city":"Paris"})");
+}
+
+TEST_CASE("the fast reader reads tool calls of every shape the tree decoder accepts", "[openai_reader][tools]") {
+  const char* bodies[] = {
+      // several calls; arguments text kept verbatim, spaces and escapes included
+      R"({"choices":[{"message":{"content":null,"tool_calls":[
+          {"id":"a","type":"function","function":{"name":"f","arguments":"{ \"x\" : 1 }"}},
+          {"id":"b","type":"function","function":{"name":"g","arguments":""}}]},"finish_reason":"tool_calls"}]})",
+      // fields in any order; type after function; no type at all; a type that is not a string
+      R"({"choices":[{"message":{"tool_calls":[{"function":{"arguments":"{}","name":"f"},"type":"function","id":"a"},
+          {"function":{"name":"g"},"id":"b"},{"type":7,"function":{"name":"h"}},{"type":null,"function":{}}]}}]})",
+      // an unknown kind of call is skipped, whatever it holds, before or after the function calls
+      R"({"choices":[{"message":{"content":"t","tool_calls":[
+          {"id":"c1","type":"custom","custom":{"name":"grep","input":"needle"}},
+          {"id":"c2","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}},
+          {"type":"custom","function":"not an object"},{"function":[1],"type":"web_search"}]},
+          "finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}})",
+      // arguments absent or null: "{}"; arguments sent as a JSON value: its dump()
+      R"({"choices":[{"message":{"tool_calls":[{"function":{"name":"f","arguments":null}},
+          {"function":{"name":"g","arguments":{"z":[1,2.50,{"b":true,"a":null}],"a":"é","a":"last"}}},
+          {"function":{"name":"h","arguments":[]}},{"function":{"name":"i","arguments":1e300}},
+          {"function":{"name":"j","arguments":-0.0}},{"function":{"name":"k","arguments":18446744073709551615}},
+          {"function":{"name":"l","arguments":false}},{"function":{"name":"m","arguments":{}}}]}}]})",
+      // id, name of the wrong type read as empty; unknown fields at every level skipped
+      R"({"choices":[{"message":{"tool_calls":[{"id":5,"index":0,"extra":{"function":{"name":"no"}},
+          "function":{"name":{"n":1},"strict":true,"arguments":"{}","more":[{"name":"no"}]}}]}}]})",
+      // the same field names in separate calls are no repetition
+      R"({"choices":[{"message":{"tool_calls":[{"id":"a","function":{"name":"f"}},{"id":"b","function":{"name":"g"}}]}}]})",
+      // tool_calls that is not a list is ignored
+      R"({"choices":[{"message":{"content":"x","tool_calls":{"id":"a","function":{"name":"f"}}}}]})",
+      R"({"choices":[{"message":{"content":"x","tool_calls":"f"}}]})",
+  };
+  for (const char* body : bodies) require_read_alike(body);
 }
 
 TEST_CASE("the fast reader agrees with the tree decoder on unusual but valid answers", "[openai_reader]") {
@@ -97,9 +156,19 @@ TEST_CASE("the fast reader leaves errors, tool calls and odd shapes to the tree 
       R"({"error":{"message":"overloaded","type":"server_error"}})",
       R"({"choices":[{"message":{"content":"x"}}],"error":"boom"})",
       R"({"choices":[{"message":{"content":"x"}}],"error":[1]})",
-      // tool calls: the tree decoder reads them
-      R"({"choices":[{"message":{"content":null,"tool_calls":[{"id":"c","type":"function",
-          "function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]})",
+      // malformed tool calls: the tree decoder names them
+      R"({"choices":[{"message":{"tool_calls":[1]}}]})", R"({"choices":[{"message":{"tool_calls":[null]}}]})",
+      R"({"choices":[{"message":{"tool_calls":[[]]}}]})",
+      R"({"choices":[{"message":{"tool_calls":[{"id":"c","type":"function"}]}}]})",
+      R"({"choices":[{"message":{"tool_calls":[{"id":"c","function":"f"}]}}]})",
+      R"({"choices":[{"message":{"tool_calls":[{"function":null}]}}]})",
+      R"({"choices":[{"message":{"tool_calls":[{"function":[{"name":"f"}]}]}}]})",
+      R"({"choices":[{"message":{"tool_calls":[{"function":{"name":"f"}},{"type":"function"}]}}]})",
+      // a repeated field inside a call
+      R"({"choices":[{"message":{"tool_calls":[{"id":"a","id":"b","function":{"name":"f"}}]}}]})",
+      R"({"choices":[{"message":{"tool_calls":[{"function":{"name":"f","name":"g"}}]}}]})",
+      R"({"choices":[{"message":{"tool_calls":[{"function":{"name":"f","arguments":"{}","arguments":{}}}]}}]})",
+      R"({"choices":[{"message":{"tool_calls":[{"type":"custom","type":"function","function":{}}]}}]})",
       // no usable first choice or message
       R"({"id":"x"})", R"({"choices":{}})", R"({"choices":[]})", R"({"choices":[1]})",
       R"({"choices":[[]]})", R"({"choices":"x"})", R"({"choices":[{"finish_reason":"stop"}]})",
@@ -120,12 +189,15 @@ TEST_CASE("the fast reader leaves errors, tool calls and odd shapes to the tree 
 }
 
 TEST_CASE("the fast reader gives up on every truncation of a real answer", "[openai_reader]") {
-  const std::string body = pt::load_fixture("groq_ok.json");
-  REQUIRE(read_plain_response(body).has_value());
-  std::string trimmed = body;
-  while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' ')) trimmed.pop_back();
-  for (std::size_t n = 0; n < trimmed.size(); ++n) {
-    INFO("first " << n << " bytes");
-    REQUIRE_FALSE(read_plain_response(std::string_view(trimmed).substr(0, n)).has_value());
+  for (const char* name : {"groq_ok.json", "openai_tool_call.json"}) {
+    INFO(name);
+    const std::string body = pt::load_fixture(name);
+    REQUIRE(read_plain_response(body).has_value());
+    std::string trimmed = body;
+    while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' ')) trimmed.pop_back();
+    for (std::size_t n = 0; n < trimmed.size(); ++n) {
+      INFO("first " << n << " bytes");
+      REQUIRE_FALSE(read_plain_response(std::string_view(trimmed).substr(0, n)).has_value());
+    }
   }
 }

@@ -26,7 +26,13 @@ void require_same(const Response& fast, const Response& tree, std::string_view b
                     fast.usage.completion_tokens == tree.usage.completion_tokens &&
                     fast.usage.reasoning_tokens == tree.usage.reasoning_tokens &&
                     fast.usage.total_tokens == tree.usage.total_tokens && fast.id == tree.id;
-  if (!same) fuzz::fail("the SAX reader and the tree decoder disagree", body);
+  bool same_calls = same;
+  for (std::size_t i = 0; same_calls && i < fast.tool_calls.size(); ++i) {
+    const ToolCall& a = fast.tool_calls[i];
+    const ToolCall& b = tree.tool_calls[i];
+    same_calls = a.id == b.id && a.name == b.name && a.arguments == b.arguments && a.signature == b.signature;
+  }
+  if (!same || !same_calls) fuzz::fail("the SAX reader and the tree decoder disagree", body);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "polyrouter/config.hpp"
+#include "polyrouter/environment.hpp"
 
 namespace polyrouter::cli {
 
