@@ -151,7 +151,7 @@ void throw_for_error(Provider provider, ErrorContext context, const ErrorBody& e
   context.retry_after = hint;
 
   // The provider's own signals first (they may only refine the context and return).
-  if (rules.classify != nullptr) rules.classify(e, status, response, context, message);
+  if (rules.classify != nullptr) rules.classify(e, status, response, context, message, secret);
 
   // A CDN's block page (Cloudflare "Attention Required" / "you have been blocked") on a 403 is
   // about the caller's network, not the key.

@@ -24,8 +24,9 @@ struct HttpResponse;
 struct ErrorRules {
   /// Throws the typed error when the provider's own signals decide it; returns to let the shared
   /// rules decide. @p context is complete (provider code and retry hint set); @p message masked.
+  /// @p secret: the key, to mask wherever provider text goes into the context.
   void (*classify)(const ErrorBody& error, int status, const HttpResponse* response, ErrorContext& context,
-                   const std::string& message) = nullptr;
+                   const std::string& message, std::string_view secret) = nullptr;
   /// A retry hint the shared header rules do not know (e.g. a reset time in a provider header).
   std::optional<std::chrono::milliseconds> (*retry_hint)(const ErrorBody& error,
                                                          const HttpResponse& response) = nullptr;

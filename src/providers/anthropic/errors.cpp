@@ -144,7 +144,7 @@ int status_of_error_type(std::string_view type) {
 }
 
 void classify_error(const ErrorBody& e, int status, const HttpResponse*, ErrorContext& context,
-                    const std::string& message) {
+                    const std::string& message, std::string_view /*secret*/) {
   const std::string& type = e.type;
   if (type == "overloaded_error" || status == 529) {
     // Every user's traffic, not this key's: transient, retried with backoff.

@@ -17,7 +17,7 @@ namespace polyrouter::detail::anthropic {
 
 /// ErrorRules::classify: throws the typed error when Anthropic's own signals decide it.
 void classify_error(const ErrorBody& error, int status, const HttpResponse* response, ErrorContext& context,
-                    const std::string& message);
+                    const std::string& message, std::string_view secret);
 
 /// ErrorRules::retry_hint: the latest `anthropic-ratelimit-*-reset` (RFC 3339) among the limits
 /// with nothing remaining, measured from the response's `date` (else from now).

@@ -44,11 +44,11 @@ bool per_day_quota(const ErrorBody& e) {
 }
 
 void classify(const ErrorBody& e, int status, const HttpResponse* /*response*/, ErrorContext& context,
-              const std::string& message) {
+              const std::string& message, std::string_view secret) {
   const json* info = detail_of(e, "google.rpc.ErrorInfo");
   const std::string reason = info != nullptr ? string_at(*info, "reason") : std::string();
   // The reason ("API_KEY_INVALID") names the failure better than the status does.
-  if (!reason.empty() && e.code.empty()) context.provider_code = redact(reason, {});
+  if (!reason.empty() && e.code.empty()) context.provider_code = redact(reason, secret);
   if (reason == "API_KEY_INVALID") throw InvalidApiKeyError(message, std::move(context));
   if (status == 429 || e.status == "RESOURCE_EXHAUSTED") {
     if (e.message.find("limit: 0") != std::string::npos) {
