@@ -17,6 +17,7 @@
 #include "polyrouter/export.hpp"
 #include "polyrouter/health_change.hpp"
 #include "polyrouter/observe.hpp"
+#include "polyrouter/rate_limits.hpp"
 
 namespace polyrouter {
 
@@ -54,6 +55,7 @@ struct POLYROUTER_API PoolRoutes {
   std::string name;
   std::vector<std::string> models;  ///< in the pool's order
   std::vector<KeyIdentity> keys;    ///< in the pool's order
+  RateBudget budget;                ///< each key's (PoolConfig::rate_budget)
 };
 
 /// The rules a store applies to what it learns about the routes registered with it.
@@ -136,6 +138,12 @@ class POLYROUTER_API HealthStore {
     HealthTime until{};
   };
 
+  /// May a key start one more attempt within its rate budget?
+  struct BudgetVerdict {
+    bool granted = true;
+    HealthTime until{};  ///< when refused: the soonest it may be granted
+  };
+
   /// A held half-open trial; false = not granted.
   struct TrialClaim {
     std::uint64_t id = 0;
@@ -187,6 +195,15 @@ class POLYROUTER_API HealthStore {
   /// Whether the model's breaker is open (claims nothing).
   virtual bool breaker_open(const ModelId& model) const = 0;
 
+  /// Takes one attempt from the key's rate budget (PoolRoutes::budget), when it has one: refused
+  /// while the window holds its `requests`, or its `tokens` are spent. The one method allowed a
+  /// network round trip: a shared store runs one atomic, bounded command here, and answers from
+  /// its own memory when that fails. The default grants everything (no budgets).
+  virtual BudgetVerdict take_budget(const KeyId& key, HealthTime now);
+  /// Counts @p tokens (an answer's usage) against the key's token budget. Never waits.
+  /// The default does nothing.
+  virtual void spend_tokens(const KeyId& key, std::int64_t tokens, HealthTime now);
+
   /// The soonest a cooling route of @p table becomes usable (its key not quarantined, its model
   /// not missing beyond that); nullopt when none will. Without scanning every entry.
   virtual std::optional<HealthTime> earliest_cooldown_end(const RouteTable& table, HealthTime now) = 0;
@@ -221,9 +238,16 @@ class POLYROUTER_API InMemoryHealthStore : public HealthStore {
   void record_failure(const ModelId& model, HealthTime now, TrialClaim trial) override;
   bool record_route_failure(const RouteId& route) override;
   bool breaker_open(const ModelId& model) const override;
+  BudgetVerdict take_budget(const KeyId& key, HealthTime now) override;
+  void spend_tokens(const KeyId& key, std::int64_t tokens, HealthTime now) override;
   std::optional<HealthTime> earliest_cooldown_end(const RouteTable& table, HealthTime now) override;
   void snapshot(const RouteTable& table, HealthTime now, HealthSnapshot& out) const override;
   void sweep(HealthTime now) override;
+
+  /// For a store that keeps its local view here (RedisHealthStore): a breaker another process
+  /// opened until @p until (opened here too, without counting a trip), or closed.
+  void apply_breaker_open(const ModelId& model, HealthTime now, HealthTime until);
+  void apply_breaker_closed(const ModelId& model);
 
  private:
   struct State;

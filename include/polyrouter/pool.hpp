@@ -10,6 +10,7 @@
 #include "polyrouter/http_options.hpp"
 #include "polyrouter/policies.hpp"
 #include "polyrouter/provider.hpp"
+#include "polyrouter/rate_limits.hpp"
 
 namespace polyrouter {
 
@@ -47,6 +48,8 @@ struct POLYROUTER_API PoolConfig {
   std::string name;                 ///< shown in attempts and logs; empty = the provider's name
   /// The keys share one account quota: a rate limit cools the model for every key of the pool.
   bool shared_quota = false;
+  /// Each key's own budget (requests and tokens per window), kept before the provider refuses.
+  RateBudget rate_budget;
   /// How a stream cut on this pool recovers, and (continue_partial) whether its models may
   /// continue another route's cut stream; empty = OrchestratorConfig::stream_recovery.
   std::optional<StreamRecovery> stream_recovery;

@@ -11,6 +11,7 @@
 
 #include "polyrouter/export.hpp"
 #include "polyrouter/provider.hpp"
+#include "polyrouter/rate_limits.hpp"
 #include "polyrouter/tool_call.hpp"
 
 namespace polyrouter {
@@ -85,6 +86,8 @@ struct POLYROUTER_API Response {
   std::string request_id;
   /// The provider's id of the round trip that answered (see Attempt::provider_request_id).
   std::string provider_request_id;
+  /// What the provider said the answering key has left (its rate-limit headers).
+  RateLimitStatus rate_limits;
 };
 
 }  // namespace polyrouter

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <queue>
@@ -75,10 +76,27 @@ struct Breaker {
   int trips = 0;  ///< trips in a row, without a successful trial between them
 };
 
+// A key's rate budget as a sliding log: exact over every window, O(1) amortized per take.
+struct BudgetLog {
+  RateBudget budget;                                  ///< the first registration's
+  std::deque<HealthTime> starts;                      ///< attempts taken within the window
+  std::deque<std::pair<HealthTime, std::int64_t>> spent;  ///< tokens spent within the window
+  std::int64_t spent_total = 0;
+
+  void forget_before(HealthTime cutoff) {
+    while (!starts.empty() && starts.front() <= cutoff) starts.pop_front();
+    while (!spent.empty() && spent.front().first <= cutoff) {
+      spent_total -= spent.front().second;
+      spent.pop_front();
+    }
+  }
+};
+
 struct KeyEntry {
   std::string pool;
   KeyFingerprint fingerprint;
   HealthTime quarantined_until{};
+  BudgetLog budget;
   std::vector<Member> members;
 };
 
@@ -136,6 +154,10 @@ class Memory {
   void record_failure(const ModelId& model, HealthTime now, TrialClaim trial);
   bool record_route_failure(const RouteId& route);
   bool breaker_open(const ModelId& model) const;
+  HealthStore::BudgetVerdict take_budget(const KeyId& key, HealthTime now);
+  void spend_tokens(const KeyId& key, std::int64_t tokens, HealthTime now);
+  void apply_breaker_open(const ModelId& model, HealthTime now, HealthTime until);
+  void apply_breaker_closed(const ModelId& model);
   std::optional<HealthTime> earliest_cooldown_end(const RouteTable& table, HealthTime now);
   void snapshot(const RouteTable& table, HealthTime now, HealthSnapshot& out) const;
   void sweep(HealthTime now);
@@ -339,6 +361,7 @@ RouteTable Memory::register_routes(const std::vector<PoolRoutes>& pools, const H
           KeyEntry entry;
           entry.pool = pool.name;
           entry.fingerprint = key.fingerprint;
+          entry.budget.budget = pool.budget;
           keys_.push_back(std::move(entry));
         }
         add_member(keys_[it->second].members, out.id, key.label, listens);
@@ -581,6 +604,71 @@ bool Memory::breaker_open(const ModelId& model) const {
   return models_[model.index].breaker.open;
 }
 
+HealthStore::BudgetVerdict Memory::take_budget(const KeyId& key, HealthTime now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BudgetLog& log = keys_[key.index].budget;
+  const RateBudget& budget = log.budget;
+  if (!budget.enabled()) return {};
+  const auto window = std::chrono::duration_cast<Wall::duration>(budget.window);
+  log.forget_before(now - window);
+  if (budget.requests > 0 && static_cast<std::int64_t>(log.starts.size()) >= budget.requests) {
+    return {false, log.starts.front() + window};
+  }
+  if (budget.tokens > 0 && log.spent_total >= budget.tokens) {
+    // Refused until enough of the oldest spending leaves the window.
+    std::int64_t left = log.spent_total;
+    for (const auto& [at, tokens] : log.spent) {
+      left -= tokens;
+      if (left < budget.tokens) return {false, at + window};
+    }
+  }
+  if (budget.requests > 0) log.starts.push_back(now);
+  return {};
+}
+
+void Memory::spend_tokens(const KeyId& key, std::int64_t tokens, HealthTime now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BudgetLog& log = keys_[key.index].budget;
+  if (log.budget.tokens <= 0 || tokens <= 0) return;
+  log.forget_before(now - std::chrono::duration_cast<Wall::duration>(log.budget.window));
+  log.spent.emplace_back(now, tokens);
+  log.spent_total += tokens;
+}
+
+void Memory::apply_breaker_open(const ModelId& model, HealthTime now, HealthTime until) {
+  std::vector<Pending> pending;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ModelEntry& m = models_[model.index];
+    Breaker& b = m.breaker;
+    if (until <= now || (b.open && b.open_until >= until)) return;
+    const bool was_open = b.open;
+    b.open = true;
+    b.open_until = until;
+    b.half_open_told = false;
+    b.claim = 0;
+    b.window = {};
+    if (!was_open) tell_model(m, HealthChange::Kind::breaker_opened, until, pending);
+  }
+  deliver(pending);
+}
+
+void Memory::apply_breaker_closed(const ModelId& model) {
+  std::vector<Pending> pending;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ModelEntry& m = models_[model.index];
+    Breaker& b = m.breaker;
+    if (!b.open) return;
+    b.open = false;
+    b.claim = 0;
+    b.trips = 0;
+    b.window = {};
+    tell_model(m, HealthChange::Kind::breaker_closed, std::nullopt, pending);
+  }
+  deliver(pending);
+}
+
 std::optional<HealthTime> Memory::earliest_cooldown_end(const RouteTable& table, HealthTime now) {
   std::vector<Pending> pending;
   std::optional<HealthTime> earliest;
@@ -647,6 +735,8 @@ void Memory::sweep(HealthTime now) {
 }  // namespace detail::in_memory
 
 HealthStore::~HealthStore() = default;
+HealthStore::BudgetVerdict HealthStore::take_budget(const KeyId&, HealthTime) { return {}; }
+void HealthStore::spend_tokens(const KeyId&, std::int64_t, HealthTime) {}
 
 struct InMemoryHealthStore::State : detail::in_memory::Memory {};
 
@@ -686,6 +776,16 @@ void InMemoryHealthStore::record_failure(const ModelId& model, HealthTime now, T
 }
 bool InMemoryHealthStore::record_route_failure(const RouteId& route) { return state_->record_route_failure(route); }
 bool InMemoryHealthStore::breaker_open(const ModelId& model) const { return state_->breaker_open(model); }
+HealthStore::BudgetVerdict InMemoryHealthStore::take_budget(const KeyId& key, HealthTime now) {
+  return state_->take_budget(key, now);
+}
+void InMemoryHealthStore::spend_tokens(const KeyId& key, std::int64_t tokens, HealthTime now) {
+  state_->spend_tokens(key, tokens, now);
+}
+void InMemoryHealthStore::apply_breaker_open(const ModelId& model, HealthTime now, HealthTime until) {
+  state_->apply_breaker_open(model, now, until);
+}
+void InMemoryHealthStore::apply_breaker_closed(const ModelId& model) { state_->apply_breaker_closed(model); }
 std::optional<HealthTime> InMemoryHealthStore::earliest_cooldown_end(const RouteTable& table, HealthTime now) {
   return state_->earliest_cooldown_end(table, now);
 }

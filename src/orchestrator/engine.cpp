@@ -50,6 +50,7 @@ std::vector<PoolRoutes> identities_of(const OrchestratorConfig& c) {
     const int n = ++seen[p.name];
     r.name = n == 1 ? p.name : p.name + "#" + std::to_string(n);
     r.models = p.models;
+    r.budget = p.rate_budget;
     for (const ApiKey& key : p.keys) r.keys.push_back({KeyFingerprint::of(secret, key.value), key.label});
     out.push_back(std::move(r));
   }
