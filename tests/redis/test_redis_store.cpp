@@ -503,8 +503,7 @@ TEST_CASE("rediss:// verifies the server's certificate; a password in the URL au
     RedisStoreOptions o = options_for(server.url());
     o.tls_ca_file = server.ca_file();
     RedisHealthStore a(o), b(o);
-    REQUIRE(a.wait_until_synced(seconds(5)));
-    REQUIRE(b.wait_until_synced(seconds(5)));
+    if (!a.wait_until_synced(seconds(5)) || !b.wait_until_synced(seconds(5))) FAIL(log.all());
     Registered ra(a, groq_routes()), rb(b, groq_routes());
     a.quarantine_key(ra.key(1), now(), now() + seconds(60));
     CHECK(eventually([&] { return b.check_route(rb.route(0, 1), now()).state == KeyState::quarantined; }));
