@@ -121,6 +121,7 @@ struct Exchange::State {
       // hints, content type), so a 2xx answer keeps none but its request id.
       s->response.headers.clear();
       s->response.request_id.clear();
+      s->response.rate_limits.clear();
       int status = 0;
       if (const auto space = line.find(' '); space != std::string_view::npos && line.size() >= space + 4) {
         std::from_chars(line.data() + space + 1, line.data() + space + 4, status);
@@ -132,6 +133,9 @@ struct Exchange::State {
       if (const std::size_t value_at = request_id_value_at(line)) {
         s->response.request_id = std::string(header_value(line.substr(value_at)).substr(0, 128));
       }
+    }
+    if (const std::size_t name_size = rate_limit_name_size(line)) {
+      s->response.rate_limits.add(line.substr(0, name_size), header_value(line.substr(name_size + 1)));
     }
     if (!s->keep_headers) return n;
     const auto colon = line.find(':');
@@ -166,6 +170,28 @@ struct Exchange::State {
     return at + name.size();
   }
 
+  // The length of the name when @p line is a header RateLimitLines keeps (x-ratelimit-*,
+  // anthropic-ratelimit-*, date); else 0. Like request_id_value_at, most lines are turned away by
+  // their first letter.
+  static std::size_t rate_limit_name_size(std::string_view line) {
+    if (line.size() < 5) return 0;
+    std::string_view prefix;
+    switch (line[0] | 0x20) {
+      case 'x': prefix = "x-ratelimit-"; break;
+      case 'a': prefix = "anthropic-ratelimit-"; break;
+      case 'd': prefix = "date:"; break;
+      default: return 0;
+    }
+    if (line.size() <= prefix.size()) return 0;
+    for (std::size_t i = 1; i < prefix.size(); ++i) {
+      char c = line[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (c != prefix[i]) return 0;
+    }
+    const std::size_t colon = line.find(':', prefix.size() - 1);
+    return colon == std::string_view::npos ? 0 : colon;
+  }
+
   static std::string_view header_value(std::string_view value) {
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
@@ -197,6 +223,19 @@ curl_slist* make_slist(const std::vector<std::string>& headers) {
 }
 
 }  // namespace
+
+bool RateLimitLines::add(std::string_view name, std::string_view value) noexcept {
+  if (count_ >= max_lines || name.size() + value.size() > capacity - used_) return false;
+  Span& span = spans_[count_++];
+  span.at = used_;
+  span.name_size = static_cast<std::uint16_t>(name.size());
+  span.value_size = static_cast<std::uint16_t>(value.size());
+  char* out = text_ + used_;
+  for (char c : name) *out++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  std::copy(value.begin(), value.end(), out);
+  used_ = static_cast<std::uint16_t>(used_ + name.size() + value.size());
+  return true;
+}
 
 HeaderList::HeaderList(const std::vector<std::string>& headers) : list_(make_slist(headers)) {}
 HeaderList::~HeaderList() { curl_slist_free_all(static_cast<curl_slist*>(list_)); }

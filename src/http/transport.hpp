@@ -2,8 +2,10 @@
 // HTTP over libcurl (private). One easy handle per thread is reused for every request made on
 // that thread, so its connection cache keeps keep-alive connections open between requests.
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -48,6 +50,46 @@ struct HttpRequest {
   std::function<bool()> on_progress;
 };
 
+/// An answer's rate-limit headers (`x-ratelimit-*`, `anthropic-ratelimit-*`) and its `date`,
+/// for any status, names lower-cased, kept inline: every answer of Groq, Cerebras, OpenAI and
+/// Anthropic carries them, and keeping them must cost no allocation. What does not fit (far more
+/// than any provider sends) is dropped. Read by providers/rate_limit_headers.
+class RateLimitLines {
+ public:
+  static constexpr std::size_t capacity = 1024;  ///< bytes of names and values
+  static constexpr std::size_t max_lines = 24;
+
+  RateLimitLines() noexcept {}  // NOLINT: user-provided, so the buffer stays uninitialized
+  RateLimitLines(const RateLimitLines& other) { *this = other; }
+  RateLimitLines& operator=(const RateLimitLines& other) {
+    // Only what is used: the buffer is mostly empty, and the answer is moved about.
+    used_ = other.used_;
+    count_ = other.count_;
+    std::copy(other.text_, other.text_ + used_, text_);
+    std::copy(other.spans_, other.spans_ + count_, spans_);
+    return *this;
+  }
+
+  /// Keeps @p name (lower-cased) and @p value; false when they do not fit.
+  bool add(std::string_view name, std::string_view value) noexcept;
+  void clear() noexcept { used_ = count_ = 0; }
+  std::size_t size() const noexcept { return count_; }
+  bool empty() const noexcept { return count_ == 0; }
+  std::string_view name(std::size_t i) const noexcept { return {text_ + spans_[i].at, spans_[i].name_size}; }
+  std::string_view value(std::size_t i) const noexcept {
+    return {text_ + spans_[i].at + spans_[i].name_size, spans_[i].value_size};
+  }
+
+ private:
+  struct Span {
+    std::uint16_t at, name_size, value_size;  // set by add(); only the first count_ are read
+  };
+  char text_[capacity];
+  Span spans_[max_lines];
+  std::uint16_t used_ = 0;
+  std::uint8_t count_ = 0;
+};
+
 struct HttpResponse {
   long status = 0;
   /// Names lower-cased. Kept for answers outside 2xx only: nothing reads a success's headers.
@@ -55,6 +97,8 @@ struct HttpResponse {
   /// The server's id of this exchange, from `x-request-id` or `request-id` (whichever comes
   /// first), for any status; as sent, at most 128 bytes.
   std::string request_id;
+  /// The rate-limit headers and `date`, for any status (see RateLimitLines).
+  RateLimitLines rate_limits;
   std::string body;
   TransportFailure failure = TransportFailure::none;
   std::string failure_message;  ///< libcurl's explanation when failure != none

@@ -249,8 +249,8 @@ TEST_CASE("the earliest reset is right among thousands of entries, as time passe
 
 TEST_CASE("the earliest reset counts only the asking registration's routes", "[orchestrator][health_store]") {
   InMemoryHealthStore store;
-  PoolRoutes a{"groq", {"m"}, {{KeyFingerprint::of("s", "key-a"), "A"}}};
-  PoolRoutes b{"groq", {"m"}, {{KeyFingerprint::of("s", "key-b"), "B"}}};
+  PoolRoutes a{"groq", {"m"}, {{KeyFingerprint::of("s", "key-a"), "A"}}, {}};
+  PoolRoutes b{"groq", {"m"}, {{KeyFingerprint::of("s", "key-b"), "B"}}, {}};
   const RouteTable ta = store.register_routes({a}, {}, {});
   const RouteTable tb = store.register_routes({b}, {}, {});
   store.cool_route(ta.route(0, 0, 0), t0, t0 + 5s);
@@ -354,8 +354,8 @@ TEST_CASE("a shared store tells each registration under its own labels, and none
   InMemoryHealthStore store;
   Heard first, second;
   const KeyFingerprint key = KeyFingerprint::of("s", "the-key");
-  const RouteTable a = store.register_routes({PoolRoutes{"groq", {"m"}, {{key, "MINE"}}}}, {}, first.listener());
-  const RouteTable b = store.register_routes({PoolRoutes{"groq", {"m"}, {{key, "THEIRS"}}}}, {}, second.listener());
+  const RouteTable a = store.register_routes({PoolRoutes{"groq", {"m"}, {{key, "MINE"}}, {}}}, {}, first.listener());
+  const RouteTable b = store.register_routes({PoolRoutes{"groq", {"m"}, {{key, "THEIRS"}}, {}}}, {}, second.listener());
   store.quarantine_key(a.pools[0].keys[0], t0, health_forever);  // learned through a...
   CHECK(store.check_route(b.route(0, 0, 0), t0).state == KeyState::quarantined);  // ...known to b
   auto heard_a = first.take(), heard_b = second.take();
@@ -604,7 +604,7 @@ TEST_CASE("threads of two orchestrators share one store while another reads it",
   Orchestrator second(config_for({"busy-key", "bad-key", "ok-key"}));
   // A third registration only listens, to the bad key, as an observer of the shared store would.
   const RouteTable watcher = shared->register_routes(
-      {PoolRoutes{"groq", {"m"}, {{KeyFingerprint::of("fleet", "bad-key"), "WATCHED"}}}}, {},
+      {PoolRoutes{"groq", {"m"}, {{KeyFingerprint::of("fleet", "bad-key"), "WATCHED"}}, {}}}, {},
       [&](const HealthChange& c) {
         if (c.kind == Kind::key_quarantined && c.key_label == "WATCHED") ++told;
       });
