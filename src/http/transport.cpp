@@ -134,8 +134,14 @@ struct Exchange::State {
         s->response.request_id = std::string(header_value(line.substr(value_at)).substr(0, 128));
       }
     }
-    if (const std::size_t name_size = rate_limit_name_size(line)) {
-      s->response.rate_limits.add(line.substr(0, name_size), header_value(line.substr(name_size + 1)));
+    RateLimitLines::Family family{};
+    std::size_t rest_at = 0;
+    if (RateLimitLines::classify(line, family, rest_at)) {
+      const std::size_t colon = line.find(':', rest_at);
+      if (colon != std::string_view::npos) {
+        s->response.rate_limits.add(family, line.substr(rest_at, colon - rest_at),
+                                    header_value(line.substr(colon + 1)));
+      }
     }
     if (!s->keep_headers) return n;
     const auto colon = line.find(':');
@@ -170,28 +176,6 @@ struct Exchange::State {
     return at + name.size();
   }
 
-  // The length of the name when @p line is a header RateLimitLines keeps (x-ratelimit-*,
-  // anthropic-ratelimit-*, date); else 0. Like request_id_value_at, most lines are turned away by
-  // their first letter.
-  static std::size_t rate_limit_name_size(std::string_view line) {
-    if (line.size() < 5) return 0;
-    std::string_view prefix;
-    switch (line[0] | 0x20) {
-      case 'x': prefix = "x-ratelimit-"; break;
-      case 'a': prefix = "anthropic-ratelimit-"; break;
-      case 'd': prefix = "date:"; break;
-      default: return 0;
-    }
-    if (line.size() <= prefix.size()) return 0;
-    for (std::size_t i = 1; i < prefix.size(); ++i) {
-      char c = line[i];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      if (c != prefix[i]) return 0;
-    }
-    const std::size_t colon = line.find(':', prefix.size() - 1);
-    return colon == std::string_view::npos ? 0 : colon;
-  }
-
   static std::string_view header_value(std::string_view value) {
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
@@ -224,16 +208,54 @@ curl_slist* make_slist(const std::vector<std::string>& headers) {
 
 }  // namespace
 
-bool RateLimitLines::add(std::string_view name, std::string_view value) noexcept {
-  if (count_ >= max_lines || name.size() + value.size() > capacity - used_) return false;
+namespace {
+
+// Whether @p name starts with @p lower (lower-case letters, digits and '-'), in any case.
+// HTTP/2 names are lower-case already: one memcmp then.
+bool starts_with_any_case(std::string_view name, std::string_view lower) noexcept {
+  if (name.size() < lower.size()) return false;
+  if (std::char_traits<char>::compare(name.data(), lower.data(), lower.size()) == 0) return true;
+  for (std::size_t i = 0; i < lower.size(); ++i) {
+    if ((name[i] | 0x20) != lower[i]) return false;  // exact for letters, digits and '-'
+  }
+  return true;
+}
+
+}  // namespace
+
+bool RateLimitLines::classify(std::string_view name, Family& family, std::size_t& rest_at) noexcept {
+  if (name.empty()) return false;
+  switch (name[0] | 0x20) {
+    case 'x':
+      family = Family::x_ratelimit;
+      rest_at = 12;
+      return starts_with_any_case(name, "x-ratelimit-");
+    case 'a':
+      family = Family::anthropic_ratelimit;
+      rest_at = 20;
+      return starts_with_any_case(name, "anthropic-ratelimit-");
+    case 'd':
+      // "date" is the whole name: "date:" on a header line, nothing more in a bare name.
+      family = Family::date;
+      rest_at = 4;
+      return starts_with_any_case(name, "date") && (name.size() == 4 || name[4] == ':');
+    default: return false;
+  }
+}
+
+bool RateLimitLines::add(Family family, std::string_view rest, std::string_view value) noexcept {
+  if (count_ >= max_lines || rest.size() + value.size() > capacity - used_) return false;
   Span& span = spans_[count_++];
   span.at = used_;
-  span.name_size = static_cast<std::uint16_t>(name.size());
+  span.rest_size = static_cast<std::uint16_t>(rest.size());
   span.value_size = static_cast<std::uint16_t>(value.size());
+  span.family = family;
   char* out = text_ + used_;
-  for (char c : name) *out++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  // Lower case by one bit: exact for the letters, digits and '-' these names are made of (a
+  // name with anything else matches no rule of the reader either way).
+  for (char c : rest) *out++ = static_cast<char>(c | 0x20);
   std::copy(value.begin(), value.end(), out);
-  used_ = static_cast<std::uint16_t>(used_ + name.size() + value.size());
+  used_ = static_cast<std::uint16_t>(used_ + rest.size() + value.size());
   return true;
 }
 

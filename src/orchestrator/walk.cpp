@@ -176,9 +176,9 @@ Walk::Step Walk::next() {
       pool_ = model_ = n_ = 0;
       model_checked_ = false;
       logger.debug("[{}] every usable combination is cooling down{}; waiting {} ms", id_,
-                   budget_refusals_ > 0 ? " or out of rate budget" : "", wait.count());
+                   budget_spent_.empty() ? "" : " or out of rate budget", wait.count());
       budget_until_.reset();
-      budget_refusals_ = 0;
+      budget_spent_.clear();
       return Step::sleep_for(wait);
     }
     const Engine::Pool& pool = engine_.pools[pool_];
@@ -487,7 +487,8 @@ bool Walk::take_budget() {
   if (!pool.config.rate_budget.enabled()) return true;
   const auto verdict = engine_.health->take_budget(engine_.routes.pools[pool_].keys[key_], engine_.health_now());
   if (verdict.granted) return true;
-  ++budget_refusals_;
+  const auto spent = std::make_pair(pool_, key_);
+  if (std::find(budget_spent_.begin(), budget_spent_.end(), spent) == budget_spent_.end()) budget_spent_.push_back(spent);
   if (!budget_until_ || verdict.until < *budget_until_) budget_until_ = verdict.until;
   log().debug("[{}] skipping {} {} with {}: its rate budget is spent for {} ms", id_, pool.config.name,
               pool.config.models[model_], pool.config.keys[key_].label,
@@ -531,9 +532,9 @@ void Walk::finish_exhausted(std::string_view reason) {
   std::optional<milliseconds> earliest;
   if (soonest) earliest = std::max(until(*soonest, wall), milliseconds(0));
   std::string why(reason);
-  if (budget_refusals_ > 0) {
-    why += "; the rate budget of " + std::to_string(budget_refusals_) + (budget_refusals_ == 1 ? " key" : " keys") +
-           " is spent";
+  if (!budget_spent_.empty()) {
+    const std::size_t keys = budget_spent_.size();
+    why += "; the rate budget of " + std::to_string(keys) + (keys == 1 ? " key" : " keys") + " is spent";
   }
   reason = why;
   std::vector<AllModelsFailedError> pool_failures;

@@ -97,7 +97,7 @@ class Walk {
   /// its reset, before the provider has to answer 429.
   void learn_rate_limits(const RateLimitStatus& limits, HealthTime now);
   std::optional<HealthTime> budget_until_;  ///< this pass: the soonest a refused budget frees
-  std::size_t budget_refusals_ = 0;         ///< this pass: keys skipped for their budget
+  std::vector<std::pair<std::size_t, std::size_t>> budget_spent_;  ///< this pass: (pool, key) refused
   /// Counts a request failure for the model that failed transiently and did not answer.
   void settle_breaker();
   std::optional<std::pair<std::size_t, std::size_t>> breaker_pending_;  ///< (pool, model)

@@ -1,9 +1,8 @@
 #include "providers/rate_limit_headers.hpp"
 
-#include <charconv>
 #include <cmath>
+#include <string>
 #include <string_view>
-#include <system_error>
 
 #include "providers/anthropic/errors.hpp"
 #include "retry_hints.hpp"
@@ -20,13 +19,19 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+inline bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && std::char_traits<char>::compare(s.data(), prefix.data(), prefix.size()) == 0;
+}
 
+// A count as the headers send it ("14399"): digits only, at most 18 of them.
 std::optional<std::int64_t> integer(std::string_view text) {
   text = trim(text);
+  if (text.empty() || text.size() > 18) return std::nullopt;
   std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
   return value;
 }
 
@@ -56,24 +61,28 @@ struct Slot {
   }
 };
 
-// "limit-requests-day" (after "x-ratelimit-"): field 'l'/'r'/'s' (reset), bucket and form.
+// "limit-requests-day" (the rest after "x-ratelimit-"): field 'l'/'r'/'s' (reset), bucket and
+// form. By letters and lengths first: this runs for six headers of every answer.
 bool openai_name(std::string_view rest, char& field, bool& tokens, Form& form) {
-  if (starts_with(rest, "limit-")) {
+  if (rest.size() < 12) return false;  // "reset-tokens" is the shortest
+  std::size_t at = 0;
+  if (rest[0] == 'l' && starts_with(rest, "limit-")) {
     field = 'l';
-    rest.remove_prefix(6);
-  } else if (starts_with(rest, "remaining-")) {
+    at = 6;
+  } else if (rest[2] == 'm' && starts_with(rest, "remaining-")) {
     field = 'r';
-    rest.remove_prefix(10);
-  } else if (starts_with(rest, "reset-")) {
+    at = 10;
+  } else if (rest[2] == 's' && starts_with(rest, "reset-")) {
     field = 's';
-    rest.remove_prefix(6);
+    at = 6;
   } else {
     return false;
   }
-  if (starts_with(rest, "requests")) {
+  rest.remove_prefix(at);
+  if (rest[0] == 'r' && starts_with(rest, "requests")) {
     tokens = false;
     rest.remove_prefix(8);
-  } else if (starts_with(rest, "tokens")) {
+  } else if (rest[0] == 't' && starts_with(rest, "tokens")) {
     tokens = true;
     rest.remove_prefix(6);
   } else {
@@ -109,41 +118,42 @@ RateLimitStatus read_rate_limits(const RateLimitLines& lines, std::optional<doub
   // requests, tokens, input-tokens, output-tokens
   AnthropicFamily anthropic[4];
   bool any_anthropic = false;
-  std::optional<double> date;
+  std::string_view date;  // parsed only for Anthropic's resets
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    const std::string_view name = lines.name(i);
+    const std::string_view rest = lines.rest(i);
     const std::string_view value = lines.value(i);
-    if (name == "date") {
-      date = parse_http_date(value);
-      continue;
+    switch (lines.family(i)) {
+      case RateLimitLines::Family::date:
+        date = value;
+        continue;
+      case RateLimitLines::Family::x_ratelimit: {
+        char field = 0;
+        bool is_tokens = false;
+        Form form = none;
+        if (openai_name(rest, field, is_tokens, form)) {
+          (is_tokens ? tokens : requests).set(form, field, value, /*duration_is_go=*/true);
+        }
+        continue;
+      }
+      case RateLimitLines::Family::anthropic_ratelimit: break;
     }
-    if (starts_with(name, "x-ratelimit-")) {
-      char field = 0;
-      bool is_tokens = false;
-      Form form = none;
-      if (!openai_name(name.substr(12), field, is_tokens, form)) continue;
-      (is_tokens ? tokens : requests).set(form, field, value, /*duration_is_go=*/true);
-      continue;
-    }
-    constexpr std::string_view anthropic_prefix = "anthropic-ratelimit-";
-    if (!starts_with(name, anthropic_prefix)) continue;
-    std::string_view rest = name.substr(anthropic_prefix.size());
+    std::string_view name = rest;
     int family = -1;
     for (const auto& [prefix, index] : {std::pair<std::string_view, int>{"requests-", 0}, {"tokens-", 1},
                                         {"input-tokens-", 2}, {"output-tokens-", 3}}) {
-      if (starts_with(rest, prefix)) {
+      if (starts_with(name, prefix)) {
         family = index;
-        rest.remove_prefix(prefix.size());
+        name.remove_prefix(prefix.size());
         break;
       }
     }
     if (family < 0) continue;
     AnthropicFamily& f = anthropic[family];
-    if (rest == "limit") {
+    if (name == "limit") {
       f.bucket.limit = integer(value);
-    } else if (rest == "remaining") {
+    } else if (name == "remaining") {
       f.bucket.remaining = integer(value);
-    } else if (rest == "reset") {
+    } else if (name == "reset") {
       f.reset_at = anthropic::parse_rfc3339(value);
     } else {
       continue;
@@ -156,8 +166,8 @@ RateLimitStatus read_rate_limits(const RateLimitLines& lines, std::optional<doub
 
   // The server's clock, when it says it: a skewed local clock does not stretch the wait.
   double now = 0;
-  if (date) {
-    now = *date;
+  if (const std::optional<double> server_now = date.empty() ? std::nullopt : parse_http_date(date)) {
+    now = *server_now;
   } else if (now_seconds) {
     now = *now_seconds;
   } else {

@@ -286,7 +286,8 @@ TEST_CASE("a spent budget is waited for within max_wait, like a cooldown", "[rat
   OrchestratorConfig config;
   config.clock = clock.clock();
   config.timeouts.max_wait = 30s;
-  PoolConfig groq{Provider::groq, {"m"}, {"k0"}, sim.url()};
+  // Two models: the key's one budget is refused for each, and counted once.
+  PoolConfig groq{Provider::groq, {"m", "m2"}, {"k0"}, sim.url()};
   groq.rate_budget.requests = 1;
   groq.rate_budget.window = 20s;
   config.pools = {groq};
@@ -302,6 +303,7 @@ TEST_CASE("a spent budget is waited for within max_wait, like a cooldown", "[rat
   const auto error = test::catch_as<AllClientsExhaustedError>([&] { orchestrator.request("hi", short_wait); });
   REQUIRE(error);
   CHECK(error->earliest_reset() == std::optional<milliseconds>(20000ms));
+  CHECK(std::string(error->what()).find("the rate budget of 1 key is spent") != std::string::npos);
   CHECK(clock.sleeps().size() == 1);
   CHECK(sim.hits() == 2);
 }
