@@ -12,6 +12,10 @@ packages=(
   libcli11-dev           # command-line parsing for the tools
   catch2                 # tests (v2)
   prometheus             # promtool, which checks the metrics exposition in the tests
+  libhiredis-dev         # the Redis client of RedisHealthStore (issue 16)
+  redis-server           # the fleet tests' and benchmarks' private servers (never a system instance)
+  redis-tools            # redis-cli, for the fixture's TLS check and for poking at a fleet
+  openssl                # the test servers' TLS certificates
   clang libclang-rt-dev  # libFuzzer and its sanitizer runtimes (scripts/fuzz.sh)
 )
 

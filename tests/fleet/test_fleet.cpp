@@ -1,0 +1,195 @@
+// Issue 16's fleet figures in short form: eight polyrouter_fleet_worker processes, each one
+// orchestrator, against one in-process simulator (which counts every hit per key), with and
+// without a shared private redis-server.
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <polyrouter/sim/simulator.hpp>
+
+#include "fleet.hpp"
+#include "redis_server.hpp"
+
+using nlohmann::json;
+using polyrouter::sim::Simulator;
+using polyrouter::test::RedisServer;
+using polyrouter::test::TempFolder;
+using polyrouter::test::WorkerProcess;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int kProcesses = 8;
+constexpr const char* kSecret = "fleet-test-secret";
+
+// Fails the test (never skips it) when the library or the machine cannot run a shared fleet.
+void require_redis_fleet() {
+  INFO("the fleet tests need redis-server (scripts/deps.sh installs it)");
+  REQUIRE(polyrouter::test::redis_server_available());
+  INFO("polyrouter_fleet_worker was built without RedisHealthStore (no src/health/redis_health_store.cpp)");
+  REQUIRE(POLYROUTER_FLEET_HAS_REDIS == 1);
+}
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+// Starts one worker per argument list, each also told to create folder/ready<i> once built and
+// synced and to wait for folder/go; says go once all are ready; returns their summaries.
+std::vector<json> run_fleet(const std::vector<std::vector<std::string>>& args, const TempFolder& folder,
+                            std::chrono::milliseconds timeout) {
+  std::vector<std::unique_ptr<WorkerProcess>> workers;
+  std::vector<std::string> ready;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    ready.push_back(folder.path("ready" + std::to_string(i)));
+    workers.push_back(std::make_unique<WorkerProcess>(
+        with(args[i], {"--ready-file", ready.back(), "--go-file", folder.path("go")}),
+        folder.path("worker" + std::to_string(i))));
+  }
+  polyrouter::test::wait_for_files(ready, 60s);
+  polyrouter::test::create_file(folder.path("go"));
+  std::vector<json> summaries;
+  for (auto& w : workers) summaries.push_back(w->wait(timeout));
+  return summaries;
+}
+
+std::vector<std::string> base_args(const Simulator& sim, const std::string& redis_url, const std::string& prefix) {
+  std::vector<std::string> args = {"--sim", sim.url(), "--secret", kSecret};
+  if (!redis_url.empty()) args = with(args, {"--redis", redis_url, "--prefix", prefix, "--fail-unsynced"});
+  return args;
+}
+
+// (a) 8 processes started 100 ms apart, 500 requests each with keys {bad, ok}.
+std::size_t bad_key_calls(const std::string& redis_url, int concurrency) {
+  Simulator sim(json{{"rules", json::array({{{"key", "sim-bad"}, {"behavior", "invalid_key"}}})}});
+  TempFolder folder;
+  std::vector<std::vector<std::string>> args;
+  for (int i = 0; i < kProcesses; ++i) {
+    args.push_back(with(base_args(sim, redis_url, "fleet-a:"),
+                        {"--pool", "main=sim-bad,sim-ok", "--requests", "500", "--concurrency",
+                         std::to_string(concurrency), "--start-delay-ms", std::to_string(100 * i)}));
+  }
+  const auto summaries = run_fleet(args, folder, 60s);
+  for (const auto& s : summaries) {
+    INFO(s.dump());
+    CHECK(s["requests"] == 500);
+    CHECK(s["failed"] == 0);
+  }
+  CHECK(sim.hits("groq", "sim-ok") == static_cast<std::size_t>(kProcesses * 500));
+  return sim.hits("groq", "sim-bad");
+}
+
+}  // namespace
+
+TEST_CASE("fleet without Redis: each of 8 processes pays the invalid key itself", "[fleet]") {
+  const std::size_t calls = bad_key_calls("", 4);
+  std::cout << "fleet: invalid key called " << calls
+            << " times by 8 processes x 500 requests (4 in flight each), without Redis\n";
+  CHECK(calls >= static_cast<std::size_t>(kProcesses));
+}
+
+TEST_CASE("fleet with Redis: the invalid key is paid once per request in flight when it was learned", "[fleet]") {
+  require_redis_fleet();
+  RedisServer redis;
+  constexpr int kConcurrency = 4;
+  const std::size_t calls = bad_key_calls(redis.url(), kConcurrency);
+  std::cout << "fleet: invalid key called " << calls
+            << " times by 8 processes x 500 requests (4 in flight each), with Redis\n";
+  // The first process's first requests all go to the bad key at once; once one 401 is back, no
+  // process (started 100 ms apart, the shared view at most 100 ms stale) tries it again.
+  CHECK(calls >= 1);
+  CHECK(calls <= static_cast<std::size_t>(kConcurrency));
+}
+
+// (b) One process learns a 30 s cooldown; the other 7 then keep off that key.
+TEST_CASE("fleet with Redis: a cooldown one process learned keeps the other 7 off the key", "[fleet]") {
+  require_redis_fleet();
+  RedisServer redis;
+  Simulator sim(json{{"rules", json::array({{{"key", "sim-hot"}, {"behavior", "rate_limit"}, {"retry_after_s", 30}}})}});
+  TempFolder folder;
+
+  // The seven are built and in sync before anything is learned: the cooldown reaches them live.
+  std::vector<std::unique_ptr<WorkerProcess>> others;
+  std::vector<std::string> ready;
+  for (int i = 1; i < kProcesses; ++i) {
+    ready.push_back(folder.path("ready" + std::to_string(i)));
+    others.push_back(std::make_unique<WorkerProcess>(
+        with(base_args(sim, redis.url(), "fleet-b:"),
+             {"--pool", "main=sim-hot,sim-ok", "--requests", "0", "--duration-ms", "3000", "--concurrency", "2",
+              "--ready-file", ready.back(), "--go-file", folder.path("go"),
+              // The issue allows the shared view to be 100 ms stale: start well after that.
+              "--start-delay-ms", "250"}),
+        folder.path("worker" + std::to_string(i))));
+  }
+  polyrouter::test::wait_for_files(ready, 60s);
+
+  // The learner: one request, a 429 with retry-after 30 on sim-hot, answered by sim-ok. It stays
+  // in the fleet while the others run.
+  WorkerProcess learner(with(base_args(sim, redis.url(), "fleet-b:"),
+                             {"--pool", "main=sim-hot,sim-ok", "--requests", "1", "--done-file",
+                              folder.path("learned"), "--linger-ms", "4000"}),
+                        folder.path("learner"));
+  polyrouter::test::wait_for_files({folder.path("learned")}, 30s);
+  REQUIRE(sim.hits("groq", "sim-hot") == 1);
+
+  polyrouter::test::create_file(folder.path("go"));
+  long long requests = 0;
+  for (auto& w : others) {
+    const json s = w->wait(30s);
+    INFO(s.dump());
+    CHECK(s["failed"] == 0);
+    CHECK(s["attempts"].value("main/sim-hot", 0) == 0);
+    requests += s["requests"].get<long long>();
+  }
+  const json learned = learner.wait(30s);
+  INFO(learned.dump());
+  CHECK(learned["answers"] == 1);
+  CHECK(learned["outcomes"].value("rate_limited", 0) == 1);
+  std::cout << "fleet: 7 processes sent " << requests << " requests during the learned 30 s cooldown; "
+            << sim.hits("groq", "sim-hot") - 1 << " of them reached the cooling key\n";
+  CHECK(requests >= 7);
+  CHECK(sim.hits("groq", "sim-hot") == 1);
+}
+
+// (c) 8 processes share one key's rate budget (short form: 60 requests per 2 s window).
+TEST_CASE("fleet with Redis: 8 processes keep one key's shared rate budget", "[fleet]") {
+  require_redis_fleet();
+#if !POLYROUTER_SIM_HAS_MAX_HITS
+  FAIL("the simulator has no max_hits_in_window(provider, key, window) yet");
+#else
+  RedisServer redis;
+  Simulator sim;
+  TempFolder folder;
+  constexpr long long kBudget = 60;
+  constexpr auto kWindow = 2000ms;
+  std::vector<std::vector<std::string>> args;
+  for (int i = 0; i < kProcesses; ++i) {
+    args.push_back(with(base_args(sim, redis.url(), "fleet-c:"),
+                        {"--pool", "budgeted=sim-budget@" + std::to_string(kBudget) + "/" + std::to_string(kWindow.count()),
+                         "--pool", "spare=sim-spare", "--requests", "0", "--duration-ms", "5000", "--concurrency",
+                         "2"}));
+  }
+  const auto summaries = run_fleet(args, folder, 60s);
+  long long requests = 0;
+  for (const auto& s : summaries) {
+    INFO(s.dump());
+    CHECK(s["failed"] == 0);
+    requests += s["requests"].get<long long>();
+  }
+  const auto peak = sim.max_hits_in_window("groq", "sim-budget", kWindow);
+  std::cout << "fleet: " << requests << " requests in 5 s by 8 processes; the budgeted key (" << kBudget << " per "
+            << kWindow.count() << " ms) saw at most " << peak << " in any window, "
+            << sim.hits("groq", "sim-budget") << " in all; the spare key " << sim.hits("groq", "sim-spare") << "\n";
+  CHECK(static_cast<double>(peak) <= static_cast<double>(kBudget) * 1.01);
+  // The budget was used, not avoided: 5 s hold two full windows and a half.
+  CHECK(sim.hits("groq", "sim-budget") >= static_cast<std::size_t>(2 * kBudget));
+  CHECK(sim.hits("groq", "sim-spare") > 0);
+#endif
+}
