@@ -82,6 +82,15 @@ struct BudgetLog {
   std::deque<HealthTime> starts;                      ///< attempts taken within the window
   std::deque<std::pair<HealthTime, std::int64_t>> spent;  ///< tokens spent within the window
   std::int64_t spent_total = 0;
+  /// The latest time a take or spend was made at. Callers read their clocks before the lock, so
+  /// their times may arrive out of order; one arriving late counts as made at this time, or a
+  /// later caller's forgetting would hide from it attempts that are still within its window.
+  HealthTime latest{};
+
+  HealthTime ordered(HealthTime now) {
+    latest = std::max(latest, now);
+    return latest;
+  }
 
   void forget_before(HealthTime cutoff) {
     while (!starts.empty() && starts.front() <= cutoff) starts.pop_front();
@@ -606,6 +615,7 @@ HealthStore::BudgetVerdict Memory::take_budget(const KeyId& key, HealthTime now)
   BudgetLog& log = keys_[key.index].budget;
   const RateBudget& budget = log.budget;
   if (!budget.enabled()) return {};
+  now = log.ordered(now);
   const auto window = std::chrono::duration_cast<Wall::duration>(budget.window);
   log.forget_before(now - window);
   if (budget.requests > 0 && static_cast<std::int64_t>(log.starts.size()) >= budget.requests) {
@@ -627,6 +637,7 @@ void Memory::spend_tokens(const KeyId& key, std::int64_t tokens, HealthTime now)
   std::lock_guard<std::mutex> lock(mutex_);
   BudgetLog& log = keys_[key.index].budget;
   if (log.budget.tokens <= 0 || tokens <= 0) return;
+  now = log.ordered(now);
   log.forget_before(now - std::chrono::duration_cast<Wall::duration>(log.budget.window));
   log.spent.emplace_back(now, tokens);
   log.spent_total += tokens;
