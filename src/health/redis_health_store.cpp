@@ -30,7 +30,6 @@
 namespace polyrouter {
 namespace detail::redis {  // named, not anonymous: State's members use these types
 using std::chrono::milliseconds;
-namespace scripts = detail::redis::scripts;
 
 // Every shared entry expires within this, whatever the local deadline ("forever" included).
 constexpr milliseconds max_shared_ttl = std::chrono::hours(24 * 7);
