@@ -131,7 +131,7 @@ TEST_CASE("redis URLs: every form parses, mistakes are ConfigErrors, a password 
   CHECK(secret.user == "app");
   CHECK(secret.password == "s3cr@t");
   CHECK(secret.display().find("s3cr") == std::string::npos);
-  CHECK(secret.display() == "rediss://app:***@redis.internal:6390/0");
+  CHECK(secret.display() == "rediss://***@redis.internal:6390/0");
   CHECK(parse_endpoint("redis://:only-password@h").password == "only-password");
 
   const Endpoint socket = parse_endpoint("unix:///run/redis/redis.sock?db=3");

@@ -47,7 +47,8 @@ std::string masked(std::string_view url) {
 }  // namespace
 
 std::string Endpoint::display() const {
-  const std::string auth = password.empty() ? "" : user + ":***@";
+  // The whole of the credentials: a user name may hold the password's text by chance.
+  const std::string auth = password.empty() && user.empty() ? "" : "***@";
   switch (transport) {
     case Transport::unix_socket:
       return "unix://" + auth + socket_path + "?db=" + std::to_string(db);

@@ -16,7 +16,7 @@ struct Endpoint {
   std::string user;         ///< AUTH user password (Redis 6 ACL) when set
   std::string password;     ///< never logged: see display()
 
-  /// The URL with the password masked ("redis://:***@host:6379/0").
+  /// The URL with its credentials masked ("redis://***@host:6379/0").
   std::string display() const;
 };
 
