@@ -120,7 +120,9 @@ struct RedisHealthStore::State {
 
   // take_budget()'s connections (to each node), one set per caller at a time.
   std::mutex idle_mutex;
+  std::condition_variable idle_changed;
   std::vector<std::unique_ptr<Nodes>> idle;
+  std::atomic<int> connections_wanted{0};  ///< asked of the writer thread by takes that found none
   std::atomic<std::uint64_t> member_serial{0};
 
   std::atomic<std::uint64_t> outages{0}, syncs{0}, writes{0}, writes_dropped{0}, remote_updates{0}, budget_takes{0},
@@ -226,12 +228,11 @@ struct RedisHealthStore::State {
              describe(w.fact), channel}};
   }
 
-  /// @p on_request_path: bounded by the request's timeout; else by the background one.
-  std::unique_ptr<Nodes> make_nodes(bool on_request_path = false) const {
+  /// Connections bounded by @p exchange each command; made within connect_timeout.
+  std::unique_ptr<Nodes> make_nodes(milliseconds exchange) const {
     std::map<std::string, std::string> bodies;
     for (const Script* s : {&set_later, &clear, &take_script, &spend}) bodies[s->sha] = s->body;
-    const milliseconds bound = on_request_path ? options.timeout : options.connect_timeout;
-    return std::make_unique<Nodes>(endpoint, options.tls_ca_file, bound, bound, std::move(bodies));
+    return std::make_unique<Nodes>(endpoint, options.tls_ca_file, options.connect_timeout, exchange, std::move(bodies));
   }
 
   std::uint64_t member_serial_next() const { return const_cast<State*>(this)->member_serial.fetch_add(1) + 1; }
@@ -242,11 +243,19 @@ struct RedisHealthStore::State {
   // --- the writer thread ---
 
   void write_loop() {
-    const std::unique_ptr<Nodes> nodes = make_nodes();
+    const std::unique_ptr<Nodes> nodes = make_nodes(options.connect_timeout);
     std::unique_lock<std::mutex> lock(queue_mutex);
     for (;;) {
-      queue_changed.wait_for(lock, milliseconds(100), [&] { return stopping || (!queue.empty() && reachable); });
+      queue_changed.wait_for(lock, milliseconds(100), [&] {
+        return stopping || (reachable && (!queue.empty() || connections_wanted > 0));
+      });
       if (queue.empty() && stopping) return;
+      if (reachable && connections_wanted > 0) {
+        lock.unlock();
+        connect_for_budgets();
+        lock.lock();
+        continue;
+      }
       if (queue.empty() || !reachable) {
         if (stopping) return;
         continue;
@@ -292,6 +301,34 @@ struct RedisHealthStore::State {
     }
   }
 
+  // Connections for take_budget(), made here so that no TLS handshake or connect happens on a
+  // request's path: to the server, or to every master of a cluster.
+  void connect_for_budgets() {
+    {
+      std::lock_guard<std::mutex> lock(idle_mutex);
+      if (!idle.empty()) {  // one came back meanwhile
+        connections_wanted = 0;
+        return;
+      }
+    }
+    auto nodes = make_nodes(options.timeout);  // used on requests' paths
+    try {
+      for (const Endpoint& master : nodes->masters()) nodes->connection(master);
+    } catch (const ConnectionError& e) {
+      commands_sent(*nodes);
+      detail::log().debug("{}", e.message);
+      connections_wanted = 0;  // asked again by the next take that finds none
+      return;
+    }
+    commands_sent(*nodes);
+    {
+      std::lock_guard<std::mutex> lock(idle_mutex);
+      if (connections_wanted > 0) --connections_wanted;
+      idle.push_back(std::move(nodes));
+    }
+    idle_changed.notify_all();
+  }
+
   // --- the listener thread ---
 
   void listen_loop() {
@@ -306,7 +343,7 @@ struct RedisHealthStore::State {
         auto confirmed = subscription.read(options.connect_timeout);
         if (!confirmed) throw ConnectionError{"redis " + endpoint.display() + ": no answer to SUBSCRIBE"};
         // Subscribed first, then read: nothing said in between is missed.
-        const std::unique_ptr<Nodes> nodes = make_nodes();
+        const std::unique_ptr<Nodes> nodes = make_nodes(options.connect_timeout);
         try {
           read_shared_state(*nodes);
           write_back(*nodes);
@@ -534,6 +571,22 @@ struct RedisHealthStore::State {
 
   // --- rate budgets ---
 
+  // A pooled connection for a take; none made here: when the pool is empty the writer thread
+  // is asked for one and the take waits for it at most `timeout`.
+  std::unique_ptr<Nodes> idle_connection() {
+    std::unique_lock<std::mutex> lock(idle_mutex);
+    if (idle.empty()) {
+      ++connections_wanted;
+      { std::lock_guard<std::mutex> writer_waits(queue_mutex); }  // so the writer cannot miss the call
+      queue_changed.notify_one();
+      idle_changed.wait_for(lock, options.timeout, [&] { return !idle.empty(); });
+      if (idle.empty()) return nullptr;
+    }
+    std::unique_ptr<Nodes> c = std::move(idle.back());
+    idle.pop_back();
+    return c;
+  }
+
   HealthStore::BudgetVerdict take(const KeyId& key, HealthTime at) {
     KeyName name;
     {
@@ -542,50 +595,37 @@ struct RedisHealthStore::State {
     }
     if (!name.budget.enabled()) return {};
     if (reachable) {
-      std::unique_ptr<Nodes> c;
-      {
-        std::lock_guard<std::mutex> lock(idle_mutex);
-        if (!idle.empty()) {
-          c = std::move(idle.back());
-          idle.pop_back();
-        }
-      }
-      // A pooled connection may predate a server restart and fail at once: then one fresh
-      // try. One that timed out is not tried again: a take costs at most one timeout.
-      const bool pooled = c != nullptr;
-      const auto started = std::chrono::steady_clock::now();
-      for (int attempt = 0; attempt < (pooled ? 2 : 1); ++attempt) {
+      std::unique_ptr<Nodes> c = idle_connection();
+      if (c) {
+        const std::string tag = options.prefix + "{k:" + name.fingerprint + "}:";
+        std::vector<Routed> command(1);
+        command[0].key = tag + "budget:" + name.pool;
+        command[0].command = {"EVALSHA", take_script.sha, "2", command[0].key, tag + "tokens:" + name.pool,
+                              std::to_string(name.budget.requests), std::to_string(name.budget.tokens),
+                              std::to_string(std::max<long long>(1, name.budget.window.count())),
+                              origin + "-" + std::to_string(member_serial_next())};
+        const auto started = std::chrono::steady_clock::now();
         try {
-          if (!c) c = make_nodes(true);
-          const std::string tag = options.prefix + "{k:" + name.fingerprint + "}:";
-          std::vector<Routed> command(1);
-          command[0].key = tag + "budget:" + name.pool;
-          command[0].command = {"EVALSHA", take_script.sha, "2", command[0].key, tag + "tokens:" + name.pool,
-                                std::to_string(name.budget.requests), std::to_string(name.budget.tokens),
-                                std::to_string(std::max<long long>(1, name.budget.window.count())),
-                                origin + "-" + std::to_string(member_serial_next())};
           auto replies = c->run(command);
           commands_sent(*c);
-          if (is_error(replies.front())) {
-            detail::log().warn("redis {}: a budget take failed: {}", endpoint.display(), text_of(replies.front()));
-            break;
+          if (!is_error(replies.front())) {
+            const long long wait = integer_of(replies.front());
+            {
+              std::lock_guard<std::mutex> lock(idle_mutex);
+              idle.push_back(std::move(c));
+            }
+            idle_changed.notify_one();
+            ++budget_takes;
+            if (wait <= 0) return {};
+            return {false, at + std::chrono::duration_cast<HealthTime::duration>(milliseconds(wait))};
           }
-          const long long wait = integer_of(replies.front());
-          {
-            std::lock_guard<std::mutex> lock(idle_mutex);
-            idle.push_back(std::move(c));
-          }
-          ++budget_takes;
-          if (wait <= 0) return {};
-          return {false, at + std::chrono::duration_cast<HealthTime::duration>(milliseconds(wait))};
+          detail::log().warn("redis {}: a budget take failed: {}", endpoint.display(), text_of(replies.front()));
         } catch (const ConnectionError& e) {
           commands_sent(*c);
-          c.reset();
           detail::log().debug("{}", e.message);
-          const bool quick = std::chrono::steady_clock::now() - started < options.timeout / 2;
-          if (attempt == 0 && pooled && quick) continue;
-          reachable = false;  // the listener's PING says when to ask again
-          break;
+          // A connection from before a server restart fails at once: the writer makes new
+          // ones. One that timed out means the server stalls: ask it no more until it PONGs.
+          if (std::chrono::steady_clock::now() - started >= options.timeout / 2) reachable = false;
         }
       }
     }
