@@ -24,6 +24,7 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/polyrouterConfigVersion.
 install(FILES
   "${PROJECT_BINARY_DIR}/polyrouterConfig.cmake"
   "${PROJECT_BINARY_DIR}/polyrouterConfigVersion.cmake"
+  "${PROJECT_SOURCE_DIR}/cmake/FindHiredis.cmake"
   DESTINATION ${POLYROUTER_CMAKE_DIR})
 
 # polyrouter.pc for non-CMake builds. The prefix is found relative to the .pc file, so the
@@ -34,13 +35,13 @@ string(REGEX REPLACE "/$" "" POLYROUTER_PC_PREFIX_FROM_PCDIR "${POLYROUTER_PC_PR
 get_target_property(POLYROUTER_TYPE polyrouter TYPE)
 if(POLYROUTER_TYPE STREQUAL "SHARED_LIBRARY")
   set(POLYROUTER_PC_REQUIRES "nlohmann_json")
-  set(POLYROUTER_PC_REQUIRES_PRIVATE "libcurl spdlog")
+  set(POLYROUTER_PC_REQUIRES_PRIVATE "libcurl spdlog openssl")
   set(POLYROUTER_PC_LIBS "")
   set(POLYROUTER_PC_CFLAGS "-DPOLYROUTER_SHARED")  # as the CMake target says (export.hpp)
 else()
-  set(POLYROUTER_PC_REQUIRES "nlohmann_json libcurl spdlog")
+  set(POLYROUTER_PC_REQUIRES "nlohmann_json libcurl spdlog openssl")
   set(POLYROUTER_PC_REQUIRES_PRIVATE "")
-  set(POLYROUTER_PC_LIBS "-pthread")
+  set(POLYROUTER_PC_LIBS "-lhiredis -pthread")  # hiredis.pc names the wrong libdir on Debian
   set(POLYROUTER_PC_CFLAGS "")
 endif()
 if(POLYROUTER_SANITIZE)  # an instrumented library needs its sanitizer runtime at link time

@@ -202,7 +202,7 @@ FileConfig parse_config(const std::string& text, const std::string& origin, cons
   const Section top(doc, origin, "");
   top.allow({"debug", "in_depth_debug", "provider_order", "system_prompt", "round_robin", "content_filter",
              "providers", "openai_compatible", "retry", "cooldown", "breaker", "timeouts", "max_response_bytes",
-             "stream_recovery"});
+             "stream_recovery", "health_store"});
 
   FileConfig out;
   out.policies = defaults;
@@ -255,6 +255,16 @@ FileConfig parse_config(const std::string& text, const std::string& origin, cons
       if (!p.models) s.fail(s.field("models"), "is required");
       out.providers.push_back(std::move(p));
     }
+  }
+  if (top.find("health_store")) {
+    const Section s = top.child("health_store");
+    s.allow({"redis", "prefix", "tls_ca_file", "timeout_ms", "fleet_secret"});
+    s.read("redis", out.health_store.redis);
+    if (out.health_store.redis.empty()) s.fail(s.field("redis"), "is required (a redis:// URL)");
+    s.read("prefix", out.health_store.prefix);
+    s.read("tls_ca_file", out.health_store.tls_ca_file);
+    s.read("timeout_ms", out.health_store.timeout_ms, 1);
+    s.read("fleet_secret", out.health_store.fleet_secret);
   }
   if (top.find("retry")) {
     const Section r = top.child("retry");

@@ -22,11 +22,21 @@ struct ProviderSection {
   std::optional<StreamRecovery> stream_recovery;
 };
 
+/// "health_store": where a fleet shares what it learns.
+struct SharedStoreSection {
+  std::string redis;  ///< URL; empty = none
+  std::optional<std::string> prefix;
+  std::optional<std::string> tls_ca_file;
+  std::optional<int> timeout_ms;
+  std::optional<std::string> fleet_secret;
+};
+
 struct FileConfig {
   std::optional<bool> debug;
   std::optional<bool> in_depth_debug;
   std::optional<std::vector<std::string>> provider_order;
   std::vector<ProviderSection> providers;         ///< built-in providers then custom endpoints
+  SharedStoreSection health_store;
   /// Applies the policy fields (retry, cooldown, breaker, timeouts, ...) onto a config.
   OrchestratorConfig policies;
 };

@@ -12,6 +12,7 @@
 #include "polyrouter/environment.hpp"
 #include "polyrouter/errors.hpp"
 #include "polyrouter/logging.hpp"
+#include "polyrouter/redis_health_store.hpp"
 
 extern char** environ;
 
@@ -76,6 +77,34 @@ std::string env_var_prefix(std::string_view pool_name) {
   }
   return out;
 }
+
+namespace {
+
+// POLYROUTER_REDIS_URL (or the file's health_store.redis): the fleet's shared store. Keys reach
+// it only as HMAC fingerprints under the fleet's secret, so the fleet must share one.
+void share_through_redis(const Variables& vars, const detail::SharedStoreSection& file, const std::string& config_path,
+                         OrchestratorConfig& config) {
+  const std::string origin = config_path.empty() ? std::string("config") : config_path;
+  RedisStoreOptions options;
+  options.url = vars.get("POLYROUTER_REDIS_URL").value_or(file.redis);
+  if (options.url.empty()) return;
+  options.prefix = vars.get("POLYROUTER_REDIS_PREFIX").value_or(file.prefix.value_or(options.prefix));
+  options.tls_ca_file = vars.get("POLYROUTER_REDIS_CA_FILE").value_or(file.tls_ca_file.value_or(""));
+  if (file.timeout_ms) options.timeout = std::chrono::milliseconds(*file.timeout_ms);
+  config.key_fingerprint_secret = vars.get("POLYROUTER_FLEET_SECRET").value_or(file.fleet_secret.value_or(""));
+  if (config.key_fingerprint_secret.empty()) {
+    throw ConfigError("POLYROUTER_REDIS_URL: a fleet sharing Redis needs one POLYROUTER_FLEET_SECRET (or " + origin +
+                      "'s health_store.fleet_secret): keys are known there only by an HMAC under it");
+  }
+  const auto wait = options.timeout * 4;
+  auto store = std::make_shared<RedisHealthStore>(std::move(options));
+  // A process that starts (the CLI, a new replica) begins knowing what the fleet knows; a
+  // server that is away costs this once, and the store keeps trying in the background.
+  store->wait_until_synced(wait);
+  config.health_store = std::move(store);
+}
+
+}  // namespace
 
 OrchestratorConfig config_from_env(const EnvOptions& options) {
   const Variables vars(options.env_file.empty() ? std::vector<std::pair<std::string, std::string>>{}
@@ -155,6 +184,7 @@ OrchestratorConfig config_from_env(const EnvOptions& options) {
     }
     config.pools.push_back(std::move(pool));
   }
+  share_through_redis(vars, file.health_store, config_path, config);
   if (config.pools.empty()) {
     std::string names;
     for (const auto& n : missing_keys) names += (names.empty() ? "" : ", ") + n;

@@ -1,0 +1,764 @@
+// RedisHealthStore: a local InMemoryHealthStore answers every question; two background threads
+// keep it in step with the fleet. The listener thread subscribes to the fleet's channel, reads
+// the whole shared state at each (re)connection and applies what others learn; the writer
+// thread sends what this process learns as atomic scripts. Only take_budget() talks to the
+// server on a request's path, and only for pools with a budget.
+
+#include "polyrouter/redis_health_store.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+#include <tuple>
+#include <unordered_map>
+
+#include "health/redis/connection.hpp"
+#include "health/redis/endpoint.hpp"
+#include "health/redis/scripts.hpp"
+#include "logging.hpp"
+#include "polyrouter/errors.hpp"
+
+namespace polyrouter {
+namespace detail::redis {  // named, not anonymous: State's members use these types
+using std::chrono::milliseconds;
+namespace scripts = detail::redis::scripts;
+
+// Every shared entry expires within this, whatever the local deadline ("forever" included).
+constexpr milliseconds max_shared_ttl = std::chrono::hours(24 * 7);
+constexpr milliseconds ping_interval{250};
+constexpr std::size_t max_queued_writes = 10'000;
+
+// The scripts go by their SHA-1, as EVALSHA wants; EVAL with the body when the server lost them.
+struct Script {
+  const char* body;
+  std::string sha;
+};
+
+std::string sha1_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 15]);
+  }
+  return out;
+}
+
+milliseconds left_until(HealthTime until, HealthTime now) {
+  if (until <= now) return milliseconds(0);
+  if (until == health_forever) return max_shared_ttl;
+  return std::min(std::chrono::duration_cast<milliseconds>(until - now), max_shared_ttl);
+}
+
+// What a shared entry says, as written in Redis and on the channel.
+struct Fact {
+  enum class Kind { quarantine, missing, cool_route, cool_model, breaker };
+  Kind kind = Kind::quarantine;
+  std::string pool, model, fingerprint;
+  HealthTime until{};  ///< local time; HealthTime{} = cleared (a breaker closed)
+};
+
+const char* name_of(Fact::Kind kind) {
+  switch (kind) {
+    case Fact::Kind::quarantine: return "quarantine";
+    case Fact::Kind::missing: return "missing";
+    case Fact::Kind::cool_route: return "cool_route";
+    case Fact::Kind::cool_model: return "cool_model";
+    case Fact::Kind::breaker: return "breaker";
+  }
+  return "?";
+}
+
+std::optional<Fact::Kind> kind_named(std::string_view name) {
+  for (auto k : {Fact::Kind::quarantine, Fact::Kind::missing, Fact::Kind::cool_route, Fact::Kind::cool_model,
+                 Fact::Kind::breaker}) {
+    if (name == name_of(k)) return k;
+  }
+  return std::nullopt;
+}
+
+}  // namespace detail::redis
+
+using namespace detail::redis;
+
+struct RedisHealthStore::State {
+  RedisStoreOptions options;
+  Endpoint endpoint;
+  std::string channel;
+  std::string origin;  ///< this store's id on the channel: its own messages come back to it
+  Script set_later{scripts::set_later, sha1_hex(scripts::set_later)};
+  Script clear{scripts::clear, sha1_hex(scripts::clear)};
+  Script take_script{scripts::take_budget, sha1_hex(scripts::take_budget)};
+  Script spend{scripts::spend_tokens, sha1_hex(scripts::spend_tokens)};
+
+  InMemoryHealthStore local;
+
+  // Identities by the local store's handles, and back.
+  struct KeyName {
+    std::string pool, fingerprint;
+    RateBudget budget;
+  };
+  struct ModelName {
+    std::string pool, model;
+  };
+  mutable std::mutex names_mutex;
+  std::vector<KeyName> keys;
+  std::vector<ModelName> models;
+  std::vector<std::uint32_t> route_model, route_key;  ///< by route index
+  std::map<std::pair<std::string, std::string>, KeyId> key_ids;     ///< (pool, fingerprint)
+  std::map<std::pair<std::string, std::string>, ModelId> model_ids; ///< (pool, model)
+  std::map<std::pair<std::uint32_t, std::uint32_t>, RouteId> route_ids;  ///< (model, key)
+
+  // What the fleet believes, as far as this process knows: applied to registrations that come
+  // later, and written back after the server was lost (restarted or flushed).
+  std::mutex facts_mutex;
+  std::unordered_map<std::string, Fact> facts;  ///< by Redis key
+
+  // The writer's queue.
+  struct Write {
+    enum class Kind { fact, spend };
+    Kind kind = Kind::fact;
+    std::string key;
+    Fact fact;               ///< Kind::fact
+    std::int64_t tokens = 0; ///< Kind::spend
+    milliseconds window{0};  ///< Kind::spend
+  };
+  std::mutex queue_mutex;
+  std::condition_variable queue_changed;
+  std::deque<Write> queue;
+  bool stopping = false;
+
+  std::atomic<bool> reachable{false};  ///< the server answers: worth asking
+  std::atomic<bool> synced{false};
+  mutable std::mutex synced_mutex;
+  mutable std::condition_variable synced_changed;
+
+  // take_budget()'s connections, one per caller at a time.
+  std::mutex idle_mutex;
+  std::vector<std::unique_ptr<Connection>> idle;
+  std::atomic<std::uint64_t> member_serial{0};
+
+  std::atomic<std::uint64_t> outages{0}, syncs{0}, writes{0}, writes_dropped{0}, remote_updates{0}, budget_takes{0},
+      budget_local{0}, commands_count{0};
+
+  std::thread listener, writer;
+
+  explicit State(RedisStoreOptions o) : options(std::move(o)), endpoint(parse_endpoint(options.url)) {
+    channel = options.prefix + "events";
+    std::random_device random;
+    origin = std::to_string(random()) + "-" + std::to_string(random());
+  }
+
+  HealthTime now() const { return options.clock ? options.clock() : std::chrono::system_clock::now(); }
+
+  // --- names ---
+
+  std::string key_name(const Fact& f) const {
+    const std::string& p = options.prefix;
+    switch (f.kind) {
+      case Fact::Kind::quarantine: return p + "{k:" + f.fingerprint + "}:quarantine:" + f.pool;
+      case Fact::Kind::cool_route: return p + "{k:" + f.fingerprint + "}:cool:" + f.pool + ":" + f.model;
+      case Fact::Kind::missing: return p + "{m:" + f.pool + ":" + f.model + "}:missing";
+      case Fact::Kind::cool_model: return p + "{m:" + f.pool + ":" + f.model + "}:cool";
+      case Fact::Kind::breaker: return p + "{m:" + f.pool + ":" + f.model + "}:breaker";
+    }
+    return p;
+  }
+
+  std::string describe(const Fact& f) const {
+    nlohmann::json meta{{"o", origin}, {"t", name_of(f.kind)}, {"p", f.pool}};
+    if (!f.model.empty()) meta["m"] = f.model;
+    if (!f.fingerprint.empty()) meta["f"] = f.fingerprint;
+    return meta.dump();
+  }
+
+  Fact key_fact(Fact::Kind kind, const KeyId& key, HealthTime until) const {
+    std::lock_guard<std::mutex> lock(names_mutex);
+    Fact f;
+    f.kind = kind;
+    f.pool = keys[key.index].pool;
+    f.fingerprint = keys[key.index].fingerprint;
+    f.until = until;
+    return f;
+  }
+  Fact model_fact(Fact::Kind kind, const ModelId& model, HealthTime until) const {
+    std::lock_guard<std::mutex> lock(names_mutex);
+    Fact f;
+    f.kind = kind;
+    f.pool = models[model.index].pool;
+    f.model = models[model.index].model;
+    f.until = until;
+    return f;
+  }
+  Fact route_fact(const RouteId& route, HealthTime until) const {
+    std::lock_guard<std::mutex> lock(names_mutex);
+    Fact f;
+    f.kind = Fact::Kind::cool_route;
+    f.pool = models[route.model.index].pool;
+    f.model = models[route.model.index].model;
+    f.fingerprint = keys[route.key.index].fingerprint;
+    f.until = until;
+    return f;
+  }
+
+  // --- learning here, telling the fleet ---
+
+  // A fact this process learned: remembered, and written through unless it already passed.
+  void learned(Fact fact, HealthTime at) {
+    if (fact.until != HealthTime{} && fact.until <= at) return;
+    std::string key = key_name(fact);
+    {
+      std::lock_guard<std::mutex> lock(facts_mutex);
+      auto [it, added] = facts.try_emplace(key, fact);
+      if (!added) {
+        if (fact.until != HealthTime{} && it->second.until != HealthTime{} && it->second.until >= fact.until) return;
+        it->second = fact;
+      }
+    }
+    Write w;
+    w.key = std::move(key);
+    w.fact = std::move(fact);
+    enqueue(std::move(w));
+  }
+
+  void enqueue(Write w) {
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex);
+      if (queue.size() >= max_queued_writes) {
+        queue.pop_front();  // the oldest; the facts map keeps what matters for the next sync
+        ++writes_dropped;
+      }
+      queue.push_back(std::move(w));
+    }
+    queue_changed.notify_one();
+  }
+
+  Connection::Command command_for(const Write& w, HealthTime at) const {
+    if (w.kind == Write::Kind::spend) {
+      return {"EVALSHA", spend.sha, "1", w.key,
+              origin + "-" + std::to_string(member_serial_next()) + ":" + std::to_string(w.tokens),
+              std::to_string(w.window.count())};
+    }
+    if (w.fact.until == HealthTime{}) return {"EVALSHA", clear.sha, "1", w.key, describe(w.fact), channel};
+    return {"EVALSHA", set_later.sha, "1", w.key, std::to_string(left_until(w.fact.until, at).count()),
+            describe(w.fact), channel};
+  }
+
+  std::uint64_t member_serial_next() const { return const_cast<State*>(this)->member_serial.fetch_add(1) + 1; }
+
+  // Runs @p commands, loading a script the server lost (SCRIPT FLUSH, a new server) by EVAL.
+  std::vector<Reply> run(Connection& c, std::vector<Connection::Command> commands) {
+    std::vector<Reply> replies = c.pipeline(commands, options.timeout);
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+      if (!is_error(replies[i]) || text_of(replies[i]).substr(0, 8) != "NOSCRIPT") continue;
+      Connection::Command again = commands[i];
+      again[0] = "EVAL";
+      for (const Script* s : {&set_later, &clear, &take_script, &spend}) {
+        if (again[1] == s->sha) again[1] = s->body;
+      }
+      replies[i] = c.command(again, options.timeout);
+    }
+    commands_sent(c);
+    return replies;
+  }
+
+  void commands_sent(Connection& c) { commands_count += c.take_commands_sent(); }
+
+  // --- the writer thread ---
+
+  void write_loop() {
+    std::unique_ptr<Connection> connection;
+    std::unique_lock<std::mutex> lock(queue_mutex);
+    for (;;) {
+      queue_changed.wait_for(lock, milliseconds(100), [&] { return stopping || (!queue.empty() && reachable); });
+      if (queue.empty() && stopping) return;
+      if (queue.empty() || !reachable) {
+        if (stopping) return;
+        continue;
+      }
+      std::vector<Write> batch;
+      while (!queue.empty() && batch.size() < 512) {
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+      lock.unlock();
+      const HealthTime at = now();
+      std::vector<Connection::Command> commands;
+      for (const Write& w : batch) {
+        if (w.kind == Write::Kind::fact && w.fact.until != HealthTime{} && w.fact.until <= at) continue;
+        commands.push_back(command_for(w, at));
+      }
+      try {
+        if (!commands.empty()) {
+          if (!connection) connection = std::make_unique<Connection>(endpoint, options.tls_ca_file, options.timeout);
+          const auto replies = run(*connection, commands);
+          for (const Reply& r : replies) {
+            if (is_error(r)) detail::log().warn("redis {}: a write failed: {}", endpoint.display(), text_of(r));
+          }
+          writes += commands.size();
+        }
+      } catch (const ConnectionError& e) {
+        // The listener notices the outage, logs it once and writes the facts back when the
+        // server returns; these writes are dropped (their facts are kept).
+        connection.reset();
+        writes_dropped += commands.size();
+        reachable = false;
+        detail::log().debug("{}", e.message);
+      }
+      lock.lock();
+    }
+  }
+
+  // --- the listener thread ---
+
+  void listen_loop() {
+    milliseconds backoff = options.reconnect_interval;
+    bool lost_logged = false;
+    auto lost_at = std::chrono::steady_clock::now();
+    bool ever_connected = false;
+    while (!is_stopping()) {
+      try {
+        Connection subscription(endpoint, options.tls_ca_file, options.timeout);
+        subscription.send({"SUBSCRIBE", channel}, options.timeout);
+        auto confirmed = subscription.read(options.timeout);
+        if (!confirmed) throw ConnectionError{"redis " + endpoint.display() + ": no answer to SUBSCRIBE"};
+        // Subscribed first, then read: nothing said in between is missed.
+        Connection commands(endpoint, options.tls_ca_file, options.timeout);
+        read_shared_state(commands);
+        write_back(commands);
+        commands_sent(subscription);
+        reachable = true;
+        {
+          std::lock_guard<std::mutex> lock(synced_mutex);
+          synced = true;
+        }
+        synced_changed.notify_all();
+        queue_changed.notify_one();
+        if (lost_logged) {
+          const auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - lost_at);
+          detail::log().info("redis {} is back after {} ms; shared state read again", endpoint.display(), ms.count());
+        } else if (!ever_connected) {
+          detail::log().debug("redis {}: connected", endpoint.display());
+        }
+        ever_connected = true;
+        lost_logged = false;
+        backoff = options.reconnect_interval;
+        serve(subscription);
+      } catch (const ConnectionError& e) {
+        reachable = false;
+        {
+          std::lock_guard<std::mutex> lock(synced_mutex);
+          synced = false;
+        }
+        if (!lost_logged) {
+          // Once per outage: the requests go on from local memory meanwhile.
+          ++outages;
+          lost_logged = true;
+          lost_at = std::chrono::steady_clock::now();
+          detail::log().warn("{}; answering from local memory until it is back", e.message);
+        }
+      }
+      std::unique_lock<std::mutex> lock(queue_mutex);
+      queue_changed.wait_for(lock, backoff, [&] { return stopping; });
+      backoff = std::min(backoff * 2, milliseconds(2000));
+    }
+  }
+
+  bool is_stopping() {
+    std::lock_guard<std::mutex> lock(queue_mutex);
+    return stopping;
+  }
+
+  // Reads the fleet's messages until the connection fails or the store stops. A server that
+  // stops answering PING (paused, partitioned) counts as lost.
+  void serve(Connection& subscription) {
+    auto last_ping = std::chrono::steady_clock::now();
+    bool ping_pending = false;
+    while (!is_stopping()) {
+      auto message = subscription.read(milliseconds(50));
+      const auto t = std::chrono::steady_clock::now();
+      if (message) {
+        const auto parts = texts_of(*message);
+        if (parts.size() >= 3 && parts[0] == "message") on_message(parts[2]);
+        if (!parts.empty() && parts[0] == "pong") {
+          ping_pending = false;
+          if (!reachable) {
+            reachable = true;  // answering again after a stall: worth asking again
+            queue_changed.notify_one();
+          }
+        }
+      }
+      const milliseconds since = std::chrono::duration_cast<milliseconds>(t - last_ping);
+      if (ping_pending && since > std::max(options.timeout * 4, milliseconds(1000))) {
+        throw ConnectionError{"redis " + endpoint.display() + ": no answer to PING"};
+      }
+      if (!ping_pending && since >= (reachable ? milliseconds(1000) : ping_interval)) {
+        subscription.send({"PING"}, options.timeout);
+        commands_sent(subscription);
+        ping_pending = true;
+        last_ping = t;
+      }
+    }
+  }
+
+  void on_message(std::string_view payload) {
+    const auto space = payload.find(' ');
+    if (space == std::string_view::npos) return;
+    long long ttl = 0;
+    try {
+      ttl = std::stoll(std::string(payload.substr(0, space)));
+    } catch (...) {
+      return;
+    }
+    apply_remote(payload.substr(space + 1), ttl, true);
+  }
+
+  // Applies a fact told by @p description (JSON) with @p ttl ms left (0 = cleared).
+  void apply_remote(std::string_view description, long long ttl, bool skip_own) {
+    const auto meta = nlohmann::json::parse(description, nullptr, false);
+    if (!meta.is_object()) return;
+    if (skip_own && meta.value("o", "") == origin) return;
+    const auto kind = kind_named(meta.value("t", ""));
+    if (!kind) return;
+    Fact f;
+    f.kind = *kind;
+    f.pool = meta.value("p", "");
+    f.model = meta.value("m", "");
+    f.fingerprint = meta.value("f", "");
+    const HealthTime at = now();
+    f.until = ttl > 0 ? at + std::chrono::duration_cast<HealthTime::duration>(milliseconds(ttl)) : HealthTime{};
+    if (ttl <= 0 && f.kind != Fact::Kind::breaker) return;
+    {
+      std::lock_guard<std::mutex> lock(facts_mutex);
+      Fact& known = facts[key_name(f)];
+      known = f;
+    }
+    ++remote_updates;
+    apply_locally(f, at);
+  }
+
+  void apply_locally(const Fact& f, HealthTime at) {
+    std::optional<KeyId> key;
+    std::optional<ModelId> model;
+    std::optional<RouteId> route;
+    {
+      std::lock_guard<std::mutex> lock(names_mutex);
+      if (!f.fingerprint.empty()) {
+        auto k = key_ids.find({f.pool, f.fingerprint});
+        if (k == key_ids.end()) return;  // not a key of this process: remembered in facts
+        key = k->second;
+      }
+      if (!f.model.empty()) {
+        auto m = model_ids.find({f.pool, f.model});
+        if (m == model_ids.end()) return;
+        model = m->second;
+      }
+      if (key && model) {
+        auto r = route_ids.find({model->index, key->index});
+        if (r == route_ids.end()) return;
+        route = r->second;
+      }
+    }
+    applying_remote() = true;
+    switch (f.kind) {
+      case Fact::Kind::quarantine:
+        if (key) local.quarantine_key(*key, at, f.until);
+        break;
+      case Fact::Kind::missing:
+        if (model) local.mark_missing(*model, at, f.until);
+        break;
+      case Fact::Kind::cool_route:
+        if (route) local.cool_route(*route, at, f.until);
+        break;
+      case Fact::Kind::cool_model:
+        if (model) local.cool_model(*model, at, f.until);
+        break;
+      case Fact::Kind::breaker:
+        if (model && f.until == HealthTime{}) local.apply_breaker_closed(*model);
+        if (model && f.until != HealthTime{}) local.apply_breaker_open(*model, at, f.until);
+        break;
+    }
+    applying_remote() = false;
+  }
+
+  // Set while a fact from elsewhere is applied: the breaker changes it causes are not news.
+  static bool& applying_remote() {
+    thread_local bool flag = false;
+    return flag;
+  }
+
+  void read_shared_state(Connection& c) {
+    std::string cursor = "0";
+    std::size_t read = 0;
+    do {
+      Reply page = c.command({"SCAN", cursor, "MATCH", options.prefix + "{*", "COUNT", "1000"}, options.timeout);
+      commands_sent(c);
+      std::vector<std::string> names;
+      if (!read_scan_page(page, cursor, names)) throw ConnectionError{"redis " + endpoint.display() + ": unexpected SCAN reply"};
+      std::vector<Connection::Command> reads;
+      std::vector<std::string> entries;
+      for (std::string& name : names) {
+        if (name.find("}:budget:") != std::string::npos || name.find("}:tokens:") != std::string::npos) continue;
+        reads.push_back({"HGET", name, "meta"});
+        reads.push_back({"PTTL", name});
+        entries.push_back(std::move(name));
+      }
+      if (reads.empty()) continue;
+      const auto replies = c.pipeline(reads, options.timeout);
+      commands_sent(c);
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        const long long ttl = integer_of(replies[2 * i + 1]);
+        const std::string_view meta = text_of(replies[2 * i]);
+        if (ttl <= 0 || meta.empty() || is_error(replies[2 * i])) continue;
+        apply_remote(meta, ttl, false);
+        ++read;
+      }
+    } while (cursor != "0");
+    ++syncs;
+    detail::log().debug("redis {}: read {} shared entries", endpoint.display(), read);
+  }
+
+  // After a (re)connection: what this process knows goes back to a server that may have
+  // restarted empty or been flushed. The scripts keep the later deadline, so this never
+  // shortens what another process wrote meanwhile.
+  void write_back(Connection& c) {
+    const HealthTime at = now();
+    std::vector<Connection::Command> commands;
+    {
+      std::lock_guard<std::mutex> lock(facts_mutex);
+      for (auto it = facts.begin(); it != facts.end();) {
+        const Fact& f = it->second;
+        if (f.until == HealthTime{} || f.until <= at) {
+          it = facts.erase(it);
+          continue;
+        }
+        Write w;
+        w.key = it->first;
+        w.fact = f;
+        commands.push_back(command_for(w, at));
+        ++it;
+      }
+    }
+    if (commands.empty()) return;
+    run(c, std::move(commands));
+  }
+
+  // --- rate budgets ---
+
+  HealthStore::BudgetVerdict take(const KeyId& key, HealthTime at) {
+    KeyName name;
+    {
+      std::lock_guard<std::mutex> lock(names_mutex);
+      name = keys[key.index];
+    }
+    if (!name.budget.enabled()) return {};
+    if (reachable) {
+      std::unique_ptr<Connection> c;
+      {
+        std::lock_guard<std::mutex> lock(idle_mutex);
+        if (!idle.empty()) {
+          c = std::move(idle.back());
+          idle.pop_back();
+        }
+      }
+      try {
+        if (!c) c = std::make_unique<Connection>(endpoint, options.tls_ca_file, options.timeout);
+        const std::string tag = options.prefix + "{k:" + name.fingerprint + "}:";
+        std::vector<Connection::Command> command(1);
+        command[0] = {"EVALSHA", take_script.sha, "2", tag + "budget:" + name.pool, tag + "tokens:" + name.pool,
+                      std::to_string(name.budget.requests), std::to_string(name.budget.tokens),
+                      std::to_string(std::max<long long>(1, name.budget.window.count())),
+                      origin + "-" + std::to_string(member_serial_next())};
+        auto replies = run(*c, std::move(command));
+        if (!is_error(replies.front())) {
+          const long long wait = integer_of(replies.front());
+          {
+            std::lock_guard<std::mutex> lock(idle_mutex);
+            idle.push_back(std::move(c));
+          }
+          ++budget_takes;
+          if (wait <= 0) return {};
+          return {false, at + std::chrono::duration_cast<HealthTime::duration>(milliseconds(wait))};
+        }
+        detail::log().warn("redis {}: a budget take failed: {}", endpoint.display(), text_of(replies.front()));
+      } catch (const ConnectionError& e) {
+        reachable = false;  // the listener's PING says when to ask again
+        detail::log().debug("{}", e.message);
+      }
+    }
+    ++budget_local;
+    return local.take_budget(key, at);
+  }
+};
+
+RedisHealthStore::RedisHealthStore(RedisStoreOptions options) : state_(std::make_unique<State>(std::move(options))) {
+  if (state_->options.timeout.count() <= 0) throw ConfigError("redis timeout must be positive");
+  if (state_->options.reconnect_interval.count() <= 0) throw ConfigError("redis reconnect_interval must be positive");
+  state_->listener = std::thread([s = state_.get()] { s->listen_loop(); });
+  state_->writer = std::thread([s = state_.get()] { s->write_loop(); });
+}
+
+RedisHealthStore::~RedisHealthStore() {
+  {
+    std::lock_guard<std::mutex> lock(state_->queue_mutex);
+    state_->stopping = true;
+  }
+  state_->queue_changed.notify_all();
+  state_->listener.join();
+  state_->writer.join();
+}
+
+bool RedisHealthStore::wait_until_synced(std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(state_->synced_mutex);
+  return state_->synced_changed.wait_for(lock, timeout, [&] { return state_->synced.load(); });
+}
+
+RedisStoreStats RedisHealthStore::stats() const {
+  RedisStoreStats s;
+  s.connected = state_->synced && state_->reachable;
+  s.outages = state_->outages;
+  s.syncs = state_->syncs;
+  s.writes = state_->writes;
+  s.writes_dropped = state_->writes_dropped;
+  s.remote_updates = state_->remote_updates;
+  s.budget_takes = state_->budget_takes;
+  s.budget_local = state_->budget_local;
+  s.commands = state_->commands_count;
+  return s;
+}
+
+std::string RedisHealthStore::display_url() const { return state_->endpoint.display(); }
+
+RouteTable RedisHealthStore::register_routes(const std::vector<PoolRoutes>& pools, const HealthPolicy& policy,
+                                             HealthListener listener) {
+  State& s = *state_;
+  // Breaker changes happen inside the local store: its listener is where they are seen.
+  auto shared = std::make_shared<HealthListener>(std::move(listener));
+  RouteTable table = s.local.register_routes(pools, policy, [&s, shared](const HealthChange& change) {
+    if (!State::applying_remote() &&
+        (change.kind == HealthChange::Kind::breaker_opened || change.kind == HealthChange::Kind::breaker_closed)) {
+      std::optional<ModelId> model;
+      {
+        std::lock_guard<std::mutex> lock(s.names_mutex);
+        auto found = s.model_ids.find({change.pool, change.model});
+        if (found != s.model_ids.end()) model = found->second;
+      }
+      if (model) {
+        const HealthTime until = change.kind == HealthChange::Kind::breaker_opened && change.until ? *change.until
+                                                                                                   : HealthTime{};
+        s.learned(s.model_fact(Fact::Kind::breaker, *model, until), s.now());
+      }
+    }
+    if (*shared) (*shared)(change);
+  });
+  {
+    std::lock_guard<std::mutex> lock(s.names_mutex);
+    for (std::size_t p = 0; p < pools.size(); ++p) {
+      const RouteTable::Pool& handles = table.pools[p];
+      for (std::size_t m = 0; m < handles.models.size(); ++m) {
+        const std::uint32_t i = handles.models[m].index;
+        if (s.models.size() <= i) s.models.resize(i + 1);
+        s.models[i] = {pools[p].name, pools[p].models[m]};
+        s.model_ids[{pools[p].name, pools[p].models[m]}] = handles.models[m];
+      }
+      for (std::size_t k = 0; k < handles.keys.size(); ++k) {
+        const std::uint32_t i = handles.keys[k].index;
+        if (s.keys.size() <= i) s.keys.resize(i + 1);
+        const bool first = s.keys[i].fingerprint.empty();
+        if (first) s.keys[i] = {pools[p].name, pools[p].keys[k].fingerprint.hex(), pools[p].budget};
+        s.key_ids[{pools[p].name, s.keys[i].fingerprint}] = handles.keys[k];
+      }
+      for (const RouteId& r : handles.routes) s.route_ids[{r.model.index, r.key.index}] = r;
+    }
+  }
+  // What the fleet already knew about these routes.
+  std::vector<Fact> known;
+  {
+    std::lock_guard<std::mutex> lock(s.facts_mutex);
+    for (const auto& [name, fact] : s.facts) known.push_back(fact);
+  }
+  const HealthTime at = s.now();
+  for (const Fact& f : known) {
+    if (f.until != HealthTime{} && f.until > at) s.apply_locally(f, at);
+  }
+  return table;
+}
+
+void RedisHealthStore::unregister_routes(const RouteTable& table) { state_->local.unregister_routes(table); }
+
+HealthStore::ModelVerdict RedisHealthStore::check_model(const ModelId& model, HealthTime now) {
+  return state_->local.check_model(model, now);
+}
+HealthStore::KeyVerdict RedisHealthStore::check_route(const RouteId& route, HealthTime now) {
+  return state_->local.check_route(route, now);
+}
+HealthStore::TrialClaim RedisHealthStore::claim_trial(const ModelId& model, HealthTime now, HealthTime claim_until) {
+  return state_->local.claim_trial(model, now, claim_until);
+}
+void RedisHealthStore::release_trial(const ModelId& model, TrialClaim claim) { state_->local.release_trial(model, claim); }
+
+void RedisHealthStore::quarantine_key(const KeyId& key, HealthTime now, HealthTime until) {
+  state_->local.quarantine_key(key, now, until);
+  state_->learned(state_->key_fact(Fact::Kind::quarantine, key, until), now);
+}
+void RedisHealthStore::mark_missing(const ModelId& model, HealthTime now, HealthTime until) {
+  state_->local.mark_missing(model, now, until);
+  state_->learned(state_->model_fact(Fact::Kind::missing, model, until), now);
+}
+void RedisHealthStore::cool_route(const RouteId& route, HealthTime now, HealthTime until) {
+  state_->local.cool_route(route, now, until);
+  state_->learned(state_->route_fact(route, until), now);
+}
+void RedisHealthStore::cool_model(const ModelId& model, HealthTime now, HealthTime until) {
+  state_->local.cool_model(model, now, until);
+  state_->learned(state_->model_fact(Fact::Kind::cool_model, model, until), now);
+}
+
+void RedisHealthStore::record_success(const RouteId& route, HealthTime now) { state_->local.record_success(route, now); }
+void RedisHealthStore::record_failure(const ModelId& model, HealthTime now, TrialClaim trial) {
+  state_->local.record_failure(model, now, trial);
+}
+bool RedisHealthStore::record_route_failure(const RouteId& route) { return state_->local.record_route_failure(route); }
+bool RedisHealthStore::breaker_open(const ModelId& model) const { return state_->local.breaker_open(model); }
+
+HealthStore::BudgetVerdict RedisHealthStore::take_budget(const KeyId& key, HealthTime now) {
+  return state_->take(key, now);
+}
+
+void RedisHealthStore::spend_tokens(const KeyId& key, std::int64_t tokens, HealthTime now) {
+  State& s = *state_;
+  s.local.spend_tokens(key, tokens, now);
+  State::KeyName name;
+  {
+    std::lock_guard<std::mutex> lock(s.names_mutex);
+    name = s.keys[key.index];
+  }
+  if (name.budget.tokens <= 0 || tokens <= 0) return;
+  State::Write w;
+  w.kind = State::Write::Kind::spend;
+  w.key = s.options.prefix + "{k:" + name.fingerprint + "}:tokens:" + name.pool;
+  w.tokens = tokens;
+  w.window = name.budget.window;
+  s.enqueue(std::move(w));
+}
+
+std::optional<HealthTime> RedisHealthStore::earliest_cooldown_end(const RouteTable& table, HealthTime now) {
+  return state_->local.earliest_cooldown_end(table, now);
+}
+void RedisHealthStore::snapshot(const RouteTable& table, HealthTime now, HealthSnapshot& out) const {
+  state_->local.snapshot(table, now, out);
+}
+void RedisHealthStore::sweep(HealthTime now) { state_->local.sweep(now); }
+
+}  // namespace polyrouter
