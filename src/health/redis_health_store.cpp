@@ -299,22 +299,30 @@ struct RedisHealthStore::State {
         if (w.kind == Write::Kind::fact && w.fact.until != HealthTime{} && w.fact.until <= at) continue;
         commands.push_back(command_for(w, at));
       }
-      try {
-        if (!commands.empty()) {
+      // A connection from before a server restart fails at its first use: one fresh try.
+      bool sent = commands.empty();
+      for (int attempt = 0; attempt < 2 && !sent; ++attempt) {
+        try {
           if (!connection) connection = std::make_unique<Connection>(endpoint, options.tls_ca_file, options.timeout);
           const auto replies = run(*connection, commands);
           for (const Reply& r : replies) {
             if (is_error(r)) detail::log().warn("redis {}: a write failed: {}", endpoint.display(), text_of(r));
           }
           writes += commands.size();
+          sent = true;
+        } catch (const ConnectionError& e) {
+          connection.reset();
+          detail::log().debug("{}", e.message);
         }
-      } catch (const ConnectionError& e) {
-        // The listener notices the outage, logs it once and writes the facts back when the
-        // server returns; these writes are dropped (their facts are kept).
-        connection.reset();
-        writes_dropped += commands.size();
+      }
+      if (!sent) {
+        // The server is away: the listener notices, logs it once and writes every fact back
+        // when it returns; until then the batch waits here (spending included).
         reachable = false;
-        detail::log().debug("{}", e.message);
+        std::lock_guard<std::mutex> relock(queue_mutex);
+        for (auto it = batch.rbegin(); it != batch.rend() && queue.size() < max_queued_writes; ++it) {
+          queue.push_front(std::move(*it));
+        }
       }
       lock.lock();
     }
@@ -572,16 +580,24 @@ struct RedisHealthStore::State {
           idle.pop_back();
         }
       }
-      try {
-        if (!c) c = std::make_unique<Connection>(endpoint, options.tls_ca_file, options.timeout);
-        const std::string tag = options.prefix + "{k:" + name.fingerprint + "}:";
-        std::vector<Connection::Command> command(1);
-        command[0] = {"EVALSHA", take_script.sha, "2", tag + "budget:" + name.pool, tag + "tokens:" + name.pool,
-                      std::to_string(name.budget.requests), std::to_string(name.budget.tokens),
-                      std::to_string(std::max<long long>(1, name.budget.window.count())),
-                      origin + "-" + std::to_string(member_serial_next())};
-        auto replies = run(*c, std::move(command));
-        if (!is_error(replies.front())) {
+      // A pooled connection may predate a server restart and fail at once: then one fresh
+      // try. One that timed out is not tried again: a take costs at most one timeout.
+      const bool pooled = c != nullptr;
+      const auto started = std::chrono::steady_clock::now();
+      for (int attempt = 0; attempt < (pooled ? 2 : 1); ++attempt) {
+        try {
+          if (!c) c = std::make_unique<Connection>(endpoint, options.tls_ca_file, options.timeout);
+          const std::string tag = options.prefix + "{k:" + name.fingerprint + "}:";
+          std::vector<Connection::Command> command(1);
+          command[0] = {"EVALSHA", take_script.sha, "2", tag + "budget:" + name.pool, tag + "tokens:" + name.pool,
+                        std::to_string(name.budget.requests), std::to_string(name.budget.tokens),
+                        std::to_string(std::max<long long>(1, name.budget.window.count())),
+                        origin + "-" + std::to_string(member_serial_next())};
+          auto replies = run(*c, std::move(command));
+          if (is_error(replies.front())) {
+            detail::log().warn("redis {}: a budget take failed: {}", endpoint.display(), text_of(replies.front()));
+            break;
+          }
           const long long wait = integer_of(replies.front());
           {
             std::lock_guard<std::mutex> lock(idle_mutex);
@@ -590,11 +606,14 @@ struct RedisHealthStore::State {
           ++budget_takes;
           if (wait <= 0) return {};
           return {false, at + std::chrono::duration_cast<HealthTime::duration>(milliseconds(wait))};
+        } catch (const ConnectionError& e) {
+          c.reset();
+          detail::log().debug("{}", e.message);
+          const bool quick = std::chrono::steady_clock::now() - started < options.timeout / 2;
+          if (attempt == 0 && pooled && quick) continue;
+          reachable = false;  // the listener's PING says when to ask again
+          break;
         }
-        detail::log().warn("redis {}: a budget take failed: {}", endpoint.display(), text_of(replies.front()));
-      } catch (const ConnectionError& e) {
-        reachable = false;  // the listener's PING says when to ask again
-        detail::log().debug("{}", e.message);
       }
     }
     ++budget_local;
