@@ -441,7 +441,7 @@ void report_case(Report& report, const std::string& name, const CaseRun& run) {
                       "; redis-server CPU " + us(num(r, redis + "/server_cpu_us")) + " per request)",
                   rps(p), rps(b), times(num(r, "/paired_ratio" + budget)), "report", "–"});
       report.add({"10", "fleet of " + fleet + what,
-                  "Redis commands per request (the server's count, background traffic included; idle fleet: " +
+                  "Redis commands per request (the server's count, background traffic included; 200 idle stores: " +
                       fixed(num(r, "/idle_commands_per_second"), 0) + " commands/s)",
                   fixed(num(r, redis + "/server_commands_per_request"), 3), "0", "–", "report", "–"});
     }

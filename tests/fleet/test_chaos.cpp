@@ -68,6 +68,8 @@ TEST_CASE("chaos: redis-server killed, restarted, paused and flushed mid-run, an
     const json s = w->wait(60s);
     INFO(s.dump());
     requests += s["requests"].get<long long>();
+    std::cout << "chaos: worker answered " << s["answers"] << " of " << s["requests"] << ", latency " << s["latency_ms"]
+              << ", store " << s["redis"] << "\n";
     CHECK(s["failed"] == 0);
     CHECK(s["requests"].get<long long>() > 0);
     // No request waited out the silent server (1.5 s): the store's bound is 50 ms a call.
