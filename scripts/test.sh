@@ -40,7 +40,7 @@ run_suite check "" "" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1"
   -DPOLYROUTER_SANITIZE=address,undefined
 if [ $quick -eq 0 ]; then
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-  run_suite tsan "-L concurrency" "polyrouter_orchestrator_tests polyrouter_async_tests polyrouter_stream_tests polyrouter_soak" \
+  run_suite tsan "-L concurrency" "polyrouter_orchestrator_tests polyrouter_async_tests polyrouter_stream_tests polyrouter_soak polyrouter_redis_tests" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
     -DPOLYROUTER_SANITIZE=thread -DPOLYROUTER_SANITIZE_PROGRAMS=ON -DPOLYROUTER_BUILD_BENCH=OFF \
     -DPOLYROUTER_BUILD_EXAMPLES=OFF
