@@ -50,12 +50,4 @@ class WorkerProcess {
   std::string err_;
 };
 
-/// Starts one worker per entry of @p args, waits for all of them and returns their summaries
-/// in order.
-std::vector<nlohmann::json> run_workers(const std::vector<std::vector<std::string>>& args, const TempFolder& folder,
-                                        std::chrono::milliseconds timeout);
-
-/// The sum over @p summaries of summary[field][key] (0 where absent).
-long long sum_of(const std::vector<nlohmann::json>& summaries, const std::string& field, const std::string& key = {});
-
 }  // namespace polyrouter::test

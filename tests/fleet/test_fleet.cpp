@@ -158,38 +158,53 @@ TEST_CASE("fleet with Redis: a cooldown one process learned keeps the other 7 of
   CHECK(sim.hits("groq", "sim-hot") == 1);
 }
 
-// (c) 8 processes share one key's rate budget (short form: 60 requests per 2 s window).
-TEST_CASE("fleet with Redis: 8 processes keep one key's shared rate budget", "[fleet]") {
+namespace {
+
+// (c) 8 processes share one key's rate budget: no window of its length ever holds more than the
+// budget (±1%), and no request fails while another key (a pool without a budget) can answer.
+void shared_budget(long long budget, std::chrono::milliseconds window, std::chrono::milliseconds duration) {
   require_redis_fleet();
 #if !POLYROUTER_SIM_HAS_MAX_HITS
+  (void)budget;
+  (void)window;
+  (void)duration;
   FAIL("the simulator has no max_hits_in_window(provider, key, window) yet");
 #else
   RedisServer redis;
   Simulator sim;
   TempFolder folder;
-  constexpr long long kBudget = 60;
-  constexpr auto kWindow = 2000ms;
   std::vector<std::vector<std::string>> args;
   for (int i = 0; i < kProcesses; ++i) {
     args.push_back(with(base_args(sim, redis.url(), "fleet-c:"),
-                        {"--pool", "budgeted=sim-budget@" + std::to_string(kBudget) + "/" + std::to_string(kWindow.count()),
-                         "--pool", "spare=sim-spare", "--requests", "0", "--duration-ms", "5000", "--concurrency",
-                         "2"}));
+                        {"--pool", "budgeted=sim-budget@" + std::to_string(budget) + "/" + std::to_string(window.count()),
+                         "--pool", "spare=sim-spare", "--requests", "0", "--duration-ms",
+                         std::to_string(duration.count()), "--concurrency", "2"}));
   }
-  const auto summaries = run_fleet(args, folder, 60s);
+  const auto summaries = run_fleet(args, folder, duration + 60s);
   long long requests = 0;
   for (const auto& s : summaries) {
     INFO(s.dump());
     CHECK(s["failed"] == 0);
     requests += s["requests"].get<long long>();
   }
-  const auto peak = sim.max_hits_in_window("groq", "sim-budget", kWindow);
-  std::cout << "fleet: " << requests << " requests in 5 s by 8 processes; the budgeted key (" << kBudget << " per "
-            << kWindow.count() << " ms) saw at most " << peak << " in any window, "
+  const auto peak = sim.max_hits_in_window("groq", "sim-budget", window);
+  std::cout << "fleet: " << requests << " requests in " << duration.count() << " ms by 8 processes; the budgeted key ("
+            << budget << " per " << window.count() << " ms) saw at most " << peak << " in any window, "
             << sim.hits("groq", "sim-budget") << " in all; the spare key " << sim.hits("groq", "sim-spare") << "\n";
-  CHECK(static_cast<double>(peak) <= static_cast<double>(kBudget) * 1.01);
-  // The budget was used, not avoided: 5 s hold two full windows and a half.
-  CHECK(sim.hits("groq", "sim-budget") >= static_cast<std::size_t>(2 * kBudget));
+  CHECK(static_cast<double>(peak) <= static_cast<double>(budget) * 1.01);
+  // The budget was used, not avoided: the run holds two full windows.
+  CHECK(sim.hits("groq", "sim-budget") >= static_cast<std::size_t>(2 * budget));
   CHECK(sim.hits("groq", "sim-spare") > 0);
 #endif
+}
+
+}  // namespace
+
+TEST_CASE("fleet with Redis: 8 processes keep one key's shared rate budget", "[fleet]") {
+  shared_budget(60, 2000ms, 5000ms);  // the short form of issue 16's 600 per minute
+}
+
+// The issue's full form (about 2.5 minutes): polyrouter_fleet_tests "[fleet_full]".
+TEST_CASE("fleet with Redis: 8 processes keep a 600-per-minute budget (full form)", "[.][fleet_full]") {
+  shared_budget(600, 60000ms, 130000ms);
 }
