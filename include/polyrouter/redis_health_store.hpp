@@ -23,9 +23,12 @@ struct POLYROUTER_API RedisStoreOptions {
   std::string prefix = "polyrouter:";
   /// rediss://: a PEM file of certificate authorities trusted besides the system's.
   std::string tls_ca_file;
-  /// Bounds each connect and each command, so a slow or silent server costs a request at most
-  /// this (only take_budget() waits on the network at all).
+  /// Bounds each command, and a connection take_budget() makes on a request's path, so a slow
+  /// or silent server costs a request at most this (only take_budget() waits on it at all).
   std::chrono::milliseconds timeout{50};
+  /// Bounds the background work (the listener's and the writer's connections, TLS handshake
+  /// included, and their commands): never on a request's path.
+  std::chrono::milliseconds connect_timeout{1000};
   /// How soon a lost connection is tried again (doubling up to 2 s while the server stays down).
   std::chrono::milliseconds reconnect_interval{100};
   /// Places the deadlines other processes share (sent as time left) on the local clock. Empty

@@ -22,6 +22,7 @@
 
 #include "health/redis/connection.hpp"
 #include "health/redis/endpoint.hpp"
+#include "health/redis/nodes.hpp"
 #include "health/redis/scripts.hpp"
 #include "logging.hpp"
 #include "polyrouter/errors.hpp"
@@ -144,9 +145,9 @@ struct RedisHealthStore::State {
   mutable std::mutex synced_mutex;
   mutable std::condition_variable synced_changed;
 
-  // take_budget()'s connections, one per caller at a time.
+  // take_budget()'s connections (to each node), one set per caller at a time.
   std::mutex idle_mutex;
-  std::vector<std::unique_ptr<Connection>> idle;
+  std::vector<std::unique_ptr<Nodes>> idle;
   std::atomic<std::uint64_t> member_serial{0};
 
   std::atomic<std::uint64_t> outages{0}, syncs{0}, writes{0}, writes_dropped{0}, remote_updates{0}, budget_takes{0},
@@ -244,41 +245,36 @@ struct RedisHealthStore::State {
     queue_changed.notify_one();
   }
 
-  Connection::Command command_for(const Write& w, HealthTime at) const {
+  Routed command_for(const Write& w, HealthTime at) const {
     if (w.kind == Write::Kind::spend) {
-      return {"EVALSHA", spend.sha, "1", w.key,
-              origin + "-" + std::to_string(member_serial_next()) + ":" + std::to_string(w.tokens),
-              std::to_string(w.window.count())};
+      return {w.key,
+              {"EVALSHA", spend.sha, "1", w.key,
+               origin + "-" + std::to_string(member_serial_next()) + ":" + std::to_string(w.tokens),
+               std::to_string(w.window.count())}};
     }
-    if (w.fact.until == HealthTime{}) return {"EVALSHA", clear.sha, "1", w.key, describe(w.fact), channel};
-    return {"EVALSHA", set_later.sha, "1", w.key, std::to_string(left_until(w.fact.until, at).count()),
-            describe(w.fact), channel};
+    if (w.fact.until == HealthTime{}) return {w.key, {"EVALSHA", clear.sha, "1", w.key, describe(w.fact), channel}};
+    return {w.key,
+            {"EVALSHA", set_later.sha, "1", w.key, std::to_string(left_until(w.fact.until, at).count()),
+             describe(w.fact), channel}};
+  }
+
+  /// @p on_request_path: bounded by the request's timeout; else by the background one.
+  std::unique_ptr<Nodes> make_nodes(bool on_request_path = false) const {
+    std::map<std::string, std::string> bodies;
+    for (const Script* s : {&set_later, &clear, &take_script, &spend}) bodies[s->sha] = s->body;
+    const milliseconds bound = on_request_path ? options.timeout : options.connect_timeout;
+    return std::make_unique<Nodes>(endpoint, options.tls_ca_file, bound, bound, std::move(bodies));
   }
 
   std::uint64_t member_serial_next() const { return const_cast<State*>(this)->member_serial.fetch_add(1) + 1; }
 
-  // Runs @p commands, loading a script the server lost (SCRIPT FLUSH, a new server) by EVAL.
-  std::vector<Reply> run(Connection& c, std::vector<Connection::Command> commands) {
-    std::vector<Reply> replies = c.pipeline(commands, options.timeout);
-    for (std::size_t i = 0; i < replies.size(); ++i) {
-      if (!is_error(replies[i]) || text_of(replies[i]).substr(0, 8) != "NOSCRIPT") continue;
-      Connection::Command again = commands[i];
-      again[0] = "EVAL";
-      for (const Script* s : {&set_later, &clear, &take_script, &spend}) {
-        if (again[1] == s->sha) again[1] = s->body;
-      }
-      replies[i] = c.command(again, options.timeout);
-    }
-    commands_sent(c);
-    return replies;
-  }
-
   void commands_sent(Connection& c) { commands_count += c.take_commands_sent(); }
+  void commands_sent(Nodes& n) { commands_count += n.take_commands_sent(); }
 
   // --- the writer thread ---
 
   void write_loop() {
-    std::unique_ptr<Connection> connection;
+    const std::unique_ptr<Nodes> nodes = make_nodes();
     std::unique_lock<std::mutex> lock(queue_mutex);
     for (;;) {
       queue_changed.wait_for(lock, milliseconds(100), [&] { return stopping || (!queue.empty() && reachable); });
@@ -294,7 +290,7 @@ struct RedisHealthStore::State {
       }
       lock.unlock();
       const HealthTime at = now();
-      std::vector<Connection::Command> commands;
+      std::vector<Routed> commands;
       for (const Write& w : batch) {
         if (w.kind == Write::Kind::fact && w.fact.until != HealthTime{} && w.fact.until <= at) continue;
         commands.push_back(command_for(w, at));
@@ -303,15 +299,15 @@ struct RedisHealthStore::State {
       bool sent = commands.empty();
       for (int attempt = 0; attempt < 2 && !sent; ++attempt) {
         try {
-          if (!connection) connection = std::make_unique<Connection>(endpoint, options.tls_ca_file, options.timeout);
-          const auto replies = run(*connection, commands);
+          const auto replies = nodes->run(commands);
+          commands_sent(*nodes);
           for (const Reply& r : replies) {
             if (is_error(r)) detail::log().warn("redis {}: a write failed: {}", endpoint.display(), text_of(r));
           }
           writes += commands.size();
           sent = true;
         } catch (const ConnectionError& e) {
-          connection.reset();
+          commands_sent(*nodes);
           detail::log().debug("{}", e.message);
         }
       }
@@ -337,15 +333,27 @@ struct RedisHealthStore::State {
     bool ever_connected = false;
     while (!is_stopping()) {
       try {
-        Connection subscription(endpoint, options.tls_ca_file, options.timeout);
-        subscription.send({"SUBSCRIBE", channel}, options.timeout);
-        auto confirmed = subscription.read(options.timeout);
+        Connection subscription(endpoint, options.tls_ca_file, options.connect_timeout);
+        subscription.send({"SUBSCRIBE", channel}, options.connect_timeout);
+        auto confirmed = subscription.read(options.connect_timeout);
         if (!confirmed) throw ConnectionError{"redis " + endpoint.display() + ": no answer to SUBSCRIBE"};
         // Subscribed first, then read: nothing said in between is missed.
-        Connection commands(endpoint, options.tls_ca_file, options.timeout);
-        read_shared_state(commands);
-        write_back(commands);
+        const std::unique_ptr<Nodes> nodes = make_nodes();
+        try {
+          read_shared_state(*nodes);
+          write_back(*nodes);
+        } catch (...) {
+          commands_sent(*nodes);
+          throw;
+        }
+        commands_sent(*nodes);
         commands_sent(subscription);
+        if (lost_logged) {
+          const auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - lost_at);
+          detail::log().info("redis {} is back after {} ms; shared state read again", endpoint.display(), ms.count());
+        } else if (!ever_connected) {
+          detail::log().debug("redis {}: connected", endpoint.display());
+        }
         reachable = true;
         {
           std::lock_guard<std::mutex> lock(synced_mutex);
@@ -353,12 +361,6 @@ struct RedisHealthStore::State {
         }
         synced_changed.notify_all();
         queue_changed.notify_one();
-        if (lost_logged) {
-          const auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - lost_at);
-          detail::log().info("redis {} is back after {} ms; shared state read again", endpoint.display(), ms.count());
-        } else if (!ever_connected) {
-          detail::log().debug("redis {}: connected", endpoint.display());
-        }
         ever_connected = true;
         lost_logged = false;
         backoff = options.reconnect_interval;
@@ -408,11 +410,11 @@ struct RedisHealthStore::State {
         }
       }
       const milliseconds since = std::chrono::duration_cast<milliseconds>(t - last_ping);
-      if (ping_pending && since > std::max(options.timeout * 4, milliseconds(1000))) {
+      if (ping_pending && since > options.connect_timeout) {
         throw ConnectionError{"redis " + endpoint.display() + ": no answer to PING"};
       }
       if (!ping_pending && since >= (reachable ? milliseconds(1000) : ping_interval)) {
-        subscription.send({"PING"}, options.timeout);
+        subscription.send({"PING"}, options.connect_timeout);
         commands_sent(subscription);
         ping_pending = true;
         last_ping = t;
@@ -506,12 +508,20 @@ struct RedisHealthStore::State {
     return flag;
   }
 
-  void read_shared_state(Connection& c) {
+  // Every master of a cluster holds part of the state: each is scanned.
+  void read_shared_state(Nodes& nodes) {
+    std::size_t read = 0;
+    for (const Endpoint& master : nodes.masters()) read += read_node(nodes.connection(master));
+    ++syncs;
+    detail::log().debug("redis {}: read {} shared entries", endpoint.display(), read);
+  }
+
+  std::size_t read_node(Connection& c) {
     std::string cursor = "0";
     std::size_t read = 0;
     do {
-      Reply page = c.command({"SCAN", cursor, "MATCH", options.prefix + "{*", "COUNT", "1000"}, options.timeout);
-      commands_sent(c);
+      Reply page =
+          c.command({"SCAN", cursor, "MATCH", options.prefix + "{*", "COUNT", "1000"}, options.connect_timeout);
       std::vector<std::string> names;
       if (!read_scan_page(page, cursor, names)) throw ConnectionError{"redis " + endpoint.display() + ": unexpected SCAN reply"};
       std::vector<Connection::Command> reads;
@@ -523,8 +533,7 @@ struct RedisHealthStore::State {
         entries.push_back(std::move(name));
       }
       if (reads.empty()) continue;
-      const auto replies = c.pipeline(reads, options.timeout);
-      commands_sent(c);
+      const auto replies = c.pipeline(reads, options.connect_timeout);
       for (std::size_t i = 0; i < entries.size(); ++i) {
         const long long ttl = integer_of(replies[2 * i + 1]);
         const std::string_view meta = text_of(replies[2 * i]);
@@ -533,16 +542,15 @@ struct RedisHealthStore::State {
         ++read;
       }
     } while (cursor != "0");
-    ++syncs;
-    detail::log().debug("redis {}: read {} shared entries", endpoint.display(), read);
+    return read;
   }
 
   // After a (re)connection: what this process knows goes back to a server that may have
   // restarted empty or been flushed. The scripts keep the later deadline, so this never
   // shortens what another process wrote meanwhile.
-  void write_back(Connection& c) {
+  void write_back(Nodes& nodes) {
     const HealthTime at = now();
-    std::vector<Connection::Command> commands;
+    std::vector<Routed> commands;
     {
       std::lock_guard<std::mutex> lock(facts_mutex);
       for (auto it = facts.begin(); it != facts.end();) {
@@ -559,7 +567,7 @@ struct RedisHealthStore::State {
       }
     }
     if (commands.empty()) return;
-    run(c, std::move(commands));
+    nodes.run(commands);
   }
 
   // --- rate budgets ---
@@ -572,7 +580,7 @@ struct RedisHealthStore::State {
     }
     if (!name.budget.enabled()) return {};
     if (reachable) {
-      std::unique_ptr<Connection> c;
+      std::unique_ptr<Nodes> c;
       {
         std::lock_guard<std::mutex> lock(idle_mutex);
         if (!idle.empty()) {
@@ -586,14 +594,16 @@ struct RedisHealthStore::State {
       const auto started = std::chrono::steady_clock::now();
       for (int attempt = 0; attempt < (pooled ? 2 : 1); ++attempt) {
         try {
-          if (!c) c = std::make_unique<Connection>(endpoint, options.tls_ca_file, options.timeout);
+          if (!c) c = make_nodes(true);
           const std::string tag = options.prefix + "{k:" + name.fingerprint + "}:";
-          std::vector<Connection::Command> command(1);
-          command[0] = {"EVALSHA", take_script.sha, "2", tag + "budget:" + name.pool, tag + "tokens:" + name.pool,
-                        std::to_string(name.budget.requests), std::to_string(name.budget.tokens),
-                        std::to_string(std::max<long long>(1, name.budget.window.count())),
-                        origin + "-" + std::to_string(member_serial_next())};
-          auto replies = run(*c, std::move(command));
+          std::vector<Routed> command(1);
+          command[0].key = tag + "budget:" + name.pool;
+          command[0].command = {"EVALSHA", take_script.sha, "2", command[0].key, tag + "tokens:" + name.pool,
+                                std::to_string(name.budget.requests), std::to_string(name.budget.tokens),
+                                std::to_string(std::max<long long>(1, name.budget.window.count())),
+                                origin + "-" + std::to_string(member_serial_next())};
+          auto replies = c->run(command);
+          commands_sent(*c);
           if (is_error(replies.front())) {
             detail::log().warn("redis {}: a budget take failed: {}", endpoint.display(), text_of(replies.front()));
             break;
@@ -607,6 +617,7 @@ struct RedisHealthStore::State {
           if (wait <= 0) return {};
           return {false, at + std::chrono::duration_cast<HealthTime::duration>(milliseconds(wait))};
         } catch (const ConnectionError& e) {
+          commands_sent(*c);
           c.reset();
           detail::log().debug("{}", e.message);
           const bool quick = std::chrono::steady_clock::now() - started < options.timeout / 2;
@@ -623,6 +634,7 @@ struct RedisHealthStore::State {
 
 RedisHealthStore::RedisHealthStore(RedisStoreOptions options) : state_(std::make_unique<State>(std::move(options))) {
   if (state_->options.timeout.count() <= 0) throw ConfigError("redis timeout must be positive");
+  if (state_->options.connect_timeout.count() <= 0) throw ConfigError("redis connect_timeout must be positive");
   if (state_->options.reconnect_interval.count() <= 0) throw ConfigError("redis reconnect_interval must be positive");
   state_->listener = std::thread([s = state_.get()] { s->listen_loop(); });
   state_->writer = std::thread([s = state_.get()] { s->write_loop(); });

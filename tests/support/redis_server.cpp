@@ -393,6 +393,7 @@ void RedisServer::start() {
                              "--tls-key-file", folder_ + "/server.key", "--tls-ca-cert-file", ca_file_,
                              "--tls-auth-clients", "no"});
   }
+  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   pid_ = Spawner::instance().spawn(argv, folder_ + "/redis.stdout");
   if (pid_ <= 0) throw RedisServerError("[redis_server] could not start redis-server");
   paused_ = false;
