@@ -644,7 +644,8 @@ polyrouter::OrchestratorConfig fleet_config(const std::string& url, std::shared_
   config.health_store = std::move(store);
   config.key_fingerprint_secret = kFleetSecret;
   // A budget no run reaches: every request takes from it (one script per request with Redis).
-  if (budget) config.pools[0].rate_budget = {1000000000, 0, std::chrono::minutes(1)};
+  // A short window keeps the server's log of attempts (a sorted set) near a real budget's size.
+  if (budget) config.pools[0].rate_budget = {1000000000, 0, std::chrono::seconds(1)};
   return config;
 }
 
@@ -760,6 +761,12 @@ json fleet_redis(const Options& o, const std::string& url) {
     Fleet& f = fleets.at(name);
     return [&f, &redis, &server_cpu, per_thread, name] {
       std::atomic<std::size_t> next{0};
+      auto sent = [&f] {
+        std::uint64_t total = 0;
+        for (const auto& store : f.stores) total += store->stats().commands;
+        return total;
+      };
+      const std::uint64_t sent0 = sent();
       const std::uint64_t c0 = redis.commands_processed();
       const double server_cpu0 = process_cpu_seconds_of(redis.pid());
       auto m = threaded(f.orchestrators.size(), per_thread * f.orchestrators.size(), [&](std::size_t n) {
@@ -768,6 +775,7 @@ json fleet_redis(const Options& o, const std::string& url) {
       });
       const double requests = static_cast<double>(per_thread * f.orchestrators.size());
       m["server_commands_per_request"] = static_cast<double>(redis.commands_processed() - c0) / requests;
+      m["store_commands_per_request"] = static_cast<double>(sent() - sent0) / requests;
       server_cpu[name].first += process_cpu_seconds_of(redis.pid()) - server_cpu0;
       server_cpu[name].second += requests;
       return m;
@@ -804,6 +812,62 @@ json fleet_redis(const Options& o, const std::string& url) {
 #endif
 }
 
+// How stale a process's view is: the time from one store learning a fact to another store's
+// listener hearing it (pub/sub through the server), measured fact by fact.
+json redis_propagation(const Options& o, const std::string&) {
+#if !POLYROUTER_BENCH_HAS_REDIS
+  (void)o;
+  throw std::runtime_error("polyrouter_bench was built without RedisHealthStore");
+#else
+  const std::size_t n = count(o, 1000, 20, true);
+  polyrouter::test::RedisServer redis;
+  auto learner = redis_store(redis);
+  auto listener = redis_store(redis);
+  polyrouter::PoolRoutes pool;
+  pool.name = "groq";
+  pool.models = {kModel};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string key = "propagation-key-" + std::to_string(i);
+    pool.keys.push_back({polyrouter::KeyFingerprint::of(kFleetSecret, key), std::to_string(i)});
+  }
+  std::mutex mutex;
+  std::condition_variable heard;
+  std::vector<Clock::time_point> arrived(n);
+  std::vector<bool> done(n, false);
+  const polyrouter::RouteTable far = listener->register_routes(
+      {pool}, polyrouter::HealthPolicy{}, [&](const polyrouter::HealthChange& change) {
+        if (change.kind != polyrouter::HealthChange::Kind::key_quarantined) return;
+        const std::size_t i = std::stoul(change.key_label);
+        const auto now = Clock::now();
+        std::lock_guard<std::mutex> lock(mutex);
+        if (i < n && !done[i]) {
+          arrived[i] = now;
+          done[i] = true;
+          heard.notify_all();
+        }
+      });
+  const polyrouter::RouteTable near = learner->register_routes({pool}, polyrouter::HealthPolicy{}, {});
+  std::vector<double> latency_us;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto now = std::chrono::system_clock::now();
+    const auto t0 = Clock::now();
+    learner->quarantine_key(near.pools[0].keys[i], now, now + std::chrono::minutes(10));
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!heard.wait_for(lock, std::chrono::seconds(2), [&] { return static_cast<bool>(done[i]); })) {
+      throw std::runtime_error("redis_propagation: fact " + std::to_string(i) + " not heard within 2 s");
+    }
+    latency_us.push_back(std::chrono::duration<double, std::micro>(arrived[i] - t0).count());
+  }
+  learner->unregister_routes(near);
+  listener->unregister_routes(far);
+  std::vector<double> sorted = latency_us;
+  std::sort(sorted.begin(), sorted.end());
+  auto at = [&](double q) { return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1))]; };
+  return {{"facts", n},           {"p50_us", at(0.5)},         {"p99_us", at(0.99)},
+          {"max_us", sorted.back()}, {"remote_updates", listener->stats().remote_updates}};
+#endif
+}
+
 }  // namespace
 
 const std::vector<std::string>& case_names() {
@@ -811,7 +875,7 @@ const std::vector<std::string>& case_names() {
                                                  "threads", "async",       "stream",          "memory_async",
                                                  "rss_growth", "real_shapes", "real_shapes_cpu",
 #if POLYROUTER_BENCH_HAS_REDIS
-                                                 "healthy_redis", "fleet_redis"
+                                                 "healthy_redis", "fleet_redis", "redis_propagation"
 #endif
   };
   return names;
@@ -835,6 +899,7 @@ json run_case(const std::string& name, const Options& options, const std::string
   if (name == "real_shapes_cpu") return real_shapes_cpu(options, url);
   if (name == "healthy_redis") return healthy_redis(options, url);
   if (name == "fleet_redis") return fleet_redis(options, url);
+  if (name == "redis_propagation") return redis_propagation(options, url);
   throw std::invalid_argument("unknown case '" + name + "'");
 }
 

@@ -38,7 +38,8 @@ const char* kUsage = R"(usage: polyrouter_bench [options]
   --quick          tiny counts (CTest smoke run): every case runs once, no figure is judged
   --case A[,B..]   run only these cases: healthy healthy_cpu learned_bad_key first_failover
                    threads async stream memory_async rss_growth real_shapes real_shapes_cpu
-                   healthy_redis fleet_redis (these two start a private redis-server)
+                   healthy_redis fleet_redis redis_propagation (these start a private
+                   redis-server)
   --requests N     the main count of the selected cases (requests per round; in-flight
                    requests for memory_async; total requests for healthy_cpu, real_shapes_cpu
                    and rss_growth)
@@ -301,7 +302,7 @@ void report_case(Report& report, const std::string& name, const CaseRun& run) {
       {"first_failover", "4"}, {"threads", "5"},       {"async", "5"},
       {"stream", "6"},      {"memory_async", "7"},    {"rss_growth", "7"},
       {"real_shapes", "8"}, {"real_shapes_cpu", "8"}, {"healthy_redis", "9"},
-      {"fleet_redis", "10"}};
+      {"fleet_redis", "10"}, {"redis_propagation", "10"}};
   const std::string n = numbers.count(name) != 0 ? numbers.at(name) : "";
   if (!run.error.empty()) {
     report.failed(n, name, run.error);
@@ -441,10 +442,18 @@ void report_case(Report& report, const std::string& name, const CaseRun& run) {
                       "; redis-server CPU " + us(num(r, redis + "/server_cpu_us")) + " per request)",
                   rps(p), rps(b), times(num(r, "/paired_ratio" + budget)), "report", "–"});
       report.add({"10", "fleet of " + fleet + what,
-                  "Redis commands per request (the server's count, background traffic included; 200 idle stores: " +
+                  "Redis commands per request, as the stores sent them (the server counted " +
+                      fixed(num(r, redis + "/server_commands_per_request"), 3) +
+                      ", the commands scripts run and background traffic included; 200 idle stores: " +
                       fixed(num(r, "/idle_commands_per_second"), 0) + " commands/s)",
-                  fixed(num(r, redis + "/server_commands_per_request"), 3), "0", "–", "report", "–"});
+                  fixed(num(r, redis + "/store_commands_per_request"), 3), "0", "–", "report", "–"});
     }
+  } else if (name == "redis_propagation") {
+    report.add({"10", "fleet, how stale",
+                "a fact learned by one `RedisHealthStore` until another's listener hears it (pub/sub through the "
+                "server; " + grouped(num(r, "/facts")) + " facts one at a time): median, p99 " +
+                    us(num(r, "/p99_us")) + ", max " + us(num(r, "/max_us")),
+                us(num(r, "/p50_us")), "–", "–", "report", "–"});
   } else if (name == "rss_growth") {
     const double g = num(r, "/growth_kb");
     const double n_req = num(r, "/requests");
