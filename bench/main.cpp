@@ -438,7 +438,7 @@ void report_case(Report& report, const std::string& name, const CaseRun& run) {
       const double pc = num(r, redis + "/cpu_us"), bc = num(r, memory + "/cpu_us");
       report.add({"10", "fleet of " + fleet + what,
                   "throughput, a thread, an orchestrator and a `RedisHealthStore` each, one redis-server, vs "
-                  "in-memory stores (process CPU per request " + us(pc) + " vs " + us(bc) + ": +" + us(pc - bc) +
+                  "in-memory stores (process CPU per request " + us(pc) + " vs " + us(bc) + ": " + (pc >= bc ? "+" : "−") + us(std::fabs(pc - bc)) +
                       "; redis-server CPU " + us(num(r, redis + "/server_cpu_us")) + " per request)",
                   rps(p), rps(b), times(num(r, "/paired_ratio" + budget)), "report", "–"});
       report.add({"10", "fleet of " + fleet + what,
