@@ -84,6 +84,9 @@ WorkerProcess::~WorkerProcess() {
   }
 }
 
+std::string WorkerProcess::error_output() const { return slurp(err_); }
+std::string WorkerProcess::output() const { return slurp(out_); }
+
 nlohmann::json WorkerProcess::wait(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) throw std::runtime_error("worker already waited for");
   const auto until = std::chrono::steady_clock::now() + timeout;

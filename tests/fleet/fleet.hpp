@@ -43,6 +43,10 @@ class WorkerProcess {
   /// Waits for the exit and returns the summary. @throws std::runtime_error (with its stderr)
   /// on a timeout, a non-zero exit or a missing summary.
   nlohmann::json wait(std::chrono::milliseconds timeout);
+  /// Everything it wrote to stderr so far (its log, with --log-level).
+  std::string error_output() const;
+  /// Everything it wrote to stdout so far.
+  std::string output() const;
 
  private:
   pid_t pid_ = -1;

@@ -44,7 +44,9 @@ struct Options {
   std::vector<std::string> pools;  // NAME=KEY[,KEY...][@REQUESTS/WINDOW_MS]
   std::string model = "openai/gpt-oss-20b";
   std::string redis_url;
+  std::string redis_ca;           // rediss://: a CA file trusted besides the system's
   std::string prefix = "polyrouter:";
+  std::string log_level = "off";  // polyrouter's log, on stderr
   std::string secret;
   std::int64_t requests = 100;    // in all, across the threads (0 = until duration_ms)
   std::int64_t duration_ms = 0;   // stop starting requests after this (0 = no limit)
@@ -143,7 +145,10 @@ int main(int argc, char** argv) {
   app.add_option("--pool", o.pools, "NAME=KEY[,KEY...][@REQUESTS/WINDOW_MS], in order (Groq pools)")->required();
   app.add_option("--model", o.model, "the model every pool serves");
   app.add_option("--redis", o.redis_url, "share what is learned through this Redis (empty: in memory)");
+  app.add_option("--redis-ca", o.redis_ca, "rediss://: a PEM file of CAs trusted besides the system's");
   app.add_option("--prefix", o.prefix, "the Redis key prefix");
+  app.add_option("--log-level", o.log_level, "polyrouter's log level, on stderr")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_option("--secret", o.secret, "the fleet's key fingerprint secret");
   app.add_option("--requests", o.requests, "requests in all (0 = until --duration-ms)")->check(CLI::NonNegativeNumber);
   app.add_option("--duration-ms", o.duration_ms, "start no request after this")->check(CLI::NonNegativeNumber);
@@ -166,6 +171,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  const std::map<std::string, polyrouter::LogLevel> levels = {
+      {"trace", polyrouter::LogLevel::trace}, {"debug", polyrouter::LogLevel::debug},
+      {"info", polyrouter::LogLevel::info},   {"warn", polyrouter::LogLevel::warn},
+      {"error", polyrouter::LogLevel::error}, {"off", polyrouter::LogLevel::off}};
+  polyrouter::set_log_level(levels.at(o.log_level));
+
   json summary;
   std::unique_ptr<polyrouter::Orchestrator> orchestrator;
 #if POLYROUTER_FLEET_HAS_REDIS
@@ -181,6 +192,7 @@ int main(int argc, char** argv) {
       polyrouter::RedisStoreOptions store_options;
       store_options.url = o.redis_url;
       store_options.prefix = o.prefix;
+      store_options.tls_ca_file = o.redis_ca;
       store = std::make_shared<polyrouter::RedisHealthStore>(store_options);
       config.health_store = store;
 #else

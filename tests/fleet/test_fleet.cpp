@@ -66,23 +66,25 @@ std::vector<std::string> base_args(const Simulator& sim, const std::string& redi
   return args;
 }
 
-// (a) 8 processes started 100 ms apart, 500 requests each with keys {bad, ok}.
-std::size_t bad_key_calls(const std::string& redis_url, int concurrency) {
+// (a) @p processes started 100 ms apart, @p requests each with keys {bad, ok}; the bad key's calls.
+std::size_t bad_key_calls(const std::string& redis_url, int concurrency, const std::vector<std::string>& extra = {},
+                          int processes = kProcesses, int requests = 500) {
   Simulator sim(json{{"rules", json::array({{{"key", "sim-bad"}, {"behavior", "invalid_key"}}})}});
   TempFolder folder;
   std::vector<std::vector<std::string>> args;
-  for (int i = 0; i < kProcesses; ++i) {
-    args.push_back(with(base_args(sim, redis_url, "fleet-a:"),
-                        {"--pool", "main=sim-bad,sim-ok", "--requests", "500", "--concurrency",
+  for (int i = 0; i < processes; ++i) {
+    args.push_back(with(with(base_args(sim, redis_url, "fleet-a:"), extra),
+                        {"--pool", "main=sim-bad,sim-ok", "--requests", std::to_string(requests), "--concurrency",
                          std::to_string(concurrency), "--start-delay-ms", std::to_string(100 * i)}));
   }
   const auto summaries = run_fleet(args, folder, 60s);
   for (const auto& s : summaries) {
     INFO(s.dump());
-    CHECK(s["requests"] == 500);
+    CHECK(s["requests"] == requests);
     CHECK(s["failed"] == 0);
+    if (!redis_url.empty()) CHECK(s["redis"]["connected"] == true);
   }
-  CHECK(sim.hits("groq", "sim-ok") == static_cast<std::size_t>(kProcesses * 500));
+  CHECK(sim.hits("groq", "sim-ok") == static_cast<std::size_t>(processes * requests));
   return sim.hits("groq", "sim-bad");
 }
 
@@ -106,6 +108,31 @@ TEST_CASE("fleet with Redis: the invalid key is paid once per request in flight 
   // process (started 100 ms apart, the shared view at most 100 ms stale) tries it again.
   CHECK(calls >= 1);
   CHECK(calls <= static_cast<std::size_t>(kConcurrency));
+}
+
+// The same through the other ways in: TLS with a password, and a unix socket.
+TEST_CASE("fleet over rediss:// with a password: the invalid key is paid once per request in flight", "[fleet]") {
+  require_redis_fleet();
+  polyrouter::test::RedisServerOptions options;
+  options.tls = true;
+  options.password = "fleet-Pa55word";
+  RedisServer redis(options);
+  REQUIRE(redis.url().rfind("rediss://", 0) == 0);
+  const std::size_t calls = bad_key_calls(redis.url(), 2, {"--redis-ca", redis.ca_file()}, 4, 100);
+  std::cout << "fleet: invalid key called " << calls << " times by 4 processes x 100 requests over rediss://\n";
+  CHECK(calls >= 1);
+  CHECK(calls <= 2);
+}
+
+TEST_CASE("fleet over a unix socket: the invalid key is paid once per request in flight", "[fleet]") {
+  require_redis_fleet();
+  polyrouter::test::RedisServerOptions options;
+  options.unix_socket = true;
+  RedisServer redis(options);
+  const std::size_t calls = bad_key_calls(redis.unix_url(), 2, {}, 4, 100);
+  std::cout << "fleet: invalid key called " << calls << " times by 4 processes x 100 requests over a unix socket\n";
+  CHECK(calls >= 1);
+  CHECK(calls <= 2);
 }
 
 // (b) One process learns a 30 s cooldown; the other 7 then keep off that key.
