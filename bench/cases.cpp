@@ -14,9 +14,7 @@
 #include <unistd.h>
 
 #include <polyrouter/sim/simulator.hpp>
-#if POLYROUTER_BENCH_HAS_REDIS
 #include <polyrouter/redis_health_store.hpp>
-#endif
 
 #include "baseline.hpp"
 #include "redis_server.hpp"
@@ -626,7 +624,6 @@ json real_shapes_cpu(const Options& o, const std::string&) {
 // 9 + 10. The fleet's store: RedisHealthStore on a private redis-server (tests/support) against
 // the in-memory store, in the same run.
 
-#if POLYROUTER_BENCH_HAS_REDIS
 constexpr const char* kFleetSecret = "bench-fleet-secret";
 
 std::shared_ptr<polyrouter::RedisHealthStore> redis_store(const polyrouter::test::RedisServer& redis) {
@@ -667,14 +664,8 @@ double process_cpu_seconds_of(pid_t pid) {
   }
   return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
-#endif
 
 json healthy_redis(const Options& o, const std::string& url) {
-#if !POLYROUTER_BENCH_HAS_REDIS
-  (void)o;
-  (void)url;
-  throw std::runtime_error("polyrouter_bench was built without RedisHealthStore");
-#else
   const std::size_t per_round = count(o, 300, 20, true);
   const int n_rounds = rounds(o, 41);
   polyrouter::test::RedisServer redis;
@@ -709,15 +700,9 @@ json healthy_redis(const Options& o, const std::string& url) {
   out["requests_per_round"] = per_round;
   out["rounds"] = n_rounds;
   return out;
-#endif
 }
 
 json fleet_redis(const Options& o, const std::string& url) {
-#if !POLYROUTER_BENCH_HAS_REDIS
-  (void)o;
-  (void)url;
-  throw std::runtime_error("polyrouter_bench was built without RedisHealthStore");
-#else
   const std::size_t fleet_size = 100;
   const std::size_t per_thread = count(o, 30, 2, true);
   const int n_rounds = rounds(o, 7);
@@ -809,16 +794,11 @@ json fleet_redis(const Options& o, const std::string& url) {
   out["requests_per_round"] = per_thread * fleet_size;
   out["rounds"] = n_rounds;
   return out;
-#endif
 }
 
 // How stale a process's view is: the time from one store learning a fact to another store's
 // listener hearing it (pub/sub through the server), measured fact by fact.
 json redis_propagation(const Options& o, const std::string&) {
-#if !POLYROUTER_BENCH_HAS_REDIS
-  (void)o;
-  throw std::runtime_error("polyrouter_bench was built without RedisHealthStore");
-#else
   const std::size_t n = count(o, 1000, 20, true);
   polyrouter::test::RedisServer redis;
   auto learner = redis_store(redis);
@@ -865,7 +845,6 @@ json redis_propagation(const Options& o, const std::string&) {
   auto at = [&](double q) { return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1))]; };
   return {{"facts", n},           {"p50_us", at(0.5)},         {"p99_us", at(0.99)},
           {"max_us", sorted.back()}, {"remote_updates", listener->stats().remote_updates}};
-#endif
 }
 
 }  // namespace
@@ -874,9 +853,7 @@ const std::vector<std::string>& case_names() {
   static const std::vector<std::string> names = {"healthy", "healthy_cpu", "learned_bad_key", "first_failover",
                                                  "threads", "async",       "stream",          "memory_async",
                                                  "rss_growth", "real_shapes", "real_shapes_cpu",
-#if POLYROUTER_BENCH_HAS_REDIS
                                                  "healthy_redis", "fleet_redis", "redis_propagation"
-#endif
   };
   return names;
 }

@@ -29,9 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include <polyrouter/polyrouter.hpp>
-#if POLYROUTER_FLEET_HAS_REDIS
 #include <polyrouter/redis_health_store.hpp>
-#endif
 
 namespace {
 
@@ -179,27 +177,19 @@ int main(int argc, char** argv) {
 
   json summary;
   std::unique_ptr<polyrouter::Orchestrator> orchestrator;
-#if POLYROUTER_FLEET_HAS_REDIS
   std::shared_ptr<polyrouter::RedisHealthStore> store;
-#endif
   try {
     polyrouter::OrchestratorConfig config;
     for (const auto& spec : o.pools) config.pools.push_back(parse_pool(spec, o));
     config.key_fingerprint_secret = o.secret;
     config.timeouts.max_wait = std::chrono::milliseconds(o.max_wait_ms);
     if (!o.redis_url.empty()) {
-#if POLYROUTER_FLEET_HAS_REDIS
       polyrouter::RedisStoreOptions store_options;
       store_options.url = o.redis_url;
       store_options.prefix = o.prefix;
       store_options.tls_ca_file = o.redis_ca;
       store = std::make_shared<polyrouter::RedisHealthStore>(store_options);
       config.health_store = store;
-#else
-      std::cerr << "polyrouter_fleet_worker: built without RedisHealthStore (src/health/redis_health_store.cpp); "
-                   "--redis is not available\n";
-      return 2;
-#endif
     }
     orchestrator = std::make_unique<polyrouter::Orchestrator>(std::move(config));
   } catch (const std::exception& e) {
@@ -208,7 +198,6 @@ int main(int argc, char** argv) {
   }
 
   summary["synced_at_start"] = nullptr;
-#if POLYROUTER_FLEET_HAS_REDIS
   if (store) {
     const bool synced = store->wait_until_synced(std::chrono::milliseconds(o.sync_timeout_ms));
     summary["synced_at_start"] = synced;
@@ -217,7 +206,6 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-#endif
 
   if (!o.ready_file.empty()) touch(o.ready_file);
   if (!o.go_file.empty()) {
@@ -291,7 +279,6 @@ int main(int argc, char** argv) {
                            {"p50", percentile(tally.latencies_ms, 0.5)},
                            {"p99", percentile(tally.latencies_ms, 0.99)}};
   summary["redis"] = nullptr;
-#if POLYROUTER_FLEET_HAS_REDIS
   if (store) {
     bool synced_at_end = true;
     if (o.final_sync_ms > 0) synced_at_end = store->wait_until_synced(std::chrono::milliseconds(o.final_sync_ms));
@@ -307,13 +294,10 @@ int main(int argc, char** argv) {
                         {"budget_local", s.budget_local},
                         {"commands", s.commands}};
   }
-#endif
   // The orchestrator (and its store) go before the summary is printed: a teardown that hangs
   // or crashes shows as a missing summary.
   orchestrator.reset();
-#if POLYROUTER_FLEET_HAS_REDIS
   store.reset();
-#endif
   std::cout << summary.dump() << std::endl;
   return 0;
 }
