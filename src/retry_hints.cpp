@@ -1,9 +1,11 @@
 #include "retry_hints.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <string>
+#include <system_error>
 
 namespace polyrouter::detail {
 namespace {
@@ -15,7 +17,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Parses a non-negative decimal number at the front of @p s; advances @p s past it.
+// Parses a non-negative decimal number at the front of @p s; advances @p s past it. No
+// allocation: every success answer's rate-limit resets go through here.
 std::optional<double> take_number(std::string_view& s) {
   std::size_t i = 0;
   bool digits = false;
@@ -25,9 +28,38 @@ std::optional<double> take_number(std::string_view& s) {
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, digits = true;
   }
   if (!digits) return std::nullopt;
-  const std::string text(s.substr(0, i));
+  double value = 0;
+  if (s[0] == '.') {
+    // from_chars wants a digit first: ".5" is 0.5.
+    double fraction = 0;
+    if (std::from_chars(s.data() + 1, s.data() + i, fraction).ec != std::errc()) return std::nullopt;
+    value = fraction / std::pow(10.0, static_cast<double>(i - 1));
+  } else if (std::from_chars(s.data(), s.data() + i, value).ec != std::errc()) {
+    return std::nullopt;
+  }
   s.remove_prefix(i);
-  return std::strtod(text.c_str(), nullptr);
+  return value;
+}
+
+// Reads exactly @p digits decimal digits at @p at; -1 when they are not there.
+int digits_at(std::string_view text, std::size_t at, std::size_t digits) {
+  if (at + digits > text.size()) return -1;
+  int value = 0;
+  for (std::size_t i = at; i < at + digits; ++i) {
+    if (text[i] < '0' || text[i] > '9') return -1;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+long long days_from_civil(long long y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const long long era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<long long>(doe) - 719468;
 }
 
 std::optional<milliseconds> from_seconds(double seconds) {
@@ -90,17 +122,36 @@ std::optional<milliseconds> parse_retry_after(std::string_view value,
   if (value.empty()) return std::nullopt;
   if (auto seconds = parse_float_seconds(value)) return seconds;
   // IMF-fixdate: "Wed, 21 Oct 2026 07:28:00 GMT".
-  std::tm tm{};
-  const std::string text(value);
-  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
-  if (end == nullptr) return std::nullopt;
-  const std::time_t when = timegm(&tm);
-  if (when == static_cast<std::time_t>(-1)) return std::nullopt;
+  const std::optional<double> when = parse_http_date(value);
+  if (!when) return std::nullopt;
   // In seconds as doubles: a far-future date does not fit a system_clock time point
   // (nanoseconds end in 2262), and the delay is capped as the numeric forms are.
-  const double seconds = static_cast<double>(when) - std::chrono::duration<double>(now.time_since_epoch()).count();
+  const double seconds = *when - std::chrono::duration<double>(now.time_since_epoch()).count();
   if (seconds <= 0) return milliseconds(0);
   return from_seconds(seconds);
+}
+
+std::optional<double> parse_http_date(std::string_view value) {
+  value = trim(value);
+  // "Wed, 21 Oct 2026 07:28:00 GMT": the weekday is not checked, the rest is.
+  const auto comma = value.find(", ");
+  if (comma == std::string_view::npos || comma > 9) return std::nullopt;
+  const std::string_view date = value.substr(comma + 2);
+  static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  const int day = digits_at(date, 0, 2);
+  if (day < 1 || day > 31 || date.size() < 20 || date[2] != ' ' || date[6] != ' ') return std::nullopt;
+  const std::size_t month_at = months.find(date.substr(3, 3));
+  if (month_at == std::string_view::npos || month_at % 3 != 0) return std::nullopt;
+  const int year = digits_at(date, 7, 4);
+  const int hour = digits_at(date, 12, 2);
+  const int minute = digits_at(date, 15, 2);
+  const int second = digits_at(date, 18, 2);
+  if (year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60 ||
+      date[11] != ' ' || date[14] != ':' || date[17] != ':') {
+    return std::nullopt;
+  }
+  const long long days = days_from_civil(year, static_cast<unsigned>(month_at / 3 + 1), static_cast<unsigned>(day));
+  return static_cast<double>(days * 86400 + hour * 3600 + minute * 60 + second);
 }
 
 std::optional<milliseconds> hint_in_message(std::string_view message) {

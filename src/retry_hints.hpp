@@ -15,6 +15,9 @@ using std::chrono::milliseconds;
 /// Retry-After: seconds (integer or float) or an IMF-fixdate, relative to @p now.
 std::optional<milliseconds> parse_retry_after(std::string_view value,
                                               std::chrono::system_clock::time_point now);
+/// Seconds since the epoch of an IMF-fixdate ("Wed, 21 Oct 2026 07:28:00 GMT"), as in `date`
+/// and Retry-After; nullopt for anything else. No allocation.
+std::optional<double> parse_http_date(std::string_view value);
 /// Go-style durations as Groq sends them: "2m59.56s", "172ms", "1h2m3s", "6s".
 std::optional<milliseconds> parse_go_duration(std::string_view value);
 /// Plain float seconds as Cerebras sends them: "11.382867097854614".

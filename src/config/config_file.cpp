@@ -159,14 +159,30 @@ std::optional<StreamRecovery> read_stream_recovery(const Section& s) {
   s.fail(s.field("stream_recovery"), "must be \"restart\", \"continue_partial\" or \"surface\"");
 }
 
+// "rate_budget": {"requests_per_minute": N, "tokens_per_minute": M}; at least one of them.
+std::optional<RateBudget> read_rate_budget(const Section& s) {
+  if (!s.find("rate_budget")) return std::nullopt;
+  const Section b = s.child("rate_budget");
+  b.allow({"requests_per_minute", "tokens_per_minute"});
+  std::optional<int> requests, tokens;
+  b.read("requests_per_minute", requests, 1);
+  b.read("tokens_per_minute", tokens, 1);
+  if (!requests && !tokens) b.fail(s.field("rate_budget"), "must set requests_per_minute or tokens_per_minute");
+  RateBudget budget;
+  budget.requests = requests.value_or(0);
+  budget.tokens = tokens.value_or(0);
+  budget.window = std::chrono::minutes(1);
+  return budget;
+}
+
 ProviderSection read_provider(const Section& s, std::string name, std::optional<Provider> provider) {
   ProviderSection p;
   p.name = std::move(name);
   p.provider = provider;
   if (provider) {
-    s.allow({"models", "key_count", "base_url", "shared_quota", "stream_recovery"});
+    s.allow({"models", "key_count", "base_url", "shared_quota", "stream_recovery", "rate_budget"});
   } else {
-    s.allow({"name", "models", "key_count", "base_url", "shared_quota", "stream_recovery"});
+    s.allow({"name", "models", "key_count", "base_url", "shared_quota", "stream_recovery", "rate_budget"});
   }
   s.read("models", p.models);
   if (p.models && p.models->empty()) s.fail(s.field("models"), "must not be empty");
@@ -174,6 +190,7 @@ ProviderSection read_provider(const Section& s, std::string name, std::optional<
   s.read("base_url", p.base_url);
   s.read("shared_quota", p.shared_quota);
   p.stream_recovery = read_stream_recovery(s);
+  p.rate_budget = read_rate_budget(s);
   return p;
 }
 

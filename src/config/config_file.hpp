@@ -20,6 +20,8 @@ struct ProviderSection {
   std::optional<std::string> base_url;
   std::optional<bool> shared_quota;
   std::optional<StreamRecovery> stream_recovery;
+  /// "rate_budget": {"requests_per_minute": N, "tokens_per_minute": M}, each key's own.
+  std::optional<RateBudget> rate_budget;
 };
 
 /// "health_store": where a fleet shares what it learns.

@@ -1,8 +1,12 @@
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <system_error>
 
 #include "config/base_url.hpp"
 #include "config/config_file.hpp"
@@ -67,6 +71,20 @@ class Variables {
  private:
   std::map<std::string, std::string> values_;
 };
+
+// PREFIX_REQUESTS_PER_MINUTE / PREFIX_TOKENS_PER_MINUTE: a positive integer, or a ConfigError
+// naming the variable.
+std::optional<std::int64_t> per_minute(const Variables& vars, const std::string& name) {
+  const auto text = vars.get_even_if_empty(name);
+  if (!text) return std::nullopt;
+  std::int64_t value = 0;
+  const char* end = text->data() + text->size();
+  const auto parsed = std::from_chars(text->data(), end, value);
+  if (text->empty() || parsed.ec != std::errc() || parsed.ptr != end || value < 1 || value > 1'000'000'000) {
+    throw ConfigError(name + " must be a whole number within [1, 10^9], got '" + *text + "'");
+  }
+  return value;
+}
 
 }  // namespace
 
@@ -135,7 +153,7 @@ OrchestratorConfig config_from_env(const EnvOptions& options) {
     const Provider p = d->provider;
     const bool present = std::any_of(sections.begin(), sections.end(),
                                      [p](const detail::ProviderSection& s) { return s.provider == p; });
-    if (!present) sections.push_back({std::string(to_string(p)), p, {}, {}, {}, {}, {}});
+    if (!present) sections.push_back({std::string(to_string(p)), p, {}, {}, {}, {}, {}, {}});
   }
   std::vector<std::string> order = file.provider_order.value_or(std::vector<std::string>{});
   if (order.empty()) {
@@ -158,6 +176,7 @@ OrchestratorConfig config_from_env(const EnvOptions& options) {
     pool.models = section->models.value_or(descriptor ? descriptor->default_models : std::vector<std::string>{});
     pool.shared_quota = section->shared_quota.value_or(false);
     pool.stream_recovery = section->stream_recovery;
+    if (section->rate_budget) pool.rate_budget = *section->rate_budget;
     const std::string prefix = section->provider && descriptor && !descriptor->env_prefix.empty()
                                    ? std::string(descriptor->env_prefix)
                                    : env_var_prefix(section->name);
@@ -169,6 +188,15 @@ OrchestratorConfig config_from_env(const EnvOptions& options) {
       detail::check_base_url(*section->base_url, (config_path.empty() ? std::string("config") : config_path) +
                                                      ": field 'base_url' of provider '" + section->name + "'");
       pool.base_url = *section->base_url;
+    }
+    // Like the base URL, the environment's budget wins over the file's.
+    if (const auto requests = per_minute(vars, prefix + "_REQUESTS_PER_MINUTE")) {
+      pool.rate_budget.requests = *requests;
+      pool.rate_budget.window = std::chrono::minutes(1);
+    }
+    if (const auto tokens = per_minute(vars, prefix + "_TOKENS_PER_MINUTE")) {
+      pool.rate_budget.tokens = *tokens;
+      pool.rate_budget.window = std::chrono::minutes(1);
     }
     pool.keys = vars.keys(prefix + "_API_KEY");
     if (section->key_count && pool.keys.size() > static_cast<std::size_t>(*section->key_count)) {

@@ -82,6 +82,15 @@ struct BudgetLog {
   std::deque<HealthTime> starts;                      ///< attempts taken within the window
   std::deque<std::pair<HealthTime, std::int64_t>> spent;  ///< tokens spent within the window
   std::int64_t spent_total = 0;
+  /// The latest time a take or spend was made at. Callers read their clocks before the lock, so
+  /// their times may arrive out of order; one arriving late counts as made at this time, or a
+  /// later caller's forgetting would hide from it attempts that are still within its window.
+  HealthTime latest{};
+
+  HealthTime ordered(HealthTime now) {
+    latest = std::max(latest, now);
+    return latest;
+  }
 
   void forget_before(HealthTime cutoff) {
     while (!starts.empty() && starts.front() <= cutoff) starts.pop_front();
@@ -306,7 +315,28 @@ class Memory {
     }
   }
 
+  // A later deadline than the one set (and still ahead) starts a cooldown: its end is told anew.
+  static bool start_cooldown(HealthTime& cool_until, bool& end_told, HealthTime until, HealthTime now) {
+    if (until <= cool_until || until <= now) return false;
+    cool_until = until;
+    end_told = false;
+    return true;
+  }
+
   // --- without mutex_ ---
+
+  // Runs @p change under the lock, after the cooldowns due by @p now, then tells what either
+  // noticed, outside it.
+  template <typename Change>
+  void update(HealthTime now, Change change) {
+    std::vector<Pending> pending;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      expire(now, pending);
+      change(pending);
+    }
+    deliver(pending);
+  }
 
   void deliver(std::vector<Pending>& pending) {
     if (pending.empty()) return;
@@ -486,63 +516,39 @@ void Memory::release_trial(const ModelId& model, TrialClaim claim) {
 }
 
 void Memory::quarantine_key(const KeyId& key, HealthTime now, HealthTime until) {
-  std::vector<Pending> pending;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    expire(now, pending);
+  update(now, [&](std::vector<Pending>& pending) {
     KeyEntry& k = keys_[key.index];
-    if (until > k.quarantined_until) {
-      k.quarantined_until = until;
-      tell(k.members, HealthChange::Kind::key_quarantined, k.pool, {}, true, end_of(until), pending);
-    }
-  }
-  deliver(pending);
+    if (until <= k.quarantined_until) return;
+    k.quarantined_until = until;
+    tell(k.members, HealthChange::Kind::key_quarantined, k.pool, {}, true, end_of(until), pending);
+  });
 }
 
 void Memory::mark_missing(const ModelId& model, HealthTime now, HealthTime until) {
-  std::vector<Pending> pending;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    expire(now, pending);
+  update(now, [&](std::vector<Pending>& pending) {
     ModelEntry& m = models_[model.index];
-    if (until > m.missing_until) {
-      m.missing_until = until;
-      tell_model(m, HealthChange::Kind::model_missing, end_of(until), pending);
-    }
-  }
-  deliver(pending);
+    if (until <= m.missing_until) return;
+    m.missing_until = until;
+    tell_model(m, HealthChange::Kind::model_missing, end_of(until), pending);
+  });
 }
 
 void Memory::cool_route(const RouteId& route, HealthTime now, HealthTime until) {
-  std::vector<Pending> pending;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    expire(now, pending);
+  update(now, [&](std::vector<Pending>& pending) {
     RouteEntry& r = routes_[route.index];
-    if (until > r.cool_until && until > now) {
-      r.cool_until = until;
-      r.cool_end_told = false;
-      schedule({until, Subject::route, route.index}, r.members, now);
-      tell_route(r, HealthChange::Kind::cooldown_started, end_of(until), pending);
-    }
-  }
-  deliver(pending);
+    if (!start_cooldown(r.cool_until, r.cool_end_told, until, now)) return;
+    schedule({until, Subject::route, route.index}, r.members, now);
+    tell_route(r, HealthChange::Kind::cooldown_started, end_of(until), pending);
+  });
 }
 
 void Memory::cool_model(const ModelId& model, HealthTime now, HealthTime until) {
-  std::vector<Pending> pending;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    expire(now, pending);
+  update(now, [&](std::vector<Pending>& pending) {
     ModelEntry& m = models_[model.index];
-    if (until > m.cool_until && until > now) {
-      m.cool_until = until;
-      m.cool_end_told = false;
-      schedule({until, Subject::model, model.index}, m.members, now);
-      tell_model(m, HealthChange::Kind::cooldown_started, end_of(until), pending);
-    }
-  }
-  deliver(pending);
+    if (!start_cooldown(m.cool_until, m.cool_end_told, until, now)) return;
+    schedule({until, Subject::model, model.index}, m.members, now);
+    tell_model(m, HealthChange::Kind::cooldown_started, end_of(until), pending);
+  });
 }
 
 void Memory::record_success(const RouteId& route, HealthTime now) {
@@ -609,6 +615,7 @@ HealthStore::BudgetVerdict Memory::take_budget(const KeyId& key, HealthTime now)
   BudgetLog& log = keys_[key.index].budget;
   const RateBudget& budget = log.budget;
   if (!budget.enabled()) return {};
+  now = log.ordered(now);
   const auto window = std::chrono::duration_cast<Wall::duration>(budget.window);
   log.forget_before(now - window);
   if (budget.requests > 0 && static_cast<std::int64_t>(log.starts.size()) >= budget.requests) {
@@ -630,6 +637,7 @@ void Memory::spend_tokens(const KeyId& key, std::int64_t tokens, HealthTime now)
   std::lock_guard<std::mutex> lock(mutex_);
   BudgetLog& log = keys_[key.index].budget;
   if (log.budget.tokens <= 0 || tokens <= 0) return;
+  now = log.ordered(now);
   log.forget_before(now - std::chrono::duration_cast<Wall::duration>(log.budget.window));
   log.spent.emplace_back(now, tokens);
   log.spent_total += tokens;

@@ -125,6 +125,7 @@ struct RedisHealthStore::State {
   // later, and written back after the server was lost (restarted or flushed).
   std::mutex facts_mutex;
   std::unordered_map<std::string, Fact> facts;  ///< by Redis key
+  std::size_t facts_after_last_look = 0;
 
   // The writer's queue.
   struct Write {
@@ -215,12 +216,23 @@ struct RedisHealthStore::State {
 
   // --- learning here, telling the fleet ---
 
+  // Under facts_mutex: once the map has doubled since the last look, facts whose deadline passed
+  // (and closed breakers) go, so it holds what is true now, amortized O(1) per fact.
+  void forget_passed(HealthTime at) {
+    if (facts.size() < 2 * facts_after_last_look + 64) return;
+    for (auto it = facts.begin(); it != facts.end();) {
+      it = it->second.until == HealthTime{} || it->second.until <= at ? facts.erase(it) : std::next(it);
+    }
+    facts_after_last_look = facts.size();
+  }
+
   // A fact this process learned: remembered, and written through unless it already passed.
   void learned(Fact fact, HealthTime at) {
     if (fact.until != HealthTime{} && fact.until <= at) return;
     std::string key = key_name(fact);
     {
       std::lock_guard<std::mutex> lock(facts_mutex);
+      forget_passed(at);
       auto [it, added] = facts.try_emplace(key, fact);
       if (!added) {
         if (fact.until != HealthTime{} && it->second.until != HealthTime{} && it->second.until >= fact.until) return;
@@ -451,8 +463,8 @@ struct RedisHealthStore::State {
     if (ttl <= 0 && f.kind != Fact::Kind::breaker) return;
     {
       std::lock_guard<std::mutex> lock(facts_mutex);
-      Fact& known = facts[key_name(f)];
-      known = f;
+      forget_passed(at);
+      facts[key_name(f)] = f;
     }
     ++remote_updates;
     apply_locally(f, at);

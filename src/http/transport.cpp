@@ -121,6 +121,7 @@ struct Exchange::State {
       // hints, content type), so a 2xx answer keeps none but its request id.
       s->response.headers.clear();
       s->response.request_id.clear();
+      s->response.rate_limits.clear();
       int status = 0;
       if (const auto space = line.find(' '); space != std::string_view::npos && line.size() >= space + 4) {
         std::from_chars(line.data() + space + 1, line.data() + space + 4, status);
@@ -131,6 +132,15 @@ struct Exchange::State {
     if (s->response.request_id.empty()) {
       if (const std::size_t value_at = request_id_value_at(line)) {
         s->response.request_id = std::string(header_value(line.substr(value_at)).substr(0, 128));
+      }
+    }
+    RateLimitLines::Family family{};
+    std::size_t rest_at = 0;
+    if (RateLimitLines::classify(line, family, rest_at)) {
+      const std::size_t colon = line.find(':', rest_at);
+      if (colon != std::string_view::npos) {
+        s->response.rate_limits.add(family, line.substr(rest_at, colon - rest_at),
+                                    header_value(line.substr(colon + 1)));
       }
     }
     if (!s->keep_headers) return n;
@@ -197,6 +207,57 @@ curl_slist* make_slist(const std::vector<std::string>& headers) {
 }
 
 }  // namespace
+
+namespace {
+
+// Whether @p name starts with @p lower (lower-case letters, digits and '-'), in any case.
+// HTTP/2 names are lower-case already: one memcmp then.
+bool starts_with_any_case(std::string_view name, std::string_view lower) noexcept {
+  if (name.size() < lower.size()) return false;
+  if (std::char_traits<char>::compare(name.data(), lower.data(), lower.size()) == 0) return true;
+  for (std::size_t i = 0; i < lower.size(); ++i) {
+    if ((name[i] | 0x20) != lower[i]) return false;  // exact for letters, digits and '-'
+  }
+  return true;
+}
+
+}  // namespace
+
+bool RateLimitLines::classify(std::string_view name, Family& family, std::size_t& rest_at) noexcept {
+  if (name.empty()) return false;
+  switch (name[0] | 0x20) {
+    case 'x':
+      family = Family::x_ratelimit;
+      rest_at = 12;
+      return starts_with_any_case(name, "x-ratelimit-");
+    case 'a':
+      family = Family::anthropic_ratelimit;
+      rest_at = 20;
+      return starts_with_any_case(name, "anthropic-ratelimit-");
+    case 'd':
+      // "date" is the whole name: "date:" on a header line, nothing more in a bare name.
+      family = Family::date;
+      rest_at = 4;
+      return starts_with_any_case(name, "date") && (name.size() == 4 || name[4] == ':');
+    default: return false;
+  }
+}
+
+bool RateLimitLines::add(Family family, std::string_view rest, std::string_view value) noexcept {
+  if (count_ >= max_lines || rest.size() + value.size() > capacity - used_) return false;
+  Span& span = spans_[count_++];
+  span.at = used_;
+  span.rest_size = static_cast<std::uint16_t>(rest.size());
+  span.value_size = static_cast<std::uint16_t>(value.size());
+  span.family = family;
+  char* out = text_ + used_;
+  // Lower case by one bit: exact for the letters, digits and '-' these names are made of (a
+  // name with anything else matches no rule of the reader either way).
+  for (char c : rest) *out++ = static_cast<char>(c | 0x20);
+  std::copy(value.begin(), value.end(), out);
+  used_ = static_cast<std::uint16_t>(used_ + rest.size() + value.size());
+  return true;
+}
 
 HeaderList::HeaderList(const std::vector<std::string>& headers) : list_(make_slist(headers)) {}
 HeaderList::~HeaderList() { curl_slist_free_all(static_cast<curl_slist*>(list_)); }

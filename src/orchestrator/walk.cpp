@@ -149,8 +149,11 @@ Walk::Step Walk::next() {
     if (engine_.now() >= deadline_) {
       cut_by_deadline_ = true;
       move_on(Next::next_key);
-    } else {
+    } else if (take_budget()) {
       return attempt();
+    } else {
+      retry_ = 0;  // the key's budget is spent: the next key, and this one again after its window
+      ++n_;
     }
   }
 
@@ -163,14 +166,19 @@ Walk::Step Walk::next() {
         break;
       }
       const HealthTime wall = engine_.health_now();
-      const auto earliest = engine_.health->earliest_cooldown_end(engine_.routes, wall);
+      // A spent budget comes back like a cooldown: whichever ends first.
+      auto earliest = engine_.health->earliest_cooldown_end(engine_.routes, wall);
+      if (budget_until_ && (!earliest || *budget_until_ < *earliest)) earliest = budget_until_;
       if (!earliest) break;
-      const milliseconds wait = until(*earliest, wall);
+      const milliseconds wait = std::max(until(*earliest, wall), milliseconds(0));
       if (wait > max_wait_ || t + wait >= deadline_) break;
       ++pass_;
       pool_ = model_ = n_ = 0;
       model_checked_ = false;
-      logger.debug("[{}] every usable combination is cooling down; waiting {} ms", id_, wait.count());
+      logger.debug("[{}] every usable combination is cooling down{}; waiting {} ms", id_,
+                   budget_spent_.empty() ? "" : " or out of rate budget", wait.count());
+      budget_until_.reset();
+      budget_spent_.clear();
       return Step::sleep_for(wait);
     }
     const Engine::Pool& pool = engine_.pools[pool_];
@@ -227,6 +235,10 @@ Walk::Step Walk::next() {
       break;
     }
     retry_ = 0;
+    if (!take_budget()) {
+      ++n_;  // not done: the key comes back when its window moves on
+      continue;
+    }
     return attempt();
   }
   if (cut_by_deadline_) reason_ = "request deadline exceeded";
@@ -261,8 +273,15 @@ void Walk::succeeded(Response response, TimePoint start) {
   record(std::move(a), start, end);
   if (breaker_pending_ && *breaker_pending_ == std::make_pair(pool_, model_)) breaker_pending_.reset();
   settle_breaker();  // another model failed this request before this one answered
-  engine_.health->record_success(engine_.route_id(pool_, model_, key_), engine_.health_now());
+  const HealthTime wall = engine_.health_now();
+  engine_.health->record_success(engine_.route_id(pool_, model_, key_), wall);
   engine_.throttle.on_success();
+  if (pool.config.rate_budget.tokens > 0) {
+    const Usage& u = response.usage;
+    const std::int64_t tokens = u.total_tokens > 0 ? u.total_tokens : u.prompt_tokens + u.completion_tokens;
+    if (tokens > 0) engine_.health->spend_tokens(engine_.routes.pools[pool_].keys[key_], tokens, wall);
+  }
+  if (!response.rate_limits.empty()) learn_rate_limits(response.rate_limits, wall);
   if (prefilling_) response.text.insert(0, delivered_);  // the caller holds the start already
   response.pool = pool.config.name;
   response.key_label = pool.config.keys[key_].label;
@@ -463,6 +482,36 @@ bool Walk::on_failure(const Error& e, Next& next) {
   }
 }
 
+bool Walk::take_budget() {
+  const Engine::Pool& pool = engine_.pools[pool_];
+  if (!pool.config.rate_budget.enabled()) return true;
+  const auto verdict = engine_.health->take_budget(engine_.routes.pools[pool_].keys[key_], engine_.health_now());
+  if (verdict.granted) return true;
+  const auto spent = std::make_pair(pool_, key_);
+  if (std::find(budget_spent_.begin(), budget_spent_.end(), spent) == budget_spent_.end()) budget_spent_.push_back(spent);
+  if (!budget_until_ || verdict.until < *budget_until_) budget_until_ = verdict.until;
+  log().debug("[{}] skipping {} {} with {}: its rate budget is spent for {} ms", id_, pool.config.name,
+              pool.config.models[model_], pool.config.keys[key_].label,
+              std::max(until(verdict.until, engine_.health_now()), milliseconds(0)).count());
+  return false;
+}
+
+void Walk::learn_rate_limits(const RateLimitStatus& limits, HealthTime now) {
+  // The later of the exhausted buckets' resets: until then the provider would refuse.
+  std::optional<milliseconds> wait;
+  for (const RateLimitBucket* bucket : {&limits.requests, &limits.tokens}) {
+    if (bucket->remaining && *bucket->remaining == 0 && bucket->reset && bucket->reset->count() > 0 &&
+        (!wait || *bucket->reset > *wait)) {
+      wait = bucket->reset;
+    }
+  }
+  if (!wait) return;
+  const Engine::Pool& pool = engine_.pools[pool_];
+  engine_.health->cool_route(engine_.route_id(pool_, model_, key_), now, now + *wait);
+  log().debug("[{}] {} {} with {} has no rate limit left: cooling it for {} ms", id_, pool.config.name,
+              pool.config.models[model_], pool.config.keys[key_].label, wait->count());
+}
+
 void Walk::settle_breaker() {
   if (!breaker_pending_) return;
   const auto [pool, model] = *breaker_pending_;
@@ -478,8 +527,16 @@ void Walk::release_trial() {
 void Walk::finish_exhausted(std::string_view reason) {
   finished_ = true;
   const HealthTime wall = engine_.health_now();
+  std::optional<HealthTime> soonest = engine_.health->earliest_cooldown_end(engine_.routes, wall);
+  if (budget_until_ && (!soonest || *budget_until_ < *soonest)) soonest = budget_until_;
   std::optional<milliseconds> earliest;
-  if (auto e = engine_.health->earliest_cooldown_end(engine_.routes, wall)) earliest = until(*e, wall);
+  if (soonest) earliest = std::max(until(*soonest, wall), milliseconds(0));
+  std::string why(reason);
+  if (!budget_spent_.empty()) {
+    const std::size_t keys = budget_spent_.size();
+    why += "; the rate budget of " + std::to_string(keys) + (keys == 1 ? " key" : " keys") + " is spent";
+  }
+  reason = why;
   std::vector<AllModelsFailedError> pool_failures;
   for (const Engine::Pool& pool : engine_.pools) {
     std::vector<Attempt> mine;

@@ -90,6 +90,14 @@ class Walk {
   /// Learns from a non-transient failure; returns true when the error must stop the walk.
   bool on_failure(const Error& e, Next& next);
   void finish_exhausted(std::string_view reason);
+  /// Takes one attempt from the current key's rate budget when its pool has one (no store call
+  /// otherwise); refused: remembers when it frees and returns false.
+  bool take_budget();
+  /// What an answer's rate-limit headers say: a bucket with nothing left cools the route until
+  /// its reset, before the provider has to answer 429.
+  void learn_rate_limits(const RateLimitStatus& limits, HealthTime now);
+  std::optional<HealthTime> budget_until_;  ///< this pass: the soonest a refused budget frees
+  std::vector<std::pair<std::size_t, std::size_t>> budget_spent_;  ///< this pass: (pool, key) refused
   /// Counts a request failure for the model that failed transiently and did not answer.
   void settle_breaker();
   std::optional<std::pair<std::size_t, std::size_t>> breaker_pending_;  ///< (pool, model)

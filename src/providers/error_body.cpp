@@ -6,6 +6,7 @@
 #include "logging.hpp"
 #include "masking.hpp"
 #include "polyrouter/mask.hpp"
+#include "providers/rate_limit_headers.hpp"
 #include "providers/registry.hpp"
 #include "retry_hints.hpp"
 
@@ -105,6 +106,11 @@ std::string provider_request_id(const HttpResponse& response, const CallOptions&
 std::string take_provider_request_id(HttpResponse& response, const CallOptions& options) {
   if (may_need_redaction(response.request_id, options.api_key)) return redact(response.request_id, options.api_key);
   return std::move(response.request_id);
+}
+
+void take_exchange_facts(HttpResponse& response, const CallOptions& options, Response& answer) {
+  answer.provider_request_id = take_provider_request_id(response, options);
+  if (!response.rate_limits.empty()) answer.rate_limits = read_rate_limits(response.rate_limits);
 }
 
 std::string log_prefix(const CallOptions& options) {

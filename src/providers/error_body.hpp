@@ -40,6 +40,11 @@ std::string provider_request_id(const HttpResponse& response, const CallOptions&
 /// The same, moved out of @p response (its last reader): no copy when there is nothing to mask.
 std::string take_provider_request_id(HttpResponse& response, const CallOptions& options);
 
+/// What every answer takes from its exchange, on every path (complete, stream, both async):
+/// the provider's request id (take_provider_request_id) and what the rate-limit headers say
+/// about the key (Response::rate_limits).
+void take_exchange_facts(HttpResponse& response, const CallOptions& options, Response& answer);
+
 /// "[pr-42] " for log lines of a call the orchestrator makes; empty for a client used alone.
 std::string log_prefix(const CallOptions& options);
 

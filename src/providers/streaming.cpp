@@ -139,7 +139,7 @@ Response StreamExchange::finish(HttpResponse http) {
   }
   Response response = decoding_->finish(meta_, options_, cancelled_);
   response.skipped_events = skipped_events_;
-  response.provider_request_id = take_provider_request_id(meta_, options_);
+  take_exchange_facts(meta_, options_, response);
   return response;
 }
 

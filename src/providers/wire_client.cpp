@@ -27,7 +27,7 @@ std::shared_ptr<const HeaderList> WireCodec::cached_headers(const std::string& a
 
 Response WireCodec::answer(HttpResponse response, const CallOptions& options) const {
   Response answer = parse(response, options);
-  answer.provider_request_id = take_provider_request_id(response, options);
+  take_exchange_facts(response, options, answer);
   return answer;
 }
 

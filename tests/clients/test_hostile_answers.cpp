@@ -186,6 +186,18 @@ TEST_CASE("the key echoed in a Content-Type or an error code never reaches the e
   auto g = catch_as<Error>([&] { gemini.complete(pt::hello(), pt::options_for("gemini-2.5-flash", kKey, "KEY0")); });
   REQUIRE(g);
   require_no_key_in(*g);
+  // A key of no known shape is masked because it is the key, not because it looks like one
+  // (the ErrorInfo reason once reached provider_code masked by shape only).
+  const std::string shapeless = "Qm9vbGVhbkZsYWdzTm90QUtleVNoYXBl";
+  server.respond(Reply::json({{"error", {{"code", 400}, {"message", "bad"}, {"status", "INVALID_ARGUMENT"},
+                                         {"details", {{{"@type", "type.googleapis.com/google.rpc.ErrorInfo"},
+                                                       {"reason", shapeless}}}}}}},
+                             400));
+  auto s = catch_as<Error>(
+      [&] { gemini.complete(pt::hello(), pt::options_for("gemini-2.5-flash", shapeless, "KEY0")); });
+  REQUIRE(s);
+  CHECK_FALSE(pt::leaks_key(s->provider_code(), shapeless));
+  CHECK_FALSE(pt::leaks_key(s->what(), shapeless));
   server.respond(Reply::json({{"promptFeedback", {{"blockReason", kKey}}}}));
   auto b = catch_as<ContentFilteredError>(
       [&] { gemini.complete(pt::hello(), pt::options_for("gemini-2.5-flash", kKey, "KEY0")); });

@@ -133,6 +133,21 @@ TEST_CASE("Retry-After in seconds or as an IMF-fixdate", "[retry_hints]") {
   }
 }
 
+TEST_CASE("HTTP dates (date, Retry-After) read without a library call", "[retry_hints]") {
+  using polyrouter::detail::parse_http_date;
+  const auto seconds = [](const std::optional<double>& d) { return d ? static_cast<long long>(*d) : -1LL; };
+  CHECK(seconds(parse_http_date("Fri, 20 Mar 2026 19:59:59 GMT")) == 1774036799);
+  CHECK(seconds(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT")) == 0);
+  CHECK(seconds(parse_http_date("Tue, 29 Feb 2028 12:00:00 GMT")) == 1835438400);  // a leap day
+  CHECK(seconds(parse_http_date("Thu, 12 Feb 2026 22:38:03 GMT")) ==
+        std::chrono::system_clock::to_time_t(utc(2026, 2, 12, 22, 38, 3)));
+  for (const char* text : {"", "Fri, 20 Mar 2026", "Fri, 20 Foo 2026 19:59:59 GMT", "Fri, 2 Mar 2026 19:59:59 GMT",
+                           "Fri, 20 Mar 2026 25:59:59 GMT", "Fri 20 Mar 2026 19:59:59 GMT", "2026-03-20T19:59:59Z"}) {
+    INFO('"' << text << '"');
+    CHECK_FALSE(parse_http_date(text).has_value());
+  }
+}
+
 TEST_CASE("Waits embedded in provider messages", "[retry_hints]") {
   CHECK(ms(hint_in_message("Rate limit reached for model `llama-3.3-70b-versatile` in organization `org_01` "
                            "service tier `on_demand` on tokens per minute (TPM): Limit 12000, Used 4437, Requested "

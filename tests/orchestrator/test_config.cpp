@@ -26,7 +26,8 @@ struct Sandbox {
     dir = mkdtemp(pattern);
     // Start from a clean slate whatever the machine's environment holds.
     for (const char* prefix : {"GROQ", "GEMINI", "CEREBRAS", "ANTHROPIC", "OPENAI", "LOCAL"}) {
-      for (const char* suffix : {"_API_KEY", "_API_KEY0", "_API_KEY1", "_API_KEY2", "_API_KEY3", "_API_KEY7", "_BASE_URL"}) {
+      for (const char* suffix : {"_API_KEY", "_API_KEY0", "_API_KEY1", "_API_KEY2", "_API_KEY3", "_API_KEY7", "_BASE_URL",
+                                 "_REQUESTS_PER_MINUTE", "_TOKENS_PER_MINUTE"}) {
         unset(std::string(prefix) + suffix);
       }
     }
@@ -364,4 +365,82 @@ TEST_CASE("the config file sets stream recovery, per pool too, and the lasting c
   }
   CHECK_THROWS_WITH(config_from_env(box.options("", box.write("bad.json", R"({"stream_recovery": "retry"})"))),
                     Catch::Contains("field 'stream_recovery' must be \"restart\", \"continue_partial\" or \"surface\""));
+}
+
+TEST_CASE("rate budgets come from the config file and the environment, the environment winning", "[config][budget]") {
+  Sandbox box;
+  box.set("GROQ_API_KEY0", "g0");
+  box.set("CEREBRAS_API_KEY0", "c0");
+  box.set("GEMINI_API_KEY0", "m0");
+  box.set("LOCAL_API_KEY0", "l0");
+  const std::string path = box.write("polyrouter.json", R"({
+    "provider_order": ["groq", "cerebras", "gemini", "local"],
+    "providers": {
+      "groq": {"rate_budget": {"requests_per_minute": 30, "tokens_per_minute": 6000}},
+      "cerebras": {"rate_budget": {"tokens_per_minute": 60000}}
+    },
+    "openai_compatible": [{"name": "local", "base_url": "http://127.0.0.1:8080/v1", "models": ["q"],
+                           "rate_budget": {"requests_per_minute": 5}}]
+  })");
+  box.set("CEREBRAS_REQUESTS_PER_MINUTE", "100");
+  box.set("GEMINI_TOKENS_PER_MINUTE", "250000");
+  const OrchestratorConfig c = config_from_env(box.options("", path));
+  REQUIRE(c.pools.size() == 4);
+  CHECK(c.pools[0].rate_budget.requests == 30);
+  CHECK(c.pools[0].rate_budget.tokens == 6000);
+  CHECK(c.pools[0].rate_budget.window == std::chrono::minutes(1));
+  CHECK(c.pools[1].rate_budget.requests == 100);  // from the environment
+  CHECK(c.pools[1].rate_budget.tokens == 60000);  // from the file
+  CHECK(c.pools[2].rate_budget.requests == 0);
+  CHECK(c.pools[2].rate_budget.tokens == 250000);
+  CHECK(c.pools[3].rate_budget.requests == 5);
+  box.set("GROQ_REQUESTS_PER_MINUTE", "7");
+  CHECK(config_from_env(box.options("", path)).pools[0].rate_budget.requests == 7);
+  box.unset("GROQ_REQUESTS_PER_MINUTE");
+  box.unset("CEREBRAS_REQUESTS_PER_MINUTE");
+  box.unset("GEMINI_TOKENS_PER_MINUTE");
+  // No budget anywhere: none.
+  CHECK_FALSE(config_from_env(box.options()).pools[0].rate_budget.enabled());
+}
+
+TEST_CASE("a bad rate budget is a ConfigError naming the setting", "[config][budget]") {
+  OrchestratorConfig defaults;
+  auto message = [&](const std::string& text) {
+    try {
+      detail::parse_config(text, "conf.json", defaults);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(message(R"({"providers": {"groq": {"rate_budget": {"requests_per_minute": 0}}}})"),
+             Catch::Contains("'providers.groq.rate_budget.requests_per_minute' must be an integer >= 1"));
+  CHECK_THAT(message(R"({"providers": {"groq": {"rate_budget": {"tokens_per_minute": "lots"}}}})"),
+             Catch::Contains("'providers.groq.rate_budget.tokens_per_minute' must be an integer >= 1"));
+  CHECK_THAT(message(R"({"providers": {"groq": {"rate_budget": {"rpm": 5}}}})"),
+             Catch::Contains("'providers.groq.rate_budget.rpm' is not a known setting"));
+  CHECK_THAT(message(R"({"providers": {"groq": {"rate_budget": {}}}})"),
+             Catch::Contains("'providers.groq.rate_budget' must set requests_per_minute or tokens_per_minute"));
+  CHECK_THAT(message(R"({"providers": {"groq": {"rate_budget": 30}}})"),
+             Catch::Contains("'providers.groq.rate_budget' must be an object"));
+  CHECK(message(R"({"providers": {"groq": {"rate_budget": {"requests_per_minute": 30}}}})") == "no error");
+
+  Sandbox box;
+  box.set("GROQ_API_KEY0", "g0");
+  for (const char* bad : {"", "ten", "-5", "0", "1.5", "30 ", "99999999999"}) {
+    INFO("'" << bad << "'");
+    box.set("GROQ_REQUESTS_PER_MINUTE", bad);
+    const auto error = [&] {
+      try {
+        config_from_env(box.options());
+      } catch (const ConfigError& e) {
+        return std::string(e.what());
+      }
+      return std::string("no error");
+    }();
+    CHECK_THAT(error, Catch::Contains("GROQ_REQUESTS_PER_MINUTE must be a whole number"));
+  }
+  box.unset("GROQ_REQUESTS_PER_MINUTE");
+  box.set("GROQ_TOKENS_PER_MINUTE", "x");
+  CHECK_THROWS_WITH(config_from_env(box.options()), Catch::Contains("GROQ_TOKENS_PER_MINUTE"));
 }

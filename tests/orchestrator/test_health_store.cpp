@@ -249,8 +249,8 @@ TEST_CASE("the earliest reset is right among thousands of entries, as time passe
 
 TEST_CASE("the earliest reset counts only the asking registration's routes", "[orchestrator][health_store]") {
   InMemoryHealthStore store;
-  PoolRoutes a{"groq", {"m"}, {{KeyFingerprint::of("s", "key-a"), "A"}}};
-  PoolRoutes b{"groq", {"m"}, {{KeyFingerprint::of("s", "key-b"), "B"}}};
+  PoolRoutes a{"groq", {"m"}, {{KeyFingerprint::of("s", "key-a"), "A"}}, {}};
+  PoolRoutes b{"groq", {"m"}, {{KeyFingerprint::of("s", "key-b"), "B"}}, {}};
   const RouteTable ta = store.register_routes({a}, {}, {});
   const RouteTable tb = store.register_routes({b}, {}, {});
   store.cool_route(ta.route(0, 0, 0), t0, t0 + 5s);
@@ -354,8 +354,8 @@ TEST_CASE("a shared store tells each registration under its own labels, and none
   InMemoryHealthStore store;
   Heard first, second;
   const KeyFingerprint key = KeyFingerprint::of("s", "the-key");
-  const RouteTable a = store.register_routes({PoolRoutes{"groq", {"m"}, {{key, "MINE"}}}}, {}, first.listener());
-  const RouteTable b = store.register_routes({PoolRoutes{"groq", {"m"}, {{key, "THEIRS"}}}}, {}, second.listener());
+  const RouteTable a = store.register_routes({PoolRoutes{"groq", {"m"}, {{key, "MINE"}}, {}}}, {}, first.listener());
+  const RouteTable b = store.register_routes({PoolRoutes{"groq", {"m"}, {{key, "THEIRS"}}, {}}}, {}, second.listener());
   store.quarantine_key(a.pools[0].keys[0], t0, health_forever);  // learned through a...
   CHECK(store.check_route(b.route(0, 0, 0), t0).state == KeyState::quarantined);  // ...known to b
   auto heard_a = first.take(), heard_b = second.take();
@@ -604,7 +604,7 @@ TEST_CASE("threads of two orchestrators share one store while another reads it",
   Orchestrator second(config_for({"busy-key", "bad-key", "ok-key"}));
   // A third registration only listens, to the bad key, as an observer of the shared store would.
   const RouteTable watcher = shared->register_routes(
-      {PoolRoutes{"groq", {"m"}, {{KeyFingerprint::of("fleet", "bad-key"), "WATCHED"}}}}, {},
+      {PoolRoutes{"groq", {"m"}, {{KeyFingerprint::of("fleet", "bad-key"), "WATCHED"}}, {}}}, {},
       [&](const HealthChange& c) {
         if (c.kind == Kind::key_quarantined && c.key_label == "WATCHED") ++told;
       });
@@ -640,4 +640,81 @@ TEST_CASE("threads of two orchestrators share one store while another reads it",
   CHECK(sim.hits("groq", "busy-key") <= static_cast<std::size_t>(2 * threads_each));
   CHECK(told == 1);  // learned once, by whichever thread was first; the others changed nothing
   CHECK(second.health().pools[0].keys[1].state == KeyHealth::State::quarantined);
+}
+
+TEST_CASE("a rate budget is exact: no window holds more than it grants, and it grants all it may, under 8 threads",
+          "[orchestrator][health_store][budget][concurrency]") {
+  constexpr int budget = 5;
+  constexpr auto window = 100ms;
+  constexpr int threads = 8, takes_per_thread = 2, phases = 150;
+  InMemoryHealthStore store;
+  std::vector<PoolRoutes> pools = test::shape({{1, 1}});
+  pools[0].budget.requests = budget;
+  pools[0].budget.window = window;
+  const RouteTable table = store.register_routes(pools, {}, {});
+  const KeyId key = table.pools[0].keys[0];
+
+  // Each phase, every thread takes at the same instant; between phases time moves on by a
+  // random step, so windows cut across phases in every way. The log is what was granted when.
+  std::mt19937 random(16);
+  std::uniform_int_distribution<int> step_ms(1, 60);
+  HealthTime now = test::t0;
+  std::vector<std::pair<HealthTime, int>> granted;  // (time, grants at that time)
+  for (int phase = 0; phase < phases; ++phase) {
+    now += std::chrono::milliseconds(step_ms(random));
+    std::atomic<int> grants{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&] {
+        for (int i = 0; i < takes_per_thread; ++i) grants += store.take_budget(key, now).granted ? 1 : 0;
+      });
+    }
+    for (auto& t : pool) t.join();
+    granted.emplace_back(now, grants.load());
+  }
+  store.unregister_routes(table);
+
+  // Brute force over the log: every window starting at a grant holds at most the budget, and
+  // each phase got exactly what its window had left (a budget that under-grants is wrong too).
+  int total = 0;
+  for (std::size_t i = 0; i < granted.size(); ++i) {
+    int in_window = 0;      // [t_i, t_i + window)
+    int before = 0;         // (t_i - window, t_i), granted in earlier phases
+    for (std::size_t j = 0; j < granted.size(); ++j) {
+      if (granted[j].first >= granted[i].first && granted[j].first < granted[i].first + window) {
+        in_window += granted[j].second;
+      }
+      if (j < i && granted[j].first > granted[i].first - window) before += granted[j].second;
+    }
+    INFO("phase " << i);
+    CHECK(in_window <= budget);
+    CHECK(granted[i].second == std::min(threads * takes_per_thread, budget - before));
+    total += granted[i].second;
+  }
+  CHECK(total > budget * 10);  // the windows moved on many times
+}
+
+TEST_CASE("a refused budget says when it frees; tokens count from spend_tokens", "[orchestrator][health_store][budget]") {
+  InMemoryHealthStore store;
+  std::vector<PoolRoutes> pools = test::shape({{1, 2}});
+  pools[0].budget.requests = 2;
+  pools[0].budget.tokens = 100;
+  pools[0].budget.window = 10s;
+  const RouteTable table = store.register_routes(pools, {}, {});
+  const KeyId a = table.pools[0].keys[0], b = table.pools[0].keys[1];
+  CHECK(store.take_budget(a, t0).granted);
+  CHECK(store.take_budget(a, t0 + 3s).granted);
+  const auto refused = store.take_budget(a, t0 + 4s);
+  CHECK_FALSE(refused.granted);
+  CHECK(refused.until == t0 + 10s);
+  CHECK(store.take_budget(a, t0 + 10s).granted);  // the first take left its window
+  // Tokens: refused once the window's answers used them, until enough of them left it.
+  CHECK(store.take_budget(b, t0).granted);
+  store.spend_tokens(b, 60, t0);
+  store.spend_tokens(b, 60, t0 + 2s);
+  const auto spent = store.take_budget(b, t0 + 3s);
+  CHECK_FALSE(spent.granted);
+  CHECK(spent.until == t0 + 10s);  // then 60 are left in the window: under 100
+  CHECK(store.take_budget(b, t0 + 10s).granted);
+  store.unregister_routes(table);
 }

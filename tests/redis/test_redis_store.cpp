@@ -601,7 +601,7 @@ TEST_CASE("POLYROUTER_REDIS_URL and polyrouter.json's health_store configure a s
 TEST_CASE("a Redis Cluster: entries live on the masters their hash tags name, and every store sees them all",
           "[redis][cluster]") {
   RedisServerOptions node;
-  node.extra_args = {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"};
+  node.cluster = true;
   RedisServer n1(node), n2(node), n3(node);
   const std::string create = "redis-cli --cluster create 127.0.0.1:" + std::to_string(n1.port()) + " 127.0.0.1:" +
                              std::to_string(n2.port()) + " 127.0.0.1:" + std::to_string(n3.port()) +

@@ -354,6 +354,7 @@ RedisServer::RedisServer(RedisServerOptions options) : options_(std::move(option
     for (int tries = 0;; ++tries) {
       port_ = free_port();
       tls_port_ = options_.tls ? free_port() : 0;
+      cluster_port_ = options_.cluster ? free_port() : 0;
       try {
         start();
         break;
@@ -393,7 +394,11 @@ void RedisServer::start() {
                              "--tls-key-file", folder_ + "/server.key", "--tls-ca-cert-file", ca_file_,
                              "--tls-auth-clients", "no"});
   }
-  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  if (options_.cluster) {
+    // The bus defaults to port + 10000, past 65535 for the ports free_port() often gives.
+    argv.insert(argv.end(), {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                             "--cluster-node-timeout", "2000", "--cluster-port", std::to_string(cluster_port_)});
+  }
   pid_ = Spawner::instance().spawn(argv, folder_ + "/redis.stdout");
   if (pid_ <= 0) throw RedisServerError("[redis_server] could not start redis-server");
   paused_ = false;

@@ -44,7 +44,7 @@ constexpr std::array<std::pair<Behavior, std::string_view>, 19> kBehaviors{{
 
 // Fields every rule may carry, whatever its behavior.
 const std::set<std::string, std::less<>> kCommonFields{
-    "provider", "key", "model", "behavior", "times", "latency_ms", "description"};
+    "provider", "key", "model", "behavior", "times", "latency_ms", "description", "rate_limit"};
 
 // Fields that only make sense for some behaviors; anything else is rejected so that, say,
 // "retry_after_s" on a server_error rule is caught instead of silently ignored.
@@ -174,6 +174,24 @@ Rule parse_rule(const json& value, const std::string& where) {
   if (value.contains("delay_ms")) {
     rule.delay = std::chrono::milliseconds(expect_integer(value["delay_ms"], field("delay_ms"), 0, 3'600'000));
   }
+  if (value.contains("rate_limit")) {
+    const auto& limit = value["rate_limit"];
+    if (!limit.is_object()) fail(field("rate_limit"), "expected an object {\"requests\": N, \"window_ms\": W}");
+    for (const auto& item : limit.items()) {
+      if (item.key() != "requests" && item.key() != "window_ms") {
+        fail(field("rate_limit") + "." + item.key(), "unknown field (expected requests or window_ms)");
+      }
+    }
+    if (!limit.contains("requests") || !limit.contains("window_ms")) {
+      fail(field("rate_limit"), "expected both requests and window_ms");
+    }
+    KeyRateLimit parsed;
+    parsed.requests = static_cast<std::size_t>(
+        expect_integer(limit["requests"], field("rate_limit") + ".requests", 1, 1'000'000'000));
+    parsed.window = std::chrono::milliseconds(
+        expect_integer(limit["window_ms"], field("rate_limit") + ".window_ms", 1, 86'400'000));
+    rule.rate_limit = parsed;
+  }
   if (value.contains("after_chunks")) {
     rule.after_chunks = static_cast<std::size_t>(
         expect_integer(value["after_chunks"], field("after_chunks"), 0, 1'000'000));
@@ -242,6 +260,7 @@ Scenario parse_scenario(const json& value) {
     if (!rules.is_array()) fail("rules", "expected an array of rule objects");
     for (std::size_t i = 0; i < rules.size(); ++i) {
       scenario.rules.push_back(parse_rule(rules[i], "rules[" + std::to_string(i) + "]"));
+      scenario.rules.back().index = i;
     }
   }
   if (value.contains("random_faults")) {

@@ -48,6 +48,12 @@ enum class Behavior {
 
 std::string_view behavior_name(Behavior behavior);
 
+/// A provider-like limit on each key a rule matches: at most `requests` in any `window`.
+struct KeyRateLimit {
+  std::size_t requests = 0;
+  std::chrono::milliseconds window{0};
+};
+
 struct Rule {
   // Match criteria; nullopt = any.
   std::optional<Provider> provider;
@@ -65,6 +71,8 @@ struct Rule {
   int status = 0;               // server_error, html_error, error_in_stream (default per behavior)
   std::size_t after_chunks = 1;  // stream_cut, error_in_stream, stream_stall, malformed_event
   std::chrono::milliseconds delay{0};  // slow_first_token, stream_stall
+  std::optional<KeyRateLimit> rate_limit;  // any behavior: over it, the provider's 429
+  std::size_t index = 0;                   // position in the scenario's rules
 
   bool matches(Provider p, std::string_view k, std::string_view m) const;
 };

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -13,6 +14,8 @@
 
 #include "hit_counter.hpp"
 #include "http_delivery.hpp"
+#include "key_limiter.hpp"
+#include "provider_wire.hpp"
 #include "request_reader.hpp"
 #include "responder.hpp"
 #include "scenario.hpp"
@@ -103,6 +106,7 @@ struct Simulator::Impl {
   std::shared_ptr<const detail::Scenario> scenario = std::make_shared<detail::Scenario>();
   detail::RuleBook rules;
   detail::HitCounter hits;
+  detail::KeyLimiter limits;
   std::uint64_t next_serial = 0;
 
   // Lets stop() cut latency waits short instead of waiting them out.
@@ -127,24 +131,32 @@ struct Simulator::Impl {
     std::lock_guard lock(mutex);
     hits.reset();
     rules.reset_uses();
+    limits.reset();
   }
 
   void serve(const httplib::Request& request, Call call, httplib::Response& response) {
     std::optional<detail::Rule> rule;
     std::shared_ptr<const detail::Scenario> current;
+    std::optional<detail::KeyLimiter::Verdict> limit;
     {
       std::lock_guard lock(mutex);
+      const auto now = detail::KeyLimiter::Clock::now();
       call.serial = next_serial++;
-      hits.count(detail::provider_name(call.provider), call.key, call.model, request.remote_port);
+      hits.count(detail::provider_name(call.provider), call.key, call.model, request.remote_port, now);
       // Requests without credentials are refused before any rule is consulted (or used up).
       if (!call.key.empty()) rule = rules.take(call.provider, call.key, call.model);
+      if (rule && rule->rate_limit && !call.list_models) limit = limits.admit(*rule, call.provider, call.key, now);
       current = scenario;
       if (!call.key.empty() && !call.list_models) {
         rule = detail::with_random_fault(current->random_faults, call.serial, std::move(rule));
       }
     }
     if (rule && rule->latency.count() > 0) wait(rule->latency);
-    const detail::Reply reply = detail::respond(call, rule, *current);
+    detail::Reply reply = limit && !limit->admitted
+                              ? detail::wire_for(call.provider).rate_limited(
+                                    call.model, static_cast<double>(limit->reset.count()) / 1000.0, false)
+                              : detail::respond(call, rule, *current);
+    if (limit) detail::add_limit_headers(reply, call.provider, *limit);
     if (reply.delivery == detail::Reply::Delivery::reset) {
       detail::shutdown_connection(port, request.remote_port);
       return;
@@ -185,9 +197,22 @@ struct Simulator::Impl {
       serve(req, read_models_call(Provider::gemini, req), res);
     });
 
-    server.Get("/_sim/stats", [this](const Request&, Response& res) {
+    server.Get("/_sim/stats", [this](const Request& req, Response& res) {
+      std::optional<long long> window;
+      if (req.has_param("window_ms")) {
+        const std::string text = req.get_param_value("window_ms");
+        char* end = nullptr;
+        const long long ms = std::strtoll(text.c_str(), &end, 10);
+        if (text.empty() || *end != '\0' || ms <= 0) {
+          reply_json(res, 400, {{"error", "window_ms must be a positive integer of milliseconds"}});
+          return;
+        }
+        window = ms;
+      }
       std::lock_guard lock(mutex);
-      reply_json(res, 200, hits.stats());
+      json stats = hits.stats();
+      if (window) stats["max_hits_in_window"] = hits.windows(std::chrono::milliseconds(*window));
+      reply_json(res, 200, stats);
     });
     server.Post("/_sim/reset", [this](const Request&, Response& res) {
       reset();
@@ -281,6 +306,12 @@ std::size_t Simulator::hits(std::string_view provider, std::string_view key,
                             std::string_view model) const {
   std::lock_guard lock(impl_->mutex);
   return impl_->hits.hits(provider, key, model);
+}
+
+std::size_t Simulator::max_hits_in_window(std::string_view provider, std::string_view key,
+                                          std::chrono::milliseconds window) const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->hits.max_hits_in_window(provider, key, window);
 }
 
 void Simulator::stop() { impl_->stop(); }

@@ -4,6 +4,7 @@
 /// A loopback HTTP server that speaks the Groq, Cerebras, Gemini and Anthropic wire formats, scripted by a
 /// JSON scenario (see docs/simulator.md). Used by polyrouter's tests, examples and benchmarks.
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -47,6 +48,11 @@ class POLYROUTER_SIM_API Simulator {
   /// Hits matching every non-empty filter (empty = any). Models-list requests count with model "".
   std::size_t hits(std::string_view provider = {}, std::string_view key = {},
                    std::string_view model = {}) const;
+  /// The most requests of @p key at @p provider that any span of @p window held (requests
+  /// exactly @p window apart are not in one span), counted as they arrived; 0 for a key never
+  /// called. Exact, one pass over the key's arrivals.
+  std::size_t max_hits_in_window(std::string_view provider, std::string_view key,
+                                 std::chrono::milliseconds window) const;
   /// Stops serving; idempotent. In-flight latency waits are cut short.
   void stop();
 
