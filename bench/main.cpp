@@ -449,11 +449,15 @@ void report_case(Report& report, const std::string& name, const CaseRun& run) {
                   fixed(num(r, redis + "/store_commands_per_request"), 3), "0", "–", "report", "–"});
     }
   } else if (name == "redis_propagation") {
-    report.add({"10", "fleet, how stale",
-                "a fact learned by one `RedisHealthStore` until another's listener hears it (pub/sub through the "
-                "server; " + grouped(num(r, "/facts")) + " facts one at a time): median, p99 " +
-                    us(num(r, "/p99_us")) + ", max " + us(num(r, "/max_us")),
-                us(num(r, "/p50_us")), "–", "–", "report", "–"});
+    for (const std::string way : {"plain", "tls"}) {
+      const std::string at = "/" + way;
+      report.add({"10", way == "tls" ? "fleet, how stale (rediss://, a password)" : "fleet, how stale",
+                  "a fact learned by one `RedisHealthStore` until another's listener hears it (pub/sub through the "
+                  "server; " + grouped(num(r, at + "/facts")) + " facts one at a time): median, p99 " +
+                      us(num(r, at + "/p99_us")) + ", max " + us(num(r, at + "/max_us")) +
+                      "; the store's first write " + us(num(r, at + "/first_us")),
+                  us(num(r, at + "/p50_us")), "–", "–", "report", "–"});
+    }
   } else if (name == "rss_growth") {
     const double g = num(r, "/growth_kb");
     const double n_req = num(r, "/requests");

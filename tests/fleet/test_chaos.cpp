@@ -92,6 +92,9 @@ TEST_CASE("chaos: redis-server killed, restarted, paused and flushed mid-run, an
     CHECK(s["redis"]["outages"].get<long long>() >= 1);
     CHECK(s["redis"]["synced_at_end"] == true);
     CHECK(s["redis"]["connected"] == true);
+    // Takes went to the server while it was there, and to local memory while it was not.
+    CHECK(s["redis"]["budget_takes"].get<long long>() > 0);
+    CHECK(s["redis"]["budget_local"].get<long long>() > 0);
     // Each outage is logged once, as a warning; the password never is.
     const std::string log = w->error_output();
     INFO(log);
