@@ -22,7 +22,7 @@ parallel=${POLYROUTER_FUZZ_JOBS:-2}
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(openai_answer gemini_answer anthropic_answer error_classification sse retry_hints dotenv config)
+  targets=(openai_answer gemini_answer anthropic_answer error_classification sse retry_hints dotenv config redis)
 fi
 
 echo "== fuzz: configure and build (clang, address+undefined)" >&2

@@ -106,8 +106,8 @@ using HealthListener = std::function<void(const HealthChange&)>;
 ///
 /// The contract every implementation keeps:
 /// - **No waiting.** Every method returns without network or disk I/O and without waiting on
-///   anything but the store's own short lock: the walk calls them on a request's path, and on
-///   the event-loop thread. A remote store serves a local view, refreshes it in the background
+///   anything but the store's own short lock (take_budget() alone may run one bounded command):
+///   the walk calls them on a request's path, and on the event-loop thread. A remote store serves a local view, refreshes it in the background
 ///   (e.g. pub/sub) and writes what it learns through in the background.
 /// - **Thread-safe.** Any method may be called from any number of threads at once.
 /// - **Later deadlines win.** Learning a deadline never shortens one already set, atomically.

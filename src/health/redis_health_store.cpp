@@ -14,7 +14,6 @@
 #include <deque>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 #include <tuple>
@@ -22,6 +21,7 @@
 
 #include "health/redis/connection.hpp"
 #include "health/redis/endpoint.hpp"
+#include "health/redis/fact.hpp"
 #include "health/redis/nodes.hpp"
 #include "health/redis/scripts.hpp"
 #include "logging.hpp"
@@ -30,7 +30,6 @@
 namespace polyrouter {
 namespace detail::redis {  // named, not anonymous: State's members use these types
 using std::chrono::milliseconds;
-namespace scripts = detail::redis::scripts;
 
 // Every shared entry expires within this, whatever the local deadline ("forever" included).
 constexpr milliseconds max_shared_ttl = std::chrono::hours(24 * 7);
@@ -60,33 +59,6 @@ milliseconds left_until(HealthTime until, HealthTime now) {
   if (until <= now) return milliseconds(0);
   if (until == health_forever) return max_shared_ttl;
   return std::min(std::chrono::duration_cast<milliseconds>(until - now), max_shared_ttl);
-}
-
-// What a shared entry says, as written in Redis and on the channel.
-struct Fact {
-  enum class Kind { quarantine, missing, cool_route, cool_model, breaker };
-  Kind kind = Kind::quarantine;
-  std::string pool, model, fingerprint;
-  HealthTime until{};  ///< local time; HealthTime{} = cleared (a breaker closed)
-};
-
-const char* name_of(Fact::Kind kind) {
-  switch (kind) {
-    case Fact::Kind::quarantine: return "quarantine";
-    case Fact::Kind::missing: return "missing";
-    case Fact::Kind::cool_route: return "cool_route";
-    case Fact::Kind::cool_model: return "cool_model";
-    case Fact::Kind::breaker: return "breaker";
-  }
-  return "?";
-}
-
-std::optional<Fact::Kind> kind_named(std::string_view name) {
-  for (auto k : {Fact::Kind::quarantine, Fact::Kind::missing, Fact::Kind::cool_route, Fact::Kind::cool_model,
-                 Fact::Kind::breaker}) {
-    if (name == name_of(k)) return k;
-  }
-  return std::nullopt;
 }
 
 }  // namespace detail::redis
@@ -166,24 +138,8 @@ struct RedisHealthStore::State {
 
   // --- names ---
 
-  std::string key_name(const Fact& f) const {
-    const std::string& p = options.prefix;
-    switch (f.kind) {
-      case Fact::Kind::quarantine: return p + "{k:" + f.fingerprint + "}:quarantine:" + f.pool;
-      case Fact::Kind::cool_route: return p + "{k:" + f.fingerprint + "}:cool:" + f.pool + ":" + f.model;
-      case Fact::Kind::missing: return p + "{m:" + f.pool + ":" + f.model + "}:missing";
-      case Fact::Kind::cool_model: return p + "{m:" + f.pool + ":" + f.model + "}:cool";
-      case Fact::Kind::breaker: return p + "{m:" + f.pool + ":" + f.model + "}:breaker";
-    }
-    return p;
-  }
-
-  std::string describe(const Fact& f) const {
-    nlohmann::json meta{{"o", origin}, {"t", name_of(f.kind)}, {"p", f.pool}};
-    if (!f.model.empty()) meta["m"] = f.model;
-    if (!f.fingerprint.empty()) meta["f"] = f.fingerprint;
-    return meta.dump();
-  }
+  std::string key_name(const Fact& f) const { return detail::redis::key_name(f, options.prefix); }
+  std::string describe(const Fact& f) const { return detail::redis::describe(f, origin); }
 
   Fact key_fact(Fact::Kind kind, const KeyId& key, HealthTime until) const {
     std::lock_guard<std::mutex> lock(names_mutex);
@@ -448,16 +404,10 @@ struct RedisHealthStore::State {
 
   // Applies a fact told by @p description (JSON) with @p ttl ms left (0 = cleared).
   void apply_remote(std::string_view description, long long ttl, bool skip_own) {
-    const auto meta = nlohmann::json::parse(description, nullptr, false);
-    if (!meta.is_object()) return;
-    if (skip_own && meta.value("o", "") == origin) return;
-    const auto kind = kind_named(meta.value("t", ""));
-    if (!kind) return;
-    Fact f;
-    f.kind = *kind;
-    f.pool = meta.value("p", "");
-    f.model = meta.value("m", "");
-    f.fingerprint = meta.value("f", "");
+    std::string written_by;
+    auto fact = read_description(description, written_by);
+    if (!fact || (skip_own && written_by == origin)) return;
+    Fact& f = *fact;
     const HealthTime at = now();
     f.until = ttl > 0 ? at + std::chrono::duration_cast<HealthTime::duration>(milliseconds(ttl)) : HealthTime{};
     if (ttl <= 0 && f.kind != Fact::Kind::breaker) return;

@@ -654,3 +654,27 @@ TEST_CASE("a Redis Cluster: entries live on the masters their hash tags name, an
   Registered rl(late, routes);
   for (std::size_t k = 0; k < 6; ++k) CHECK(late.check_route(rl.route(0, k), now()).state == KeyState::quarantined);
 }
+
+TEST_CASE("anything else published on the fleet's channel is ignored, and the store listens on", "[redis][hostile]") {
+  RedisServer server;
+  RedisHealthStore a(options_for(server.url())), b(options_for(server.url()));
+  REQUIRE(a.wait_until_synced(seconds(5)));
+  REQUIRE(b.wait_until_synced(seconds(5)));
+  Registered ra(a, groq_routes()), rb(b, groq_routes());
+  const std::string fp0 = KeyFingerprint::of("fleet-secret", "gsk_first_key_value_0001").hex();
+  for (const std::string& junk :
+       {std::string("hello"), std::string("30000"), std::string("30000 not json"), std::string("30000 [1,2]"),
+        std::string(R"(30000 {"o":"x","t":"quarantine","p":5,"f":")") + fp0 + "\"}",  // a number for a name
+        std::string(R"(30000 {"t":["quarantine"],"p":"groq","f":")") + fp0 + "\"}",
+        std::string(R"(30000 {"t":"quarantine","p":"groq"})"),                       // about nobody
+        std::string(R"(-5 {"t":"quarantine","p":"groq","f":")") + fp0 + "\"}",      // a past deadline
+        std::string(R"(99999999999999999999999 {"t":"quarantine","p":"groq","f":")") + fp0 + "\"}",
+        std::string("30000 {\"t\":\"quarantine\",\"p\":\"gr\xff\xfeoq\",\"f\":\"x\"}")}) {
+    server.command({"PUBLISH", "polyrouter:events", junk});
+  }
+  // Still listening: a real fact from a arrives, and nothing above quarantined the key.
+  a.cool_route(ra.route(1, 1), now(), now() + seconds(30));
+  CHECK(eventually([&] { return b.check_route(rb.route(1, 1), now()).state == KeyState::cooling; }));
+  CHECK(b.check_route(rb.route(0, 0), now()).state == KeyState::usable);
+  CHECK(b.stats().connected);
+}
