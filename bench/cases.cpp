@@ -3,15 +3,21 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include <unistd.h>
+
 #include <polyrouter/sim/simulator.hpp>
+#include <polyrouter/redis_health_store.hpp>
 
 #include "baseline.hpp"
+#include "redis_server.hpp"
 #include "shapes.hpp"
 
 namespace bench {
@@ -614,12 +620,259 @@ json real_shapes_cpu(const Options& o, const std::string&) {
   return {{"variant", variant}, {"shape", name}, {"requests", n}};
 }
 
+// ---------------------------------------------------------------------------------------------
+// 9 + 10. The fleet's store: RedisHealthStore on a private redis-server (tests/support) against
+// the in-memory store, in the same run.
+
+constexpr const char* kFleetSecret = "bench-fleet-secret";
+
+std::shared_ptr<polyrouter::RedisHealthStore> redis_store(const polyrouter::test::RedisServer& redis) {
+  polyrouter::RedisStoreOptions options;
+  options.url = redis.url();
+  options.prefix = "bench:";
+  auto store = std::make_shared<polyrouter::RedisHealthStore>(options);
+  if (!store->wait_until_synced(std::chrono::seconds(10))) throw std::runtime_error("redis store: no sync in 10 s");
+  return store;
+}
+
+polyrouter::OrchestratorConfig fleet_config(const std::string& url, std::shared_ptr<polyrouter::HealthStore> store,
+                                            bool budget) {
+  polyrouter::OrchestratorConfig config = config_for(url, {kKey});
+  config.health_store = std::move(store);
+  config.key_fingerprint_secret = kFleetSecret;
+  // A budget no run reaches: every request takes from it (one script per request with Redis).
+  // A short window keeps the server's log of attempts (a sorted set) near a real budget's size.
+  if (budget) config.pools[0].rate_budget = {1000000000, 0, std::chrono::seconds(1)};
+  return config;
+}
+
+// CPU time (user + system) the server process @p pid has used, in seconds (/proc/PID/stat).
+double process_cpu_seconds_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {  // fields 3.. after "pid (comm)"
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) {
+      stime = std::stod(field);
+      break;
+    }
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+json healthy_redis(const Options& o, const std::string& url) {
+  const std::size_t per_round = count(o, 300, 20, true);
+  const int n_rounds = rounds(o, 41);
+  polyrouter::test::RedisServer redis;
+  auto store = redis_store(redis);
+  Orchestrator with_redis(fleet_config(url, store, false));
+  Orchestrator in_memory(fleet_config(url, nullptr, false));
+  for (std::size_t i = 0; i < count(o, 500, 10); ++i) {
+    check_answer(with_redis.request(kPrompt));
+    check_answer(in_memory.request(kPrompt));
+  }
+  std::uint64_t server_commands = 0;
+  std::uint64_t store_commands = 0;
+  std::size_t redis_requests = 0;
+  auto samples = alternate(
+      {{"redis",
+        [&] {
+          const std::uint64_t c0 = redis.commands_processed();
+          const std::uint64_t s0 = store->stats().commands;
+          auto m = timed(per_round, [&] { check_answer(with_redis.request(kPrompt)); });
+          server_commands += redis.commands_processed() - c0;
+          store_commands += store->stats().commands - s0;
+          redis_requests += per_round;
+          return m;
+        }},
+       {"memory", [&] { return timed(per_round, [&] { check_answer(in_memory.request(kPrompt)); }); }}},
+      n_rounds, o.variant);
+  json out = summarize(samples);
+  out["paired_ratio"] = paired_ratio(samples["redis"]["us"], samples["memory"]["us"]);
+  out["server_commands_per_request"] = static_cast<double>(server_commands) / static_cast<double>(redis_requests);
+  out["store_commands_per_request"] = static_cast<double>(store_commands) / static_cast<double>(redis_requests);
+  out["connected"] = store->stats().connected;
+  out["requests_per_round"] = per_round;
+  out["rounds"] = n_rounds;
+  return out;
+}
+
+json fleet_redis(const Options& o, const std::string& url) {
+  const std::size_t fleet_size = 100;
+  const std::size_t per_thread = count(o, 30, 2, true);
+  const int n_rounds = rounds(o, 7);
+  polyrouter::test::RedisServer redis;
+  // One orchestrator per thread, as 100 single-threaded replicas on one machine would run;
+  // each Redis-backed one with a store (and connections) of its own.
+  struct Fleet {
+    std::vector<std::shared_ptr<polyrouter::RedisHealthStore>> stores;
+    std::vector<std::unique_ptr<Orchestrator>> orchestrators;
+  };
+  auto build = [&](bool with_redis, bool budget) {
+    Fleet f;
+    for (std::size_t i = 0; i < fleet_size; ++i) {
+      std::shared_ptr<polyrouter::HealthStore> store;
+      if (with_redis) {
+        f.stores.push_back(redis_store(redis));
+        store = f.stores.back();
+      }
+      f.orchestrators.push_back(std::make_unique<Orchestrator>(fleet_config(url, store, budget)));
+    }
+    return f;
+  };
+  std::map<std::string, Fleet> fleets;
+  fleets.emplace("memory", build(false, false));
+  fleets.emplace("redis", build(true, false));
+  fleets.emplace("memory_budget", build(false, true));
+  fleets.emplace("redis_budget", build(true, true));
+
+  // Idle cost: what 200 connected stores send while nothing is asked of them.
+  const std::uint64_t idle0 = redis.commands_processed();
+  const auto idle_t0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(o.quick ? 0 : 2));
+  const double idle_seconds = seconds_since(idle_t0);
+  const double idle_commands_per_second =
+      idle_seconds > 0.1 ? static_cast<double>(redis.commands_processed() - idle0) / idle_seconds : 0.0;
+
+  // redis-server's CPU clock ticks in 10 ms steps: summed over every round of a variant, not
+  // taken per round.
+  std::map<std::string, std::pair<double, double>> server_cpu;  // variant → (seconds, requests)
+  auto round_of = [&](const std::string& name) {
+    Fleet& f = fleets.at(name);
+    return [&f, &redis, &server_cpu, per_thread, name] {
+      std::atomic<std::size_t> next{0};
+      auto sent = [&f] {
+        std::uint64_t total = 0;
+        for (const auto& store : f.stores) total += store->stats().commands;
+        return total;
+      };
+      const std::uint64_t sent0 = sent();
+      const std::uint64_t c0 = redis.commands_processed();
+      const double server_cpu0 = process_cpu_seconds_of(redis.pid());
+      auto m = threaded(f.orchestrators.size(), per_thread * f.orchestrators.size(), [&](std::size_t n) {
+        Orchestrator& orchestrator = *f.orchestrators[next++];
+        for (std::size_t i = 0; i < n; ++i) check_answer(orchestrator.request(kPrompt));
+      });
+      const double requests = static_cast<double>(per_thread * f.orchestrators.size());
+      m["server_commands_per_request"] = static_cast<double>(redis.commands_processed() - c0) / requests;
+      m["store_commands_per_request"] = static_cast<double>(sent() - sent0) / requests;
+      server_cpu[name].first += process_cpu_seconds_of(redis.pid()) - server_cpu0;
+      server_cpu[name].second += requests;
+      return m;
+    };
+  };
+  std::vector<Variant> variants;
+  for (const char* name : {"memory", "redis", "memory_budget", "redis_budget"}) variants.push_back({name, round_of(name)});
+  for (const Variant& v : variants) {
+    if (o.variant.empty() || o.variant == v.name) v.round();  // warm-up: threads, connections, caches
+  }
+  auto samples = alternate(variants, n_rounds, o.variant);
+  json out = summarize(samples);
+  out["paired_ratio"] = paired_ratio(samples["redis"]["rps"], samples["memory"]["rps"]);
+  out["paired_ratio_budget"] = paired_ratio(samples["redis_budget"]["rps"], samples["memory_budget"]["rps"]);
+  for (const auto& [name, cpu] : server_cpu) {
+    if (cpu.second > 0) out[name]["server_cpu_us"] = cpu.first * 1e6 / cpu.second;
+  }
+  std::uint64_t store_commands = 0;
+  std::uint64_t outages = 0;
+  for (const char* name : {"redis", "redis_budget"}) {
+    for (const auto& store : fleets.at(name).stores) {
+      const auto st = store->stats();
+      store_commands += st.commands;
+      outages += st.outages;
+    }
+  }
+  out["store_commands_total"] = store_commands;
+  out["outages"] = outages;
+  out["idle_commands_per_second"] = idle_commands_per_second;
+  out["orchestrators"] = fleet_size;
+  out["requests_per_round"] = per_thread * fleet_size;
+  out["rounds"] = n_rounds;
+  return out;
+}
+
+// How stale a process's view is: the time from one store learning a fact to another store's
+// listener hearing it (pub/sub through the server), measured fact by fact, on a plain and on a
+// TLS connection. The first fact is reported apart: it is the first thing the learner writes.
+json propagation_over(const Options& o, const polyrouter::test::RedisServerOptions& server_options) {
+  const std::size_t n = count(o, 1000, 20, true);
+  polyrouter::test::RedisServer redis(server_options);
+  auto make_store = [&] {
+    polyrouter::RedisStoreOptions options;
+    options.url = redis.url();
+    options.tls_ca_file = redis.ca_file();
+    options.prefix = "bench:";
+    auto store = std::make_shared<polyrouter::RedisHealthStore>(options);
+    if (!store->wait_until_synced(std::chrono::seconds(10))) throw std::runtime_error("redis store: no sync in 10 s");
+    return store;
+  };
+  auto learner = make_store();
+  auto listener = make_store();
+  polyrouter::PoolRoutes pool;
+  pool.name = "groq";
+  pool.models = {kModel};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string key = "propagation-key-" + std::to_string(i);
+    pool.keys.push_back({polyrouter::KeyFingerprint::of(kFleetSecret, key), std::to_string(i)});
+  }
+  std::mutex mutex;
+  std::condition_variable heard;
+  std::vector<Clock::time_point> arrived(n);
+  std::vector<bool> done(n, false);
+  const polyrouter::RouteTable far = listener->register_routes(
+      {pool}, polyrouter::HealthPolicy{}, [&](const polyrouter::HealthChange& change) {
+        if (change.kind != polyrouter::HealthChange::Kind::key_quarantined) return;
+        const std::size_t i = std::stoul(change.key_label);
+        const auto now = Clock::now();
+        std::lock_guard<std::mutex> lock(mutex);
+        if (i < n && !done[i]) {
+          arrived[i] = now;
+          done[i] = true;
+          heard.notify_all();
+        }
+      });
+  const polyrouter::RouteTable near = learner->register_routes({pool}, polyrouter::HealthPolicy{}, {});
+  std::vector<double> latency_us;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto now = std::chrono::system_clock::now();
+    const auto t0 = Clock::now();
+    learner->quarantine_key(near.pools[0].keys[i], now, now + std::chrono::minutes(10));
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!heard.wait_for(lock, std::chrono::seconds(5), [&] { return static_cast<bool>(done[i]); })) {
+      throw std::runtime_error("redis_propagation: fact " + std::to_string(i) + " not heard within 5 s");
+    }
+    latency_us.push_back(std::chrono::duration<double, std::micro>(arrived[i] - t0).count());
+  }
+  learner->unregister_routes(near);
+  listener->unregister_routes(far);
+  const double first = latency_us.front();
+  std::vector<double> sorted(latency_us.begin() + 1, latency_us.end());
+  std::sort(sorted.begin(), sorted.end());
+  auto at = [&](double q) { return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1))]; };
+  return {{"facts", n},           {"first_us", first},           {"p50_us", at(0.5)},
+          {"p99_us", at(0.99)},   {"max_us", sorted.back()},     {"remote_updates", listener->stats().remote_updates}};
+}
+
+json redis_propagation(const Options& o, const std::string&) {
+  polyrouter::test::RedisServerOptions tls;
+  tls.tls = true;
+  tls.password = "bench-Pa55word";
+  return {{"plain", propagation_over(o, {})}, {"tls", propagation_over(o, tls)}};
+}
+
 }  // namespace
 
 const std::vector<std::string>& case_names() {
   static const std::vector<std::string> names = {"healthy", "healthy_cpu", "learned_bad_key", "first_failover",
                                                  "threads", "async",       "stream",          "memory_async",
-                                                 "rss_growth", "real_shapes", "real_shapes_cpu"};
+                                                 "rss_growth", "real_shapes", "real_shapes_cpu",
+                                                 "healthy_redis", "fleet_redis", "redis_propagation"
+  };
   return names;
 }
 
@@ -639,6 +892,9 @@ json run_case(const std::string& name, const Options& options, const std::string
   if (name == "rss_growth") return rss_growth(options, url);
   if (name == "real_shapes") return real_shapes(options, url);
   if (name == "real_shapes_cpu") return real_shapes_cpu(options, url);
+  if (name == "healthy_redis") return healthy_redis(options, url);
+  if (name == "fleet_redis") return fleet_redis(options, url);
+  if (name == "redis_propagation") return redis_propagation(options, url);
   throw std::invalid_argument("unknown case '" + name + "'");
 }
 

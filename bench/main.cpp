@@ -38,6 +38,8 @@ const char* kUsage = R"(usage: polyrouter_bench [options]
   --quick          tiny counts (CTest smoke run): every case runs once, no figure is judged
   --case A[,B..]   run only these cases: healthy healthy_cpu learned_bad_key first_failover
                    threads async stream memory_async rss_growth real_shapes real_shapes_cpu
+                   healthy_redis fleet_redis redis_propagation (these start a private
+                   redis-server)
   --requests N     the main count of the selected cases (requests per round; in-flight
                    requests for memory_async; total requests for healthy_cpu, real_shapes_cpu
                    and rss_growth)
@@ -299,7 +301,8 @@ void report_case(Report& report, const std::string& name, const CaseRun& run) {
       {"healthy", "1, 2"},  {"healthy_cpu", "2"},     {"learned_bad_key", "3"},
       {"first_failover", "4"}, {"threads", "5"},       {"async", "5"},
       {"stream", "6"},      {"memory_async", "7"},    {"rss_growth", "7"},
-      {"real_shapes", "8"}, {"real_shapes_cpu", "8"}};
+      {"real_shapes", "8"}, {"real_shapes_cpu", "8"}, {"healthy_redis", "9"},
+      {"fleet_redis", "10"}, {"redis_propagation", "10"}};
   const std::string n = numbers.count(name) != 0 ? numbers.at(name) : "";
   if (!run.error.empty()) {
     report.failed(n, name, run.error);
@@ -411,6 +414,49 @@ void report_case(Report& report, const std::string& name, const CaseRun& run) {
       report.add_shape({1, spec.label, shape_answer(spec),
                         "instructions per request (callgrind, client process); polyrouter adds " + grouped(p - b),
                         grouped(p), grouped(b), ratio(p, b), "report", "–"});
+    }
+  } else if (name == "healthy_redis") {
+    const double p = num(r, "/redis/us"), b = num(r, "/memory/us"), q = num(r, "/paired_ratio");
+    report.judged({"9", "healthy path, Redis store",
+                   "time per request, `RedisHealthStore` on a private redis-server vs `InMemoryHealthStore`", us(p),
+                   us(b), times(q), "≤ 1.05×", ""},
+                  q <= 1.05);
+    const double pc = num(r, "/redis/cpu_us"), bc = num(r, "/memory/cpu_us");
+    report.add({"9", "healthy path, Redis store",
+                "client CPU per request (thread CPU clock); the Redis store adds " + us(pc - bc), us(pc), us(bc),
+                ratio(pc, bc), "report", "–"});
+    report.add({"9", "healthy path, Redis store",
+                "Redis commands per request (the server's count; the store counted " +
+                    fixed(num(r, "/store_commands_per_request"), 3) + ")",
+                fixed(num(r, "/server_commands_per_request"), 3), "0", "–", "report", "–"});
+  } else if (name == "fleet_redis") {
+    const std::string fleet = grouped(num(r, "/orchestrators")) + " orchestrators";
+    for (const std::string budget : {"", "_budget"}) {
+      const std::string redis = "/redis" + budget, memory = "/memory" + budget;
+      const std::string what = budget.empty() ? "" : ", each request taking from a rate budget";
+      const double p = num(r, redis + "/rps"), b = num(r, memory + "/rps");
+      const double pc = num(r, redis + "/cpu_us"), bc = num(r, memory + "/cpu_us");
+      report.add({"10", "fleet of " + fleet + what,
+                  "throughput, a thread, an orchestrator and a `RedisHealthStore` each, one redis-server, vs "
+                  "in-memory stores (process CPU per request " + us(pc) + " vs " + us(bc) + ": " + (pc >= bc ? "+" : "−") + us(std::fabs(pc - bc)) +
+                      "; redis-server CPU " + us(num(r, redis + "/server_cpu_us")) + " per request)",
+                  rps(p), rps(b), times(num(r, "/paired_ratio" + budget)), "report", "–"});
+      report.add({"10", "fleet of " + fleet + what,
+                  "Redis commands per request, as the stores sent them (the server counted " +
+                      fixed(num(r, redis + "/server_commands_per_request"), 3) +
+                      ", the commands scripts run and background traffic included; 200 idle stores: " +
+                      fixed(num(r, "/idle_commands_per_second"), 0) + " commands/s)",
+                  fixed(num(r, redis + "/store_commands_per_request"), 3), "0", "–", "report", "–"});
+    }
+  } else if (name == "redis_propagation") {
+    for (const std::string way : {"plain", "tls"}) {
+      const std::string at = "/" + way;
+      report.add({"10", way == "tls" ? "fleet, how stale (rediss://, a password)" : "fleet, how stale",
+                  "a fact learned by one `RedisHealthStore` until another's listener hears it (pub/sub through the "
+                  "server; " + grouped(num(r, at + "/facts")) + " facts one at a time): median, p99 " +
+                      us(num(r, at + "/p99_us")) + ", max " + us(num(r, at + "/max_us")) +
+                      "; the store's first write " + us(num(r, at + "/first_us")),
+                  us(num(r, at + "/p50_us")), "–", "–", "report", "–"});
     }
   } else if (name == "rss_growth") {
     const double g = num(r, "/growth_kb");

@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -85,6 +84,9 @@ WorkerProcess::~WorkerProcess() {
   }
 }
 
+std::string WorkerProcess::error_output() const { return slurp(err_); }
+std::string WorkerProcess::output() const { return slurp(out_); }
+
 nlohmann::json WorkerProcess::wait(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) throw std::runtime_error("worker already waited for");
   const auto until = std::chrono::steady_clock::now() + timeout;
@@ -111,26 +113,6 @@ nlohmann::json WorkerProcess::wait(std::chrono::milliseconds timeout) {
   } catch (const nlohmann::json::exception&) {
     throw std::runtime_error("fleet worker printed no summary: '" + out + "'; stderr:\n" + slurp(err_));
   }
-}
-
-std::vector<nlohmann::json> run_workers(const std::vector<std::vector<std::string>>& args, const TempFolder& folder,
-                                        std::chrono::milliseconds timeout) {
-  std::vector<std::unique_ptr<WorkerProcess>> workers;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    workers.push_back(std::make_unique<WorkerProcess>(args[i], folder.path("worker" + std::to_string(i))));
-  }
-  std::vector<nlohmann::json> summaries;
-  for (auto& w : workers) summaries.push_back(w->wait(timeout));
-  return summaries;
-}
-
-long long sum_of(const std::vector<nlohmann::json>& summaries, const std::string& field, const std::string& key) {
-  long long total = 0;
-  for (const auto& s : summaries) {
-    const auto& v = key.empty() ? s.value(field, nlohmann::json()) : s.value(field, nlohmann::json::object()).value(key, nlohmann::json());
-    if (v.is_number_integer()) total += v.get<long long>();
-  }
-  return total;
 }
 
 }  // namespace polyrouter::test

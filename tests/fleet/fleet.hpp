@@ -43,19 +43,15 @@ class WorkerProcess {
   /// Waits for the exit and returns the summary. @throws std::runtime_error (with its stderr)
   /// on a timeout, a non-zero exit or a missing summary.
   nlohmann::json wait(std::chrono::milliseconds timeout);
+  /// Everything it wrote to stderr so far (its log, with --log-level).
+  std::string error_output() const;
+  /// Everything it wrote to stdout so far.
+  std::string output() const;
 
  private:
   pid_t pid_ = -1;
   std::string out_;
   std::string err_;
 };
-
-/// Starts one worker per entry of @p args, waits for all of them and returns their summaries
-/// in order.
-std::vector<nlohmann::json> run_workers(const std::vector<std::vector<std::string>>& args, const TempFolder& folder,
-                                        std::chrono::milliseconds timeout);
-
-/// The sum over @p summaries of summary[field][key] (0 where absent).
-long long sum_of(const std::vector<nlohmann::json>& summaries, const std::string& field, const std::string& key = {});
 
 }  // namespace polyrouter::test

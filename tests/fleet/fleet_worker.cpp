@@ -29,9 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include <polyrouter/polyrouter.hpp>
-#if POLYROUTER_FLEET_HAS_REDIS
 #include <polyrouter/redis_health_store.hpp>
-#endif
 
 namespace {
 
@@ -44,7 +42,9 @@ struct Options {
   std::vector<std::string> pools;  // NAME=KEY[,KEY...][@REQUESTS/WINDOW_MS]
   std::string model = "openai/gpt-oss-20b";
   std::string redis_url;
+  std::string redis_ca;           // rediss://: a CA file trusted besides the system's
   std::string prefix = "polyrouter:";
+  std::string log_level = "off";  // polyrouter's log, on stderr
   std::string secret;
   std::int64_t requests = 100;    // in all, across the threads (0 = until duration_ms)
   std::int64_t duration_ms = 0;   // stop starting requests after this (0 = no limit)
@@ -143,7 +143,10 @@ int main(int argc, char** argv) {
   app.add_option("--pool", o.pools, "NAME=KEY[,KEY...][@REQUESTS/WINDOW_MS], in order (Groq pools)")->required();
   app.add_option("--model", o.model, "the model every pool serves");
   app.add_option("--redis", o.redis_url, "share what is learned through this Redis (empty: in memory)");
+  app.add_option("--redis-ca", o.redis_ca, "rediss://: a PEM file of CAs trusted besides the system's");
   app.add_option("--prefix", o.prefix, "the Redis key prefix");
+  app.add_option("--log-level", o.log_level, "polyrouter's log level, on stderr")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_option("--secret", o.secret, "the fleet's key fingerprint secret");
   app.add_option("--requests", o.requests, "requests in all (0 = until --duration-ms)")->check(CLI::NonNegativeNumber);
   app.add_option("--duration-ms", o.duration_ms, "start no request after this")->check(CLI::NonNegativeNumber);
@@ -166,28 +169,27 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  const std::map<std::string, polyrouter::LogLevel> levels = {
+      {"trace", polyrouter::LogLevel::trace}, {"debug", polyrouter::LogLevel::debug},
+      {"info", polyrouter::LogLevel::info},   {"warn", polyrouter::LogLevel::warn},
+      {"error", polyrouter::LogLevel::error}, {"off", polyrouter::LogLevel::off}};
+  polyrouter::set_log_level(levels.at(o.log_level));
+
   json summary;
   std::unique_ptr<polyrouter::Orchestrator> orchestrator;
-#if POLYROUTER_FLEET_HAS_REDIS
   std::shared_ptr<polyrouter::RedisHealthStore> store;
-#endif
   try {
     polyrouter::OrchestratorConfig config;
     for (const auto& spec : o.pools) config.pools.push_back(parse_pool(spec, o));
     config.key_fingerprint_secret = o.secret;
     config.timeouts.max_wait = std::chrono::milliseconds(o.max_wait_ms);
     if (!o.redis_url.empty()) {
-#if POLYROUTER_FLEET_HAS_REDIS
       polyrouter::RedisStoreOptions store_options;
       store_options.url = o.redis_url;
       store_options.prefix = o.prefix;
+      store_options.tls_ca_file = o.redis_ca;
       store = std::make_shared<polyrouter::RedisHealthStore>(store_options);
       config.health_store = store;
-#else
-      std::cerr << "polyrouter_fleet_worker: built without RedisHealthStore (src/health/redis_health_store.cpp); "
-                   "--redis is not available\n";
-      return 2;
-#endif
     }
     orchestrator = std::make_unique<polyrouter::Orchestrator>(std::move(config));
   } catch (const std::exception& e) {
@@ -196,7 +198,6 @@ int main(int argc, char** argv) {
   }
 
   summary["synced_at_start"] = nullptr;
-#if POLYROUTER_FLEET_HAS_REDIS
   if (store) {
     const bool synced = store->wait_until_synced(std::chrono::milliseconds(o.sync_timeout_ms));
     summary["synced_at_start"] = synced;
@@ -205,7 +206,6 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-#endif
 
   if (!o.ready_file.empty()) touch(o.ready_file);
   if (!o.go_file.empty()) {
@@ -279,7 +279,6 @@ int main(int argc, char** argv) {
                            {"p50", percentile(tally.latencies_ms, 0.5)},
                            {"p99", percentile(tally.latencies_ms, 0.99)}};
   summary["redis"] = nullptr;
-#if POLYROUTER_FLEET_HAS_REDIS
   if (store) {
     bool synced_at_end = true;
     if (o.final_sync_ms > 0) synced_at_end = store->wait_until_synced(std::chrono::milliseconds(o.final_sync_ms));
@@ -295,13 +294,10 @@ int main(int argc, char** argv) {
                         {"budget_local", s.budget_local},
                         {"commands", s.commands}};
   }
-#endif
   // The orchestrator (and its store) go before the summary is printed: a teardown that hangs
   // or crashes shows as a missing summary.
   orchestrator.reset();
-#if POLYROUTER_FLEET_HAS_REDIS
   store.reset();
-#endif
   std::cout << summary.dump() << std::endl;
   return 0;
 }
