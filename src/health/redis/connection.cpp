@@ -17,6 +17,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 namespace polyrouter::detail::redis {
 
@@ -118,6 +120,38 @@ class SigpipeGuard {
 
 }  // namespace
 
+// One TLS context per CA file for the process: loading the system's trust store costs some
+// 20 ms of CPU, too much for every connection (a budget take's pool grows under load). A
+// context is safe to share between threads once set up; each connection holds a reference.
+SSL_CTX* shared_context(const std::string& ca_file) {
+  struct Contexts {
+    std::mutex mutex;
+    std::map<std::string, SSL_CTX*> by_ca_file;
+    ~Contexts() {
+      for (auto& [file, ctx] : by_ca_file) SSL_CTX_free(ctx);  // connections still open hold their own
+    }
+  };
+  static Contexts contexts;
+  std::lock_guard<std::mutex> lock(contexts.mutex);
+  SSL_CTX*& ctx = contexts.by_ca_file[ca_file];
+  if (!ctx) {
+    SSL_CTX* made = SSL_CTX_new(TLS_client_method());
+    if (!made) throw ConnectionError{"redis: " + ssl_error()};
+    SSL_CTX_set_min_proto_version(made, TLS1_2_VERSION);
+    SSL_CTX_set_default_verify_paths(made);
+    if (!ca_file.empty() && SSL_CTX_load_verify_locations(made, ca_file.c_str(), nullptr) != 1) {
+      const std::string why = ssl_error();
+      SSL_CTX_free(made);
+      contexts.by_ca_file.erase(ca_file);
+      throw ConnectionError{"redis: cannot read the CA file " + ca_file + ": " + why};
+    }
+    SSL_CTX_set_verify(made, SSL_VERIFY_PEER, nullptr);
+    ctx = made;
+  }
+  SSL_CTX_up_ref(ctx);
+  return ctx;
+}
+
 struct Connection::Io {
   int fd = -1;
   SSL_CTX* ctx = nullptr;
@@ -195,14 +229,7 @@ struct Connection::Io {
   }
 
   void start_tls(const Endpoint& e, const std::string& ca_file, Deadline deadline) {
-    ctx = SSL_CTX_new(TLS_client_method());
-    if (!ctx) fail(ssl_error());
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_default_verify_paths(ctx);
-    if (!ca_file.empty() && SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) != 1) {
-      fail("cannot read the CA file " + ca_file + ": " + ssl_error());
-    }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    ctx = shared_context(ca_file);
     ssl = SSL_new(ctx);
     if (!ssl || SSL_set_fd(ssl, fd) != 1) fail(ssl_error());
     // The certificate must name the host: an IP address as one, a name also sent by SNI.
