@@ -1,4 +1,5 @@
 #include "retry_hints.hpp"
+#include "text_scan.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -9,13 +10,6 @@
 
 namespace polyrouter::detail {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // Parses a non-negative decimal number at the front of @p s; advances @p s past it. No
 // allocation: every success answer's rate-limit resets go through here.
@@ -38,17 +32,6 @@ std::optional<double> take_number(std::string_view& s) {
     return std::nullopt;
   }
   s.remove_prefix(i);
-  return value;
-}
-
-// Reads exactly @p digits decimal digits at @p at; -1 when they are not there.
-int digits_at(std::string_view text, std::size_t at, std::size_t digits) {
-  if (at + digits > text.size()) return -1;
-  int value = 0;
-  for (std::size_t i = at; i < at + digits; ++i) {
-    if (text[i] < '0' || text[i] > '9') return -1;
-    value = value * 10 + (text[i] - '0');
-  }
   return value;
 }
 

@@ -6,18 +6,13 @@
 
 #include "providers/anthropic/errors.hpp"
 #include "retry_hints.hpp"
+#include "text_scan.hpp"
 
 namespace polyrouter::detail {
 // Named, not anonymous: a unity build puts other files' helpers of the same names beside these.
 namespace rate_limit_reading {
 
 using std::chrono::milliseconds;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 inline bool starts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && std::char_traits<char>::compare(s.data(), prefix.data(), prefix.size()) == 0;

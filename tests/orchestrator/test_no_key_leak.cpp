@@ -8,28 +8,15 @@
 #include <polyrouter/sim/simulator.hpp>
 
 #include "fixtures.hpp"
+#include "log_capture.hpp"
 #include "test_server.hpp"
 
 using namespace polyrouter;
+using polyrouter::test::LogCapture;
 using nlohmann::json;
 
 namespace {
 
-struct LogCapture {
-  std::mutex mutex;
-  std::vector<std::string> lines;
-  LogCapture() {
-    set_log_level(LogLevel::trace);
-    set_log_handler([this](LogLevel, std::string_view line) {
-      std::lock_guard<std::mutex> lock(mutex);
-      lines.emplace_back(line);
-    });
-  }
-  ~LogCapture() {
-    set_log_handler(nullptr);
-    set_log_level(LogLevel::off);
-  }
-};
 
 }  // namespace
 
@@ -71,9 +58,9 @@ TEST_CASE("no key text in any trace log line, exception or attempt", "[orchestra
   }
 
   {
-    std::lock_guard<std::mutex> lock(capture.mutex);
-    REQUIRE(capture.lines.size() > 5);  // trace really logged requests and responses
-    texts.insert(texts.end(), capture.lines.begin(), capture.lines.end());
+    const auto lines = capture.lines();
+    REQUIRE(lines.size() > 5);  // trace really logged requests and responses
+    texts.insert(texts.end(), lines.begin(), lines.end());
   }
   for (const std::string& text : texts) {
     for (const std::string& key : {bad, busy, good, gemini}) {
@@ -131,9 +118,9 @@ TEST_CASE("no key text from provider-controlled fields or base URLs in errors, a
     for (const AllModelsFailedError& pool : e.pool_failures()) texts.push_back(pool.what());
   }
   {
-    std::lock_guard<std::mutex> lock(capture.mutex);
-    REQUIRE(capture.lines.size() > 5);
-    texts.insert(texts.end(), capture.lines.begin(), capture.lines.end());
+    const auto lines = capture.lines();
+    REQUIRE(lines.size() > 5);
+    texts.insert(texts.end(), lines.begin(), lines.end());
   }
   for (const std::string& text : texts) {
     INFO(text);

@@ -18,12 +18,15 @@
 
 #include "fake_clock.hpp"
 #include "fixtures.hpp"
+#include "log_capture.hpp"
 #include "observe/fan_out.hpp"
 #include "observe/prometheus.hpp"
 #include "test_server.hpp"
 
 using namespace polyrouter;
 using namespace std::chrono_literals;
+
+using polyrouter::test::LogCapture;
 
 namespace {
 
@@ -159,30 +162,6 @@ Response call_entry(Orchestrator& orchestrator, Entry mode, std::shared_future<R
 const std::vector<std::string> failover_order = {"request_start", "attempt_start", "attempt_end", "fallback",
                                                  "attempt_start", "attempt_end",   "request_end"};
 
-// Sets the log level and handler for one test and restores them.
-class LogLines {
- public:
-  LogLines() : previous_(log_level()) {
-    set_log_handler([this](LogLevel, std::string_view line) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      lines_.emplace_back(line);
-    });
-    set_log_level(LogLevel::debug);
-  }
-  ~LogLines() {
-    set_log_level(previous_);
-    set_log_handler(nullptr);
-  }
-  std::vector<std::string> lines() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return lines_;
-  }
-
- private:
-  LogLevel previous_;
-  mutable std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
 
 }  // namespace
 
@@ -415,7 +394,7 @@ TEST_CASE("every log line of a request carries its request id", "[observer][logg
   config.retry.max_retries = 1;  // a retry, its backoff and the fallback all log
   config.retry.jitter = 0;
   config.retry.initial_backoff = 1ms;  // the event loop's timers run on real time
-  LogLines capture;
+  LogCapture capture(LogLevel::debug);
   Orchestrator orchestrator(config);
 
   const Response response = call_entry(orchestrator, mode, held);
@@ -436,7 +415,7 @@ TEST_CASE("every log line of a request carries its request id", "[observer][logg
 TEST_CASE("trace lines of the built-in clients carry the request id", "[observer][logging]") {
   FailoverUpstream upstream;
   OrchestratorConfig config = failover_config(upstream, std::make_shared<HookRecorder>());
-  LogLines capture;
+  LogCapture capture(LogLevel::debug);
   set_log_level(LogLevel::trace);
   Orchestrator orchestrator(config);
   const Response response = orchestrator.request("hi");
@@ -470,7 +449,7 @@ TEST_CASE("an observer that throws breaks nothing: the request, the others and t
     ++events_attempts;
     throw std::runtime_error("events too");
   };
-  LogLines capture;
+  LogCapture capture(LogLevel::debug);
   Orchestrator orchestrator(config);
 
   const Response response = call_entry(orchestrator, mode, held);

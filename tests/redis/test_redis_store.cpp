@@ -20,9 +20,11 @@
 
 #include "health/hmac_sha256.hpp"
 #include "health/redis/endpoint.hpp"
+#include "log_capture.hpp"
 #include "redis_server.hpp"
 
 using namespace polyrouter;
+using polyrouter::test::LogCapture;
 using polyrouter::test::RedisServer;
 using polyrouter::test::RedisServerOptions;
 using std::chrono::milliseconds;
@@ -79,32 +81,6 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 std::vector<std::string> all_keys(const RedisServer& server) { return lines_of(server.command({"KEYS", "*"})); }
 
-struct LogCapture {
-  std::mutex mutex;
-  std::vector<std::string> lines;
-  LogCapture() {
-    set_log_level(LogLevel::trace);
-    set_log_handler([this](LogLevel, std::string_view line) {
-      std::lock_guard<std::mutex> lock(mutex);
-      lines.emplace_back(line);
-    });
-  }
-  ~LogCapture() {
-    set_log_handler(nullptr);
-    set_log_level(LogLevel::off);
-  }
-  std::size_t count(std::string_view needle) {
-    std::lock_guard<std::mutex> lock(mutex);
-    return static_cast<std::size_t>(
-        std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; }));
-  }
-  std::string all() {
-    std::lock_guard<std::mutex> lock(mutex);
-    std::string out;
-    for (const auto& l : lines) out += l + "\n";
-    return out;
-  }
-};
 
 // Registers @p routes in @p store and unregisters at scope exit.
 struct Registered {
@@ -428,9 +404,9 @@ TEST_CASE("with no server, the store answers from memory at once and connects wh
     return keys.size() == 1 && keys[0].find(":quarantine:groq") != std::string::npos;
   }));
   CHECK(store.stats().outages == 1);
-  CHECK(log.all().find("hunter2-pass") == std::string::npos);
-  CHECK(log.count("answering from local memory") == 1);  // logged once, however many retries
-  CHECK(log.count("is back after") == 1);
+  CHECK(log.joined().find("hunter2-pass") == std::string::npos);
+  CHECK(log.count({"answering from local memory"}) == 1);  // logged once, however many retries
+  CHECK(log.count({"is back after"}) == 1);
 }
 
 TEST_CASE("a server killed, restarted, paused and flushed: the store answers throughout and recovers",
@@ -492,7 +468,7 @@ TEST_CASE("a server killed, restarted, paused and flushed: the store answers thr
   CHECK(wrong == 0);
   CHECK(slowest_read_us < 1'000'000);  // reads never waited on the server (its pause was 1.2 s)
   CHECK(store.stats().outages >= 1);
-  CHECK(log.count("is back after") >= 1);
+  CHECK(log.count({"is back after"}) >= 1);
 
   // And the peer learns again through the restarted server.
   store.cool_route(r.route(1, 1), now(), now() + seconds(30));
@@ -510,7 +486,7 @@ TEST_CASE("rediss:// verifies the server's certificate, and a password in the UR
     RedisStoreOptions o = options_for(server.url());
     o.tls_ca_file = server.ca_file();
     RedisHealthStore a(o), b(o);
-    if (!a.wait_until_synced(seconds(5)) || !b.wait_until_synced(seconds(5))) FAIL(log.all());
+    if (!a.wait_until_synced(seconds(5)) || !b.wait_until_synced(seconds(5))) FAIL(log.joined());
     Registered ra(a, groq_routes()), rb(b, groq_routes());
     a.quarantine_key(ra.key(1), now(), now() + seconds(60));
     CHECK(eventually([&] { return b.check_route(rb.route(0, 1), now()).state == KeyState::quarantined; }));
@@ -520,7 +496,7 @@ TEST_CASE("rediss:// verifies the server's certificate, and a password in the UR
     // Without the CA the certificate is not trusted: no connection, and a clear log line.
     RedisHealthStore untrusted(options_for(server.url()));
     CHECK_FALSE(untrusted.wait_until_synced(milliseconds(500)));
-    CHECK(log.count("certificate") >= 1);
+    CHECK(log.count({"certificate"}) >= 1);
   }
   {
     // The wrong password: refused by the server, in its own words.
@@ -530,9 +506,9 @@ TEST_CASE("rediss:// verifies the server's certificate, and a password in the UR
     o.tls_ca_file = server.ca_file();
     RedisHealthStore refused(o);
     CHECK_FALSE(refused.wait_until_synced(milliseconds(500)));
-    CHECK(log.all().find("wrong-pass-word!") == std::string::npos);
+    CHECK(log.joined().find("wrong-pass-word!") == std::string::npos);
   }
-  CHECK(log.all().find("tls-pass-word-77") == std::string::npos);
+  CHECK(log.joined().find("tls-pass-word-77") == std::string::npos);
 }
 
 TEST_CASE("a unix socket URL reaches the server", "[redis]") {

@@ -9,42 +9,16 @@
 #include <polyrouter/polyrouter.hpp>
 #include <polyrouter/sim/simulator.hpp>
 
+#include "log_capture.hpp"
+
 using namespace polyrouter;
+
+using polyrouter::test::LogCapture;
 
 namespace {
 
 constexpr const char* secret = "gsk_TraceSecretKey0123456789abcdefWXYZ";
 
-class LogCapture {
- public:
-  LogCapture() {
-    set_log_level(LogLevel::trace);
-    set_log_handler([this](LogLevel level, std::string_view line) {
-      if (level != LogLevel::trace) return;
-      std::lock_guard<std::mutex> lock(mutex_);
-      lines_.emplace_back(line);
-    });
-  }
-  ~LogCapture() {
-    set_log_handler(nullptr);
-    set_log_level(LogLevel::off);
-  }
-  // Trace lines holding every one of @p parts.
-  std::size_t count(std::initializer_list<std::string_view> parts) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::size_t n = 0;
-    for (const auto& line : lines_) {
-      bool all = true;
-      for (auto part : parts) all = all && line.find(part) != std::string::npos;
-      n += all ? 1 : 0;
-    }
-    return n;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
 
 }  // namespace
 
@@ -56,7 +30,7 @@ TEST_CASE("every path logs its request and its answer at trace level, key masked
   // Groq fails every time (no retry): each request shows a failed exchange, then Gemini's answer.
   config.retry.max_retries = 0;
   sim.set_scenario({{"rules", {{{"provider", "groq"}, {"behavior", "server_error"}, {"status", 503}}}}});
-  LogCapture log;
+  LogCapture log(LogLevel::trace, LogLevel::trace);
   Orchestrator orchestrator(config);
   const auto ignore = [](std::string_view) { return true; };
 

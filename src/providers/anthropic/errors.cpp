@@ -1,4 +1,6 @@
 #include "providers/anthropic/errors.hpp"
+#include "retry_hints.hpp"
+#include "text_scan.hpp"
 
 #include <cmath>
 #include <ctime>
@@ -10,35 +12,6 @@ namespace {
 
 bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
-// Reads exactly @p digits decimal digits at @p at; -1 when they are not there.
-int digits_at(std::string_view text, std::size_t at, std::size_t digits) {
-  if (at + digits > text.size()) return -1;
-  int value = 0;
-  for (std::size_t i = at; i < at + digits; ++i) {
-    if (text[i] < '0' || text[i] > '9') return -1;
-    value = value * 10 + (text[i] - '0');
-  }
-  return value;
-}
-
-// Seconds since the epoch of an IMF-fixdate ("Fri, 20 Mar 2026 19:59:59 GMT").
-std::optional<double> parse_http_date(std::string_view value) {
-  const std::string text(trim(value));
-  if (text.empty()) return std::nullopt;
-  std::tm tm{};
-  if (strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm) == nullptr) return std::nullopt;
-  const std::time_t when = timegm(&tm);
-  if (when == static_cast<std::time_t>(-1)) return std::nullopt;
-  return static_cast<double>(when);
 }
 
 // A spend cap (details.error_code): it keeps failing until access resumes, next month or on a
@@ -120,7 +93,7 @@ std::optional<std::chrono::milliseconds> reset_hint(const ErrorBody&, const Http
   }
   if (!latest) return std::nullopt;
   // The server's own clock, when it says it: a skewed local clock does not stretch the wait.
-  const std::optional<double> date = parse_http_date(response.header("date"));
+  const std::optional<double> date = detail::parse_http_date(response.header("date"));
   const double now =
       date ? *date : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const double seconds = *latest - now;
