@@ -42,7 +42,8 @@ struct POLYROUTER_API RedisStoreStats {
   std::uint64_t outages = 0;          ///< times the server was lost (each logged once)
   std::uint64_t syncs = 0;            ///< full reads of the shared state (at each (re)connection)
   std::uint64_t writes = 0;           ///< learned facts written to the server
-  std::uint64_t writes_dropped = 0;   ///< lost while the server was away (the local view kept them)
+  std::uint64_t writes_dropped = 0;   ///< dropped from a full queue while the server was away
+                                      ///< (the facts among them are written back on reconnection)
   std::uint64_t remote_updates = 0;   ///< facts learned from other processes
   std::uint64_t budget_takes = 0;     ///< take_budget() answered by the server
   std::uint64_t budget_local = 0;     ///< take_budget() answered from local memory (server away)

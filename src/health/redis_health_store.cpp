@@ -88,7 +88,6 @@ struct RedisHealthStore::State {
   mutable std::mutex names_mutex;
   std::vector<KeyName> keys;
   std::vector<ModelName> models;
-  std::vector<std::uint32_t> route_model, route_key;  ///< by route index
   std::map<std::pair<std::string, std::string>, KeyId> key_ids;     ///< (pool, fingerprint)
   std::map<std::pair<std::string, std::string>, ModelId> model_ids; ///< (pool, model)
   std::map<std::pair<std::uint32_t, std::uint32_t>, RouteId> route_ids;  ///< (model, key)
