@@ -8,7 +8,7 @@
 #    UndefinedBehaviorSanitizer, and every test runs against it (unit, loopback HTTP, simulator,
 #    CLI, demo, examples, packaging, benchmark smoke).
 # 2. tsan: the library and the concurrency tests built with ThreadSanitizer; those tests run.
-# 3. fuzz: every libFuzzer harness (tests/fuzz) for 15 s, built with clang (scripts/fuzz.sh).
+# 3. fuzz: every libFuzzer harness (tests/fuzz) for 10 s, built with clang (scripts/fuzz.sh).
 #
 # The first two are unity builds at low optimisation: they exist to find faults, and they compile in a
 # fraction of the time (benchmarks build separately, optimised: scripts/bench.sh).
@@ -44,7 +44,7 @@ if [ $quick -eq 0 ]; then
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
     -DPOLYROUTER_SANITIZE=thread -DPOLYROUTER_SANITIZE_PROGRAMS=ON -DPOLYROUTER_BUILD_BENCH=OFF \
     -DPOLYROUTER_BUILD_EXAMPLES=OFF
-  echo "== fuzz: every parser for 15 s" >&2
-  "$root/scripts/fuzz.sh" 15
+  echo "== fuzz: every parser for 10 s" >&2
+  "$root/scripts/fuzz.sh" 10
 fi
 echo "== all test suites passed" >&2
