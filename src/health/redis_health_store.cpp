@@ -142,32 +142,20 @@ struct RedisHealthStore::State {
   std::string key_name(const Fact& f) const { return detail::redis::key_name(f, options.prefix); }
   std::string describe(const Fact& f) const { return detail::redis::describe(f, origin); }
 
-  Fact key_fact(Fact::Kind kind, const KeyId& key, HealthTime until) const {
-    std::lock_guard<std::mutex> lock(names_mutex);
+  // The fact @p kind until @p until about a key, a model, or both (a route), by their names.
+  Fact fact(Fact::Kind kind, const KeyId* key, const ModelId* model, HealthTime until) const {
     Fact f;
     f.kind = kind;
-    f.pool = keys[key.index].pool;
-    f.fingerprint = keys[key.index].fingerprint;
     f.until = until;
-    return f;
-  }
-  Fact model_fact(Fact::Kind kind, const ModelId& model, HealthTime until) const {
     std::lock_guard<std::mutex> lock(names_mutex);
-    Fact f;
-    f.kind = kind;
-    f.pool = models[model.index].pool;
-    f.model = models[model.index].model;
-    f.until = until;
-    return f;
-  }
-  Fact route_fact(const RouteId& route, HealthTime until) const {
-    std::lock_guard<std::mutex> lock(names_mutex);
-    Fact f;
-    f.kind = Fact::Kind::cool_route;
-    f.pool = models[route.model.index].pool;
-    f.model = models[route.model.index].model;
-    f.fingerprint = keys[route.key.index].fingerprint;
-    f.until = until;
+    if (key) {
+      f.pool = keys[key->index].pool;
+      f.fingerprint = keys[key->index].fingerprint;
+    }
+    if (model) {
+      f.pool = models[model->index].pool;
+      f.model = models[model->index].model;
+    }
     return f;
   }
 
@@ -689,7 +677,7 @@ RouteTable RedisHealthStore::register_routes(const std::vector<PoolRoutes>& pool
       if (model) {
         const HealthTime until = change.kind == HealthChange::Kind::breaker_opened && change.until ? *change.until
                                                                                                    : HealthTime{};
-        s.learned(s.model_fact(Fact::Kind::breaker, *model, until), s.now());
+        s.learned(s.fact(Fact::Kind::breaker, nullptr, &*model, until), s.now());
       }
     }
     if (*shared) (*shared)(change);
@@ -742,19 +730,19 @@ void RedisHealthStore::release_trial(const ModelId& model, TrialClaim claim) { s
 
 void RedisHealthStore::quarantine_key(const KeyId& key, HealthTime now, HealthTime until) {
   state_->local.quarantine_key(key, now, until);
-  state_->learned(state_->key_fact(Fact::Kind::quarantine, key, until), now);
+  state_->learned(state_->fact(Fact::Kind::quarantine, &key, nullptr, until), now);
 }
 void RedisHealthStore::mark_missing(const ModelId& model, HealthTime now, HealthTime until) {
   state_->local.mark_missing(model, now, until);
-  state_->learned(state_->model_fact(Fact::Kind::missing, model, until), now);
+  state_->learned(state_->fact(Fact::Kind::missing, nullptr, &model, until), now);
 }
 void RedisHealthStore::cool_route(const RouteId& route, HealthTime now, HealthTime until) {
   state_->local.cool_route(route, now, until);
-  state_->learned(state_->route_fact(route, until), now);
+  state_->learned(state_->fact(Fact::Kind::cool_route, &route.key, &route.model, until), now);
 }
 void RedisHealthStore::cool_model(const ModelId& model, HealthTime now, HealthTime until) {
   state_->local.cool_model(model, now, until);
-  state_->learned(state_->model_fact(Fact::Kind::cool_model, model, until), now);
+  state_->learned(state_->fact(Fact::Kind::cool_model, nullptr, &model, until), now);
 }
 
 void RedisHealthStore::record_success(const RouteId& route, HealthTime now) { state_->local.record_success(route, now); }
