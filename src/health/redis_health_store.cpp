@@ -122,6 +122,8 @@ struct RedisHealthStore::State {
   std::condition_variable idle_changed;
   std::vector<std::unique_ptr<Nodes>> idle;
   std::atomic<int> connections_wanted{0};  ///< asked of the writer thread by takes that found none
+  std::atomic<std::int64_t> pool_retry_at{0};  ///< steady-clock ticks: no connection can be made before
+  std::atomic<bool> take_error_logged{false};
   std::atomic<std::uint64_t> member_serial{0};
 
   std::atomic<std::uint64_t> outages{0}, syncs{0}, writes{0}, writes_dropped{0}, remote_updates{0}, budget_takes{0},
@@ -199,7 +201,7 @@ struct RedisHealthStore::State {
       }
       queue.push_back(std::move(w));
     }
-    queue_changed.notify_one();
+    queue_changed.notify_all();
   }
 
   Routed command_for(const Write& w, HealthTime at) const {
@@ -304,10 +306,12 @@ struct RedisHealthStore::State {
     } catch (const ConnectionError& e) {
       commands_sent(*nodes);
       detail::log().debug("{}", e.message);
-      connections_wanted = 0;  // asked again by the next take that finds none
+      connections_wanted = 0;  // asked again by the next take that finds none, after a pause
+      pool_retry_at = (std::chrono::steady_clock::now() + options.reconnect_interval).time_since_epoch().count();
       return;
     }
     commands_sent(*nodes);
+    nodes->stop_connecting();  // a redirection to a node it lacks fails the take, never connects
     {
       std::lock_guard<std::mutex> lock(idle_mutex);
       if (connections_wanted > 0) --connections_wanted;
@@ -329,6 +333,11 @@ struct RedisHealthStore::State {
         subscription.send({"SUBSCRIBE", channel}, options.connect_timeout);
         auto confirmed = subscription.read(options.connect_timeout);
         if (!confirmed) throw ConnectionError{"redis " + endpoint.display() + ": no answer to SUBSCRIBE"};
+        const auto subscribed = texts_of(*confirmed);
+        if (subscribed.empty() || subscribed[0] != "subscribe") {
+          // e.g. NOPERM: an ACL that keeps this user off the channel.
+          throw ConnectionError{"redis " + endpoint.display() + ": SUBSCRIBE refused: " + std::string(text_of(*confirmed))};
+        }
         // Subscribed first, then read: nothing said in between is missed.
         const std::unique_ptr<Nodes> nodes = make_nodes(options.connect_timeout);
         try {
@@ -352,7 +361,7 @@ struct RedisHealthStore::State {
           synced = true;
         }
         synced_changed.notify_all();
-        queue_changed.notify_one();
+        queue_changed.notify_all();
         ever_connected = true;
         lost_logged = false;
         backoff = options.reconnect_interval;
@@ -397,7 +406,7 @@ struct RedisHealthStore::State {
           ping_pending = false;
           if (!reachable) {
             reachable = true;  // answering again after a stall: worth asking again
-            queue_changed.notify_one();
+            queue_changed.notify_all();
           }
         }
       }
@@ -423,7 +432,7 @@ struct RedisHealthStore::State {
     } catch (...) {
       return;
     }
-    apply_remote(payload.substr(space + 1), ttl, true);
+    apply_remote(payload.substr(space + 1), std::min<long long>(ttl, max_shared_ttl.count()), true);
   }
 
   // Applies a fact told by @p description (JSON) with @p ttl ms left (0 = cleared).
@@ -497,7 +506,10 @@ struct RedisHealthStore::State {
   // Every master of a cluster holds part of the state: each is scanned.
   void read_shared_state(Nodes& nodes) {
     std::size_t read = 0;
-    for (const Endpoint& master : nodes.masters()) read += read_node(nodes.connection(master));
+    for (const Endpoint& master : nodes.masters()) {
+      if (is_stopping()) return;  // a SCAN walks the whole database: the destructor waits for none
+      read += read_node(nodes.connection(master));
+    }
     ++syncs;
     detail::log().debug("redis {}: read {} shared entries", endpoint.display(), read);
   }
@@ -506,6 +518,7 @@ struct RedisHealthStore::State {
     std::string cursor = "0";
     std::size_t read = 0;
     do {
+      if (is_stopping()) return read;
       Reply page =
           c.command({"SCAN", cursor, "MATCH", options.prefix + "{*", "COUNT", "1000"}, options.connect_timeout);
       std::vector<std::string> names;
@@ -552,8 +565,12 @@ struct RedisHealthStore::State {
         ++it;
       }
     }
-    if (commands.empty()) return;
-    nodes.run(commands);
+    // In batches, as the writer sends: one pipeline of every fact could outlast its timeout.
+    for (std::size_t from = 0; from < commands.size(); from += 512) {
+      const auto to = std::min(commands.size(), from + 512);
+      nodes.run(std::vector<Routed>(commands.begin() + static_cast<std::ptrdiff_t>(from),
+                                    commands.begin() + static_cast<std::ptrdiff_t>(to)));
+    }
   }
 
   // --- rate budgets ---
@@ -563,9 +580,11 @@ struct RedisHealthStore::State {
   std::unique_ptr<Nodes> idle_connection() {
     std::unique_lock<std::mutex> lock(idle_mutex);
     if (idle.empty()) {
+      // Making one just failed: answer from memory at once rather than wait for another failure.
+      if (std::chrono::steady_clock::now().time_since_epoch().count() < pool_retry_at) return nullptr;
       ++connections_wanted;
       { std::lock_guard<std::mutex> writer_waits(queue_mutex); }  // so the writer cannot miss the call
-      queue_changed.notify_one();
+      queue_changed.notify_all();
       idle_changed.wait_for(lock, options.timeout, [&] { return !idle.empty(); });
       if (idle.empty()) return nullptr;
     }
@@ -606,7 +625,19 @@ struct RedisHealthStore::State {
             if (wait <= 0) return {};
             return {false, at + std::chrono::duration_cast<HealthTime::duration>(milliseconds(wait))};
           }
-          detail::log().warn("redis {}: a budget take failed: {}", endpoint.display(), text_of(replies.front()));
+          // The server's refusal (OOM, READONLY, LOADING, NOPERM): the connection is sound.
+          const std::string why(text_of(replies.front()));
+          {
+            std::lock_guard<std::mutex> lock(idle_mutex);
+            idle.push_back(std::move(c));
+          }
+          idle_changed.notify_one();
+          if (!take_error_logged.exchange(true)) {
+            detail::log().warn("redis {}: a budget take was refused: {} (answering from memory; said once)",
+                               endpoint.display(), why);
+          } else {
+            detail::log().debug("redis {}: a budget take was refused: {}", endpoint.display(), why);
+          }
         } catch (const ConnectionError& e) {
           commands_sent(*c);
           detail::log().debug("{}", e.message);

@@ -123,7 +123,12 @@ TEST_CASE("redis URLs: every form parses, mistakes are ConfigErrors, a password 
   CHECK(socket.db == 3);
   CHECK(parse_endpoint("redis://[::1]:7000").host == "::1");
 
-  for (const char* wrong : {"http://h:6379", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x",
+  // A raw '/' or '@' in a password: the last '@' ends the credentials.
+  CHECK(parse_endpoint("redis://:ab/cd@host:6379").password == "ab/cd");
+  CHECK(parse_endpoint("redis://u:p@ss/w@host/1").password == "p@ss/w");
+  CHECK(parse_endpoint("redis://u:p@ss/w@host/1").db == 1);
+  for (const char* wrong : {"redis:/user:hunter2@host", "rediss//:hunter2@host", "http://h:6379", "redis://",
+                            "redis://h:0", "redis://h:99999", "redis://h/x",
                             "redis://:hunter2@h:port", "unix://relative.sock", "redis://h?bogus=1",
                             "redis://:hunter2@ h"}) {
     INFO(wrong);
@@ -190,7 +195,7 @@ TEST_CASE("a breaker opened in one process opens in the others, and closes with 
   HealthPolicy policy;
   policy.breaker.failure_ratio = 0.5;
   policy.breaker.minimum_requests = 2;
-  policy.breaker.open_duration = seconds(30);
+  policy.breaker.open_duration = milliseconds(400);
   const RouteTable ta = a.register_routes({groq_routes()}, policy, {});
   const RouteTable tb = b.register_routes({groq_routes()}, policy, {});
   const ModelId ma = ta.pools[0].models[0], mb = tb.pools[0].models[0];
@@ -200,13 +205,29 @@ TEST_CASE("a breaker opened in one process opens in the others, and closes with 
   REQUIRE(a.breaker_open(ma));
   CHECK(eventually([&] { return b.breaker_open(mb); }));
   CHECK(b.check_model(mb, now()).state == ModelState::breaker_open);
-  // A's trial succeeds once the breaker is half-open: B hears it closed.
-  const HealthTime later = t + seconds(31);
+  // Once the opening has run out, A's trial succeeds: B hears the breaker closed.
+  REQUIRE(eventually([&] { return a.check_model(ma, now()).state == ModelState::trial_available; }));
+  const HealthTime later = now();
   const auto claim = a.claim_trial(ma, later, later + seconds(1));
   REQUIRE(claim);
   a.record_success(ta.route(0, 0, 0), later);
   CHECK_FALSE(a.breaker_open(ma));
   CHECK(eventually([&] { return !b.breaker_open(mb); }));
+
+  SECTION("a close never undoes an opening another process wrote after it") {
+    // B trips it again (ahead on the server); a success A had in flight closes only A's.
+    b.record_failure(mb, now(), {});
+    b.record_failure(mb, now(), {});
+    REQUIRE(b.breaker_open(mb));
+    REQUIRE(eventually([&] { return a.breaker_open(ma); }));
+    a.record_success(ta.route(0, 0, 0), now());
+    CHECK_FALSE(a.breaker_open(ma));
+    // A's writer sends in order and the channel keeps it: once B hears A's next fact, it would
+    // have heard a close sent before it.
+    a.quarantine_key(ta.pools[0].keys[1], now(), now() + seconds(60));
+    REQUIRE(eventually([&] { return b.check_route(tb.route(0, 1, 1), now()).state == KeyState::quarantined; }));
+    CHECK(b.breaker_open(mb));
+  }
   a.unregister_routes(ta);
   b.unregister_routes(tb);
 }

@@ -239,7 +239,9 @@ struct Connection::Io {
       X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
       if (X509_VERIFY_PARAM_set1_host(param, e.host.c_str(), 0) != 1) fail(ssl_error());
     }
+    SigpipeGuard guard;  // the handshake writes too
     for (;;) {
+      ERR_clear_error();  // SSL_get_error reads this thread's queue: start it empty
       const int rc = SSL_connect(ssl);
       if (rc == 1) return;
       const int why = SSL_get_error(ssl, rc);
@@ -259,6 +261,7 @@ struct Connection::Io {
     SigpipeGuard guard;
     while (!data.empty()) {
       if (ssl) {
+        ERR_clear_error();
         const int n = SSL_write(ssl, data.data(), static_cast<int>(data.size()));
         if (n > 0) {
           data.remove_prefix(static_cast<std::size_t>(n));
@@ -293,6 +296,8 @@ struct Connection::Io {
     for (;;) {
       ssize_t n;
       if (ssl) {
+        SigpipeGuard guard;  // a read may write (an alert, a key update)
+        ERR_clear_error();
         n = SSL_read(ssl, buffer, sizeof buffer);
         if (n <= 0) {
           const int why = SSL_get_error(ssl, static_cast<int>(n));

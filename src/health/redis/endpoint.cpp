@@ -33,15 +33,16 @@ std::string percent_decoded(std::string_view text) {
   return out;
 }
 
-// The URL as it may be shown: everything between "//" and the last '@' of the authority masked.
+// The URL as it may be shown: whatever comes before its last '@' (credentials, even with a
+// raw '/' or a mistyped scheme) becomes "***", the scheme kept when it is there.
 std::string masked(std::string_view url) {
+  const auto at = url.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
   const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(url.substr(0, url.find('@')));
-  const auto authority_start = scheme_end + 3;
-  const auto authority_end = std::min(url.find('/', authority_start), url.size());
-  const auto at = url.substr(0, authority_end).rfind('@');
-  if (at == std::string_view::npos || at < authority_start) return std::string(url);
-  return std::string(url.substr(0, authority_start)) + "***" + std::string(url.substr(at));
+  const std::string scheme = scheme_end != std::string_view::npos && scheme_end < at
+                                 ? std::string(url.substr(0, scheme_end + 3))
+                                 : std::string();
+  return scheme + "***" + std::string(url.substr(at));
 }
 
 }  // namespace
@@ -83,9 +84,9 @@ Endpoint parse_endpoint(std::string_view url) {
     query = rest.substr(q + 1);
     rest = rest.substr(0, q);
   }
-  // Credentials: [user][:password]@ before the host (or before the socket path).
-  const auto slash = rest.find('/');
-  const auto at = rest.substr(0, slash).rfind('@');
+  // Credentials: [user][:password]@ before the host (or the socket path); a path or a database
+  // has no '@', so the last one ends them (a raw '/' in a password stays in the password).
+  const auto at = rest.rfind('@');
   if (at != std::string_view::npos) {
     const std::string_view credentials = rest.substr(0, at);
     rest = rest.substr(at + 1);

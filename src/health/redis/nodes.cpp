@@ -1,5 +1,6 @@
 #include "health/redis/nodes.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
@@ -77,6 +78,7 @@ Connection& Nodes::connection(const Endpoint& node) {
   const std::string where = address(node);
   auto found = connections_.find(where);
   if (found == connections_.end()) {
+    if (!may_connect_) throw ConnectionError{"redis " + where + ": not connected ahead of the request"};
     // Connected before it is kept: a failed connect leaves no entry behind.
     found = connections_.emplace(where, std::make_unique<Connection>(node, tls_ca_file_, connect_timeout_)).first;
   }
@@ -91,6 +93,11 @@ std::uint64_t Nodes::take_commands_sent() {
 }
 
 std::vector<Reply> Nodes::run(const std::vector<Routed>& commands) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  const auto left = [&] {
+    const auto rest = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    return std::max(rest, std::chrono::milliseconds(1));
+  };
   try {
     std::vector<Reply> replies(commands.size());
     // One pipeline per node.
@@ -99,13 +106,14 @@ std::vector<Reply> Nodes::run(const std::vector<Routed>& commands) {
     for (const auto& [where, indices] : by_node) {
       std::vector<Connection::Command> batch;
       for (std::size_t i : indices) batch.push_back(commands[i].command);
-      auto got = connection(endpoint_at(where)).pipeline(batch, timeout_);
+      auto got = connection(endpoint_at(where)).pipeline(batch, left());
       for (std::size_t j = 0; j < indices.size(); ++j) replies[indices[j]] = std::move(got[j]);
     }
     // Redirections (a slot moved, or is moving), and scripts a node has not seen: one by one.
     for (std::size_t i = 0; i < commands.size(); ++i) {
       Connection::Command command = commands[i].command;
       std::string where = address_of(key_slot(commands[i].key));
+      bool asking = false;
       for (int hop = 0; hop < 5; ++hop) {
         bool ask = false;
         std::uint16_t slot = 0;
@@ -114,10 +122,11 @@ std::vector<Reply> Nodes::run(const std::vector<Routed>& commands) {
           if (!ask) slot_owner_[slot] = target;
           where = target;
           Connection& c = connection(endpoint_at(target));
+          asking = ask;
           if (ask) {
-            replies[i] = std::move(c.pipeline({{"ASKING"}, command}, timeout_).back());
+            replies[i] = std::move(c.pipeline({{"ASKING"}, command}, left()).back());
           } else {
-            replies[i] = c.command(command, timeout_);
+            replies[i] = c.command(command, left());
           }
           continue;
         }
@@ -126,7 +135,9 @@ std::vector<Reply> Nodes::run(const std::vector<Routed>& commands) {
           if (body == scripts_.end()) break;
           command[0] = "EVAL";
           command[1] = body->second;
-          replies[i] = connection(endpoint_at(where)).command(command, timeout_);
+          Connection& c = connection(endpoint_at(where));
+          // A slot being migrated answers only after ASKING, again.
+          replies[i] = asking ? std::move(c.pipeline({{"ASKING"}, command}, left()).back()) : c.command(command, left());
           continue;
         }
         break;
@@ -151,8 +162,19 @@ std::vector<Endpoint> Nodes::masters() {
     std::istringstream fields(line);
     std::string id, where, flags;
     fields >> id >> where >> flags;
-    if (flags.find("master") == std::string::npos || flags.find("fail") != std::string::npos) continue;
+    bool master = false, failed = false;
+    std::istringstream flag_list(flags);
+    for (std::string flag; std::getline(flag_list, flag, ',');) {
+      master = master || flag == "master";
+      failed = failed || flag == "fail";  // "fail?" is a suspicion: still read it
+    }
+    if (!master || failed) continue;
+    // "ip:port@cport[,hostname]": the announced name, when there is one, is what a TLS
+    // certificate names.
+    const auto comma = where.find(',');
+    const std::string hostname = comma == std::string::npos ? std::string() : where.substr(comma + 1);
     where = where.substr(0, where.find('@'));
+    if (!hostname.empty()) where = hostname + where.substr(where.rfind(':'));
     if (flags.find("myself") != std::string::npos) {
       out.push_back(seed_);
     } else {

@@ -33,8 +33,8 @@ class Nodes {
   Nodes(Endpoint seed, std::string tls_ca_file, std::chrono::milliseconds connect_timeout,
         std::chrono::milliseconds timeout, std::map<std::string, std::string> scripts);
 
-  /// Runs @p commands, pipelined per node, following MOVED and ASK redirections. Replies in
-  /// order. @throws ConnectionError (every connection it used is then dropped).
+  /// Runs @p commands, pipelined per node, following MOVED and ASK redirections, all within one
+  /// timeout. Replies in order. @throws ConnectionError (every connection is then dropped).
   std::vector<Reply> run(const std::vector<Routed>& commands);
 
   /// The nodes that hold keys: a cluster's masters (CLUSTER NODES), else the seed alone.
@@ -46,6 +46,9 @@ class Nodes {
   std::uint64_t take_commands_sent();
   /// Drops every connection (after a failure: they may be half-used).
   void reset() { connections_.clear(); }
+  /// From now on no connection is made: a node not connected yet is a ConnectionError. For
+  /// connections used on a request's path, made ahead of it.
+  void stop_connecting() { may_connect_ = false; }
 
  private:
   std::string address_of(std::uint16_t slot) const;
@@ -60,6 +63,7 @@ class Nodes {
   std::map<std::uint16_t, std::string> slot_owner_;  ///< learned from MOVED
   std::map<std::string, std::unique_ptr<Connection>> connections_;  ///< by "host:port"
   std::uint64_t dropped_sent_ = 0;  ///< counted on connections dropped since
+  bool may_connect_ = true;
 };
 
 }  // namespace polyrouter::detail::redis

@@ -21,9 +21,14 @@ redis.call('PUBLISH', ARGV[3], ttl .. ' ' .. ARGV[2])
 return 1
 )lua";
 
-// KEYS[1] an entry; ARGV: its description, the channel. Removes it (a breaker closed) and
-// tells the fleet ("0 <description>").
+// KEYS[1] an entry; ARGV: its description, the channel. A breaker closed: tells the fleet
+// ("0 <description>") unless another process opened it again meanwhile (an entry still ahead:
+// a close is only ever learned after the opening it ends has run out).
 inline constexpr const char* clear = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local current = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if current > now then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[2], '0 ' .. ARGV[1])
 return 1
